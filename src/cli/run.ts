@@ -1,0 +1,35 @@
+/**
+ * `tsflux run [OPTIONS] COMMAND [ARGS...]` — Flux's `flux run`: submit a job and attach to it.
+ * With `--dry-run`, print the jobspec exactly as flux does and exit 0.
+ */
+import { Command } from 'commander';
+import { addJobspecOptions, buildJobspec, parseSubmitFlags, parseUrgency, type SubmitOptions } from './submit-options.js';
+import { runOnInstance } from './instance-hooks.js';
+import { verbAction, verbPath } from './util.js';
+
+export function runCommand(name = 'run'): Command {
+  const cmd = new Command(name)
+    .description('run a job interactively (with --dry-run: print its jobspec)')
+    .usage('[OPTIONS...] COMMAND [ARGS...]')
+    .argument('<command...>', 'job command and arguments')
+    .passThroughOptions();
+  addJobspecOptions(cmd);
+  cmd.option('--wait-event <NAME>', 'wait for event NAME before attaching (passed to job attach)');
+  cmd.action(
+    verbAction(async (command: string[], opts: SubmitOptions, c: Command) => {
+      const jobspec = buildJobspec(command, opts);
+      if (opts.dryRun) {
+        process.stdout.write(jobspec.dumps() + '\n');
+        return 0;
+      }
+      return runOnInstance({
+        verb: verbPath(c),
+        jobspec,
+        urgency: parseUrgency(opts.urgency),
+        flags: parseSubmitFlags(opts.flags),
+        opts,
+      });
+    }),
+  );
+  return cmd;
+}

@@ -1,0 +1,45 @@
+/**
+ * `tsflux submit [OPTIONS] COMMAND [ARGS...]` — Flux's `flux submit`: submit a job (or one per
+ * --cc/--bcc id) and print its id. With `--dry-run`, print the (first) jobspec and exit 0.
+ */
+import { Command } from 'commander';
+import {
+  addBulkOptions,
+  addJobspecOptions,
+  buildJobspec,
+  ccList,
+  parseSubmitFlags,
+  parseUrgency,
+  type SubmitOptions,
+} from './submit-options.js';
+import { submitToInstance } from './instance-hooks.js';
+import { verbAction, verbPath } from './util.js';
+
+export function submitCommand(name = 'submit'): Command {
+  const cmd = new Command(name)
+    .description('submit a job (with --dry-run: print its jobspec)')
+    .usage('[OPTIONS...] COMMAND [ARGS...]')
+    .argument('<command...>', 'job command and arguments')
+    .passThroughOptions();
+  addJobspecOptions(cmd);
+  addBulkOptions(cmd);
+  cmd.action(
+    verbAction(async (command: string[], opts: SubmitOptions, c: Command) => {
+      const ids = ccList(opts);
+      if (opts.dryRun) {
+        // like flux: the first jobspec is printed, then the command exits
+        process.stdout.write(buildJobspec(command, opts, { cc: ids[0] }).dumps() + '\n');
+        return 0;
+      }
+      const jobs = ids.map((cc) => ({ cc, jobspec: buildJobspec(command, opts, { cc }) }));
+      return submitToInstance({
+        verb: verbPath(c),
+        jobs,
+        urgency: parseUrgency(opts.urgency),
+        flags: parseSubmitFlags(opts.flags),
+        opts,
+      });
+    }),
+  );
+  return cmd;
+}
