@@ -11,6 +11,7 @@ import { jobCommand } from './job.js';
 import { miniCommand } from './mini.js';
 import { runCommand } from './run.js';
 import { submitCommand } from './submit.js';
+import { startCommand } from './start.js';
 import { takeExitCode, verbPath } from './util.js';
 
 /** Version from the package.json above this module (src/ or dist/src/). */
@@ -47,6 +48,7 @@ export function buildProgram(): Command {
     .description('a Flux-compatible job manager in TypeScript')
     .version(packageVersion(), '-V, --version', 'print the tsflux version')
     .enablePositionalOptions()
+    .addCommand(startCommand())
     .addCommand(runCommand())
     .addCommand(submitCommand())
     .addCommand(miniCommand())

@@ -226,6 +226,7 @@ function parseNumber(): number | bigint {
   }
   if (isInt && intDigits <= 15) return neg ? -acc : acc;
   const tok = src.slice(start, pos);
+  if (isInt && intDigits >= 17) return BigInt(tok); // ≥ 10^16 > 2^53: never safe
   const n = Number(tok);
   if (isInt && !Number.isSafeInteger(n)) return BigInt(tok);
   return n;

@@ -132,7 +132,7 @@ test('bad options and arguments: message on stderr, exit 1', () => {
     [['run', '--dry-run', '-t', 'soon', 'true'], /^tsflux: run: --time-limit=soon: invalid Flux standard duration 'soon'/],
     [['run', '--dry-run', '-t', '-1', 'true'], /^tsflux: run: --time-limit=-1: duration must not be negative/],
     [['submit', '--dry-run', '--cc=1', '--bcc=2', 'true'], /^tsflux: submit: specify only one of --cc or --bcc/],
-    [['submit', '--dry-run', '--cc=x', 'true'], /^tsflux: submit: --cc: invalid idset 'x'/],
+    [['submit', '--dry-run', '--cc=x', 'true'], /^tsflux: submit: --cc: invalid idset "x"/],
     [['run', '--dry-run', '--env=A=$NOPE', 'true'], /^tsflux: run: --env: Variable 'NOPE' not found in A=\$NOPE/],
     [['bogus'], /^tsflux: error: unknown command 'bogus'/],
     [['mini', 'bogus'], /^tsflux: mini: error: unknown command 'bogus'/],

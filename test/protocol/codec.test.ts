@@ -95,6 +95,19 @@ describe('codec round trip', () => {
     assert.deepEqual(decodeChunks(chunks), a);
   });
 
+  test('a 64 KiB message one byte at a time, between two small ones', () => {
+    const big: Message = {
+      type: 2, flags: MsgFlag.TOPIC | MsgFlag.PAYLOAD | MsgFlag.ROUTE, route: [], topic: 'job-list.list',
+      payload: Buffer.alloc(65536 + 7, 0x7a), payloadNul: true, userid: 0, rolemask: 5, aux1: 0, aux2: 3,
+    };
+    const small: Message = { type: 4, flags: MsgFlag.TOPIC, topic: 'heartbeat.pulse', userid: 0, rolemask: 5, aux1: 9, aux2: 0 };
+    const stream = Buffer.concat([encodeMessage(small), encodeMessage(big), encodeMessage(small)]);
+    const dec = new StreamDecoder();
+    const got: Message[] = [];
+    for (let i = 0; i < stream.length; i++) got.push(...dec.push(stream.subarray(i, i + 1)));
+    assert.deepEqual(got, [small, big, small]);
+  });
+
   test('RFC byte order magic ff ee 00 12 is accepted', () => {
     const m: Message = { type: 1, flags: MsgFlag.TOPIC | MsgFlag.ROUTE, topic: 'a.b', route: [], userid: 1, rolemask: 2, aux1: 3, aux2: 4 };
     const wire = encodeMessage(m);

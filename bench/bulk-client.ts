@@ -1,0 +1,55 @@
+/**
+ * The seed's part (a) flow as a benchmark client (run inside an instance by bench/bulk.ts):
+ * submit N copies of a jobspec asynchronously, then wait for each in any order.
+ * Prints one JSON line of figures.
+ */
+import { Flux } from '../src/client/handle.js';
+import * as job from '../src/client/job/index.js';
+import { JobspecV1 } from '../src/job/jobspec.js';
+import fs from 'node:fs';
+
+function rssMiB(pid: string): number {
+  const m = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : NaN;
+}
+
+const n = Number(process.argv[2] ?? 1025);
+const cmd = process.argv.slice(3);
+const spec = JobspecV1.fromCommand(cmd.length ? cmd : ['true'], { environment: { PATH: process.env.PATH ?? '/usr/bin:/bin' } }).dumps();
+
+const h = await Flux.open();
+// RPC round trip: a ping loop, one at a time.
+const lat: number[] = [];
+for (let i = 0; i < 2000; i++) {
+  const t = performance.now();
+  await h.rpc('broker.ping', { seq: i });
+  lat.push(performance.now() - t);
+}
+lat.sort((a, b) => a - b);
+
+const t0 = performance.now();
+let submitted = 0;
+for (let i = 0; i < n; i++) job.submitAsync(h, spec, { waitable: true }).then(() => submitted++);
+await h.reactorRun();
+const tSubmit = (performance.now() - t0) / 1000;
+let first = 0;
+for (let i = 0; i < n; i++) {
+  const r = await job.wait(h);
+  if (!r.success) throw new Error(`job ${r.jobid} failed: ${r.errstr}`);
+  if (i === 0) first = (performance.now() - t0) / 1000;
+}
+const tRun = (performance.now() - t0) / 1000;
+const brokerPid = await h.attrGet('broker.pid');
+const brokerRssMiB = rssMiB(brokerPid);
+h.close();
+process.stdout.write(
+  JSON.stringify({
+    n: submitted,
+    submitRate: submitted / tSubmit,
+    firstFinish: first,
+    runRate: n / tRun,
+    pingMedianMs: lat[lat.length >> 1],
+    pingP99Ms: lat[Math.floor(lat.length * 0.99)],
+    brokerRssMiB,
+  }) + '\n',
+);

@@ -1,0 +1,63 @@
+/**
+ * The seed's part (a) at 1025 and 20,000 jobs of `true`, each in a fresh instance
+ * (`tsflux start node dist/bench/bulk-client.js N`), beside the seed's and flux-core's figures
+ * and node's raw spawn rate of /bin/true measured in the same run. Prints a table; asserts
+ * nothing. Usage: node dist/bench/bulk.js [N ...]
+ */
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { rawSpawnRate } from './spawn.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const root = path.resolve(here, '../..');
+const tsflux = path.join(root, 'bin', 'tsflux.js');
+const client = path.join(here, 'bulk-client.js');
+
+export interface BulkFigures {
+  n: number;
+  submitRate: number;
+  firstFinish: number;
+  runRate: number;
+  pingMedianMs: number;
+  pingP99Ms: number;
+  brokerRssMiB: number;
+}
+
+export function runBulk(n: number, cores?: string): BulkFigures {
+  const args = [tsflux, 'start', ...(cores ? [`--cores=${cores}`] : []), process.execPath, client, String(n)];
+  const r = spawnSync(process.execPath, args, { encoding: 'utf8', maxBuffer: 1 << 24 });
+  if (r.status !== 0) throw new Error(`bulk run of ${n} failed (rc ${r.status}): ${r.stderr}`);
+  const line = r.stdout.trim().split('\n').pop()!;
+  return JSON.parse(line) as BulkFigures;
+}
+
+const f = (x: number, d = 0) => (Number.isFinite(x) ? x.toFixed(d) : '-');
+
+export async function run(sizes = [1025, 20000]): Promise<Record<string, number>> {
+  const raw = await rawSpawnRate();
+  const rows: string[][] = [];
+  const out: Record<string, number> = { rawSpawnPerSec: raw };
+  rows.push(['', 'submit job/s', 'first finish s', 'run job/s', 'run % of raw spawn', 'broker peak RSS MiB']);
+  rows.push(['seed (flux, 3 nodes)', '337', '3.089', '29.4', '', '']);
+  rows.push(['flux-core, this kind of machine', '1082', '1.097', '51.9', '', '']);
+  for (const n of sizes) {
+    const b = runBulk(n);
+    rows.push([`tsflux ${n} jobs`, f(b.submitRate), f(b.firstFinish, 3), f(b.runRate, 1), f((100 * b.runRate) / raw, 0) + ' %', f(b.brokerRssMiB, 0)]);
+    out[`submit${n}`] = b.submitRate;
+    out[`first${n}`] = b.firstFinish;
+    out[`run${n}`] = b.runRate;
+    out[`pingMedianMs${n}`] = b.pingMedianMs;
+    out[`pingP99Ms${n}`] = b.pingP99Ms;
+  }
+  rows.push([`node raw spawn of /bin/true (same run)`, '', '', f(raw, 0), '100 %', '']);
+  const w = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  for (const r of rows) console.log(r.map((c, i) => (i === 0 ? c.padEnd(w[i]!) : c.padStart(w[i]!))).join('  '));
+  console.log(`RPC round trip (broker.ping, 2000 sequential): median ${f(out[`pingMedianMs${sizes[0]}`]!, 3)} ms, p99 ${f(out[`pingP99Ms${sizes[0]}`]!, 3)} ms`);
+  return out;
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const sizes = process.argv.slice(2).map(Number).filter((x) => x > 0);
+  await run(sizes.length ? sizes : undefined);
+}

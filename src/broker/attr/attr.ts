@@ -1,0 +1,53 @@
+/**
+ * The `attr` service: broker attributes (`flux getattr`, `attr.get` with `{value, flags}`,
+ * flags bit 1 = immutable), plus attr.set / attr.rm / attr.list.
+ */
+import { Errno } from '../../protocol/errno.js';
+import type { Broker } from '../broker.js';
+import type { Request, Service } from '../service.js';
+
+function nameOf(req: Request): string | undefined {
+  const name = req.payload?.name;
+  if (typeof name !== 'string' || name === '') {
+    req.error(Errno.EPROTO, 'name must be a non-empty string');
+    return undefined;
+  }
+  return name;
+}
+
+export function attrService(broker: Broker): Service {
+  return {
+    name: 'attr',
+    methods: {
+      get(req) {
+        const name = nameOf(req);
+        if (name === undefined) return;
+        const a = broker.getattrFull(name);
+        if (!a) return req.error(Errno.ENOENT);
+        req.respond({ value: a.value, flags: a.flags });
+      },
+      set(req) {
+        const name = nameOf(req);
+        if (name === undefined) return;
+        const value = req.payload?.value;
+        if (typeof value !== 'string') return req.error(Errno.EPROTO, 'value must be a string');
+        const a = broker.getattrFull(name);
+        if (a && a.flags & 1) return req.error(Errno.EPERM, `attribute ${name} is immutable`);
+        broker.setattr(name, value);
+        req.respond();
+      },
+      rm(req) {
+        const name = nameOf(req);
+        if (name === undefined) return;
+        const a = broker.getattrFull(name);
+        if (!a) return req.error(Errno.ENOENT);
+        if (a.flags & 1) return req.error(Errno.EPERM, `attribute ${name} is immutable`);
+        broker.deleteattr(name);
+        req.respond();
+      },
+      list(req) {
+        req.respond({ names: broker.attrNames() });
+      },
+    },
+  };
+}

@@ -1,0 +1,221 @@
+/**
+ * The broker: service registry, topic router, in-process RPC between services, events and
+ * attributes (flux-protocol.md §A.5: ENOSYS for unknown topics, `<service>.ping`,
+ * `<service>.disconnect` cleanup).
+ */
+import { randomBytes } from 'node:crypto';
+import os from 'node:os';
+import { MemoryStore } from './store/memory.js';
+import type { JobStore } from './store/store.js';
+import { Errno, FluxError } from '../protocol/errno.js';
+import type { BrokerContext, ConnId, Handler, Request, RpcOptions, Service } from './service.js';
+
+export interface AttrValue {
+  value: string;
+  /** FLUX_ATTRFLAG_IMMUTABLE = 1 */
+  flags: number;
+}
+
+export type LogFn = (level: 'err' | 'warning' | 'info' | 'debug', text: string) => void;
+export type EventSink = (topic: string, payload: any, seq: number) => void;
+
+/** A request made in-process by one service to another (payload passed as an object). */
+class InternalRequest implements Request {
+  readonly conn: ConnId = 'internal';
+  readonly matchtag = 0;
+  readonly noresponse = false;
+  finished = false;
+  constructor(
+    readonly topic: string,
+    readonly payload: any,
+    readonly userid: number,
+    readonly rolemask: number,
+    readonly streaming: boolean,
+    private readonly onResponse: ((p: any) => void) | undefined,
+    private readonly resolve: (p: any) => void,
+    private readonly reject: (e: Error) => void,
+  ) {}
+  respond(payload?: object): void {
+    if (this.finished) return;
+    if (this.streaming) {
+      this.onResponse?.(payload);
+    } else {
+      this.finished = true;
+      this.resolve(payload);
+    }
+  }
+  error(errnum: number, text?: string): void {
+    if (this.finished) return;
+    this.finished = true;
+    if (this.streaming && errnum === Errno.ENODATA) this.resolve(undefined);
+    else this.reject(new FluxError(errnum || Errno.EINVAL, text));
+  }
+}
+
+export class Broker implements BrokerContext {
+  readonly rank: number;
+  readonly size: number;
+  readonly owner: number;
+  /** Short random id used in ping routes. */
+  readonly uuid = randomBytes(4).toString('hex');
+  private readonly services = new Map<string, Service>();
+  private readonly attrs = new Map<string, AttrValue>();
+  private readonly subs: { prefix: string; cb: (topic: string, payload: any) => void }[] = [];
+  private readonly sinks = new Set<EventSink>();
+  private eventSeq = 0;
+  /** conn → names of the services it sent requests to (for `<service>.disconnect`). */
+  private readonly used = new Map<ConnId, Set<string>>();
+  logger: LogFn = () => {};
+
+  readonly store: JobStore;
+  readonly hostname: string;
+
+  constructor(opts: { rank?: number; size?: number; owner?: number; store?: JobStore; hostname?: string } = {}) {
+    this.store = opts.store ?? new MemoryStore();
+    this.hostname = opts.hostname ?? os.hostname();
+    this.rank = opts.rank ?? 0;
+    this.size = opts.size ?? 1;
+    this.owner = opts.owner ?? process.getuid?.() ?? 0;
+    this.setattr('rank', String(this.rank), true);
+    this.setattr('size', String(this.size), true);
+    this.setattr('security.owner', String(this.owner), true);
+    this.setattr('broker.pid', String(process.pid), true);
+  }
+
+  register(svc: Service): void {
+    if (this.services.has(svc.name)) throw new Error(`service ${svc.name} already registered`);
+    this.services.set(svc.name, svc);
+  }
+
+  unregister(name: string): void {
+    this.services.delete(name);
+  }
+
+  hasService(name: string): boolean {
+    return this.services.has(name);
+  }
+
+  async start(): Promise<void> {
+    for (const svc of this.services.values()) await svc.start?.(this);
+  }
+
+  async stop(): Promise<void> {
+    for (const svc of [...this.services.values()].reverse()) {
+      try {
+        await svc.stop?.();
+      } catch (e) {
+        this.log('err', `stopping ${svc.name}: ${(e as Error).message}`);
+      }
+    }
+  }
+
+  /** Route one request to its handler; ENOSYS when none matches. Never throws. */
+  dispatch(req: Request): void {
+    const topic = req.topic;
+    const dot = topic.indexOf('.');
+    const svcName = dot < 0 ? topic : topic.slice(0, dot);
+    const method = dot < 0 ? '' : topic.slice(dot + 1);
+    const svc = this.services.get(svcName);
+    let handler: Handler | undefined = svc?.methods[method];
+    if (!handler && svc && method === 'ping') handler = (r) => this.ping(r);
+    if (!handler) {
+      if (!req.noresponse) req.error(Errno.ENOSYS, `No service matching ${topic} is registered`);
+      return;
+    }
+    if (req.conn !== 'internal') {
+      let set = this.used.get(req.conn);
+      if (!set) this.used.set(req.conn, (set = new Set()));
+      set.add(svcName);
+    }
+    try {
+      handler(req);
+    } catch (e) {
+      const err = e as Error & { errno?: number };
+      this.log('err', `${topic}: ${err.stack ?? err.message}`);
+      if (!req.noresponse && !req.finished) req.error(err.errno ?? Errno.EINVAL, err.message);
+    }
+  }
+
+  /** `<service>.ping`: echo the request, adding route, userid, rolemask and rank. */
+  ping(req: Request): void {
+    const p = req.payload && typeof req.payload === 'object' ? req.payload : {};
+    const route = req.conn === 'internal' ? this.uuid : `${req.conn}!${this.uuid}`;
+    req.respond({ ...p, route, userid: req.userid, rolemask: req.rolemask, rank: this.rank });
+  }
+
+  /** A client connection closed: tell every service it used, as flux-core does. */
+  disconnect(conn: ConnId): void {
+    const set = this.used.get(conn);
+    this.used.delete(conn);
+    if (!set) return;
+    for (const name of set) {
+      const svc = this.services.get(name);
+      try {
+        svc?.disconnect?.(conn);
+      } catch (e) {
+        this.log('err', `${name}.disconnect: ${(e as Error).message}`);
+      }
+    }
+  }
+
+  rpc<T = any>(topic: string, payload?: object, opts: RpcOptions = {}): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const req = new InternalRequest(
+        topic,
+        payload,
+        opts.userid ?? this.owner,
+        opts.rolemask ?? 5,
+        opts.streaming ?? false,
+        opts.onResponse,
+        resolve,
+        reject,
+      );
+      this.dispatch(req);
+    });
+  }
+
+  publish(topic: string, payload?: object): void {
+    const seq = ++this.eventSeq;
+    for (const s of this.subs) if (topic.startsWith(s.prefix)) s.cb(topic, payload);
+    for (const sink of this.sinks) sink(topic, payload, seq);
+  }
+
+  subscribe(prefix: string, cb: (topic: string, payload: any) => void): () => void {
+    const entry = { prefix, cb };
+    this.subs.push(entry);
+    return () => {
+      const i = this.subs.indexOf(entry);
+      if (i >= 0) this.subs.splice(i, 1);
+    };
+  }
+
+  /** Socket servers forward published events to their subscribed clients through a sink. */
+  addEventSink(sink: EventSink): () => void {
+    this.sinks.add(sink);
+    return () => this.sinks.delete(sink);
+  }
+
+  getattr(name: string): string | undefined {
+    return this.attrs.get(name)?.value;
+  }
+
+  getattrFull(name: string): AttrValue | undefined {
+    return this.attrs.get(name);
+  }
+
+  setattr(name: string, value: string, immutable = false): void {
+    this.attrs.set(name, { value, flags: immutable ? 1 : 0 });
+  }
+
+  deleteattr(name: string): void {
+    this.attrs.delete(name);
+  }
+
+  attrNames(): string[] {
+    return [...this.attrs.keys()].sort();
+  }
+
+  log(level: 'err' | 'warning' | 'info' | 'debug', text: string): void {
+    this.logger(level, text);
+  }
+}

@@ -1,0 +1,91 @@
+/**
+ * Payload types of the in-process topics the job services use to talk to each other
+ * (services never import each other: DESIGN.md). Wire topics follow flux-core exactly and
+ * are documented in flux-protocol.md §B; these internal ones mirror flux-core's own
+ * job-manager ↔ scheduler ↔ job-exec protocols (RFC 27 alloc/free, job-exec start stream).
+ *
+ *   ingest  → manager  'job-manager.submit'     {jobs: SubmitJob[]}          → {}
+ *   manager → sched    'sched.alloc'            AllocRequest                 → {R: Rv1}
+ *                                                 (pends until allocated; ECANCELED after
+ *                                                  sched.cancel; ENOSPC if it can never fit)
+ *   manager → sched    'sched.cancel'           {id}                         → {}
+ *   manager → sched    'sched.priority'         {id, priority}               → {}
+ *   manager → sched    'sched.free'             {id, R}                      → {}
+ *   ingest  → sched    'sched.feasible'         {request: ResourceRequest}   → {} | ENOSPC text
+ *   manager → exec     'job-exec.start' (stream) ExecStartRequest            → ExecEvent… then ENODATA
+ *   manager → exec     'job-exec.kill'          {id, signum}                 → {}
+ *   any     → manager  'job-manager.events-journal' (stream) {full?: boolean}
+ *                                                → JournalEntry… ({id:-1,events:[]} sentinel
+ *                                                  after the backlog when full)
+ *
+ * Per-job logs live in the store (our KVS): 'eventlog' (manager), 'guest.exec.eventlog'
+ * and 'guest.output' (exec), 'jobspec', 'R'. job-info reads and watches them there.
+ */
+import type { EventEntry } from './store/store.js';
+
+/** What a job asks of the resources, derived from its jobspec by ingest. */
+export interface ResourceRequest {
+  /** Nodes requested (0 = not specified: slots may go anywhere). */
+  nnodes: number;
+  /** Number of task slots. */
+  nslots: number;
+  coresPerSlot: number;
+  gpusPerSlot: number;
+  /** Whole nodes (jobspec node vertex exclusive). */
+  exclusive: boolean;
+  /** Time limit in seconds; 0 = none. */
+  duration: number;
+}
+
+export interface SubmitJob {
+  id: bigint;
+  userid: number;
+  urgency: number;
+  flags: number;
+  /** Submit time, seconds since the epoch (float). */
+  t_submit: number;
+  /** The validated jobspec object. */
+  jobspec: any;
+  request: ResourceRequest;
+}
+
+export interface AllocRequest {
+  id: bigint;
+  priority: number;
+  userid: number;
+  t_submit: number;
+  request: ResourceRequest;
+}
+
+/** RFC 20 resource set, version 1. */
+export interface Rv1 {
+  version: 1;
+  execution: {
+    R_lite: { rank: string; children: { core?: string; gpu?: string } }[];
+    nodelist: string[];
+    starttime: number;
+    expiration: number;
+  };
+}
+
+export interface ExecStartRequest {
+  id: bigint;
+  userid: number;
+  R: Rv1;
+  jobspec: any;
+}
+
+/** One response of the job-exec.start stream (flux-core job-exec protocol). */
+export type ExecEvent =
+  | { type: 'start' }
+  | { type: 'exception'; severity: number; exc_type: string; note: string }
+  | { type: 'finish'; status: number }
+  | { type: 'release'; ranks: string; final: boolean };
+
+/** One response of job-manager.events-journal (shape of the real capture). */
+export interface JournalEntry {
+  id: bigint | number;
+  events: EventEntry[];
+  jobspec?: any;
+  R?: Rv1;
+}

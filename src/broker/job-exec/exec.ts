@@ -1,0 +1,290 @@
+/**
+ * job-exec: runs each allocated job's tasks through the spawner helper process (the broker
+ * never forks: DESIGN.md), plays the job shell's part (environment, output, time limit, exit
+ * status), and answers the manager's `job-exec.start` stream (contract.ts).
+ *
+ * Per job it writes, in the store, `guest.exec.eventlog` (init, starting, shell.init,
+ * shell.start, complete, done) and `guest.output` (RFC 24: header, data, eof), which
+ * job-info streams to `tsflux run` / `job attach`.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { Errno } from '../../protocol/errno.js';
+import { encodeEvent } from '../../job/eventlog.js';
+import { encodeJobId } from '../../job/jobid.js';
+import { Spawner } from '../exec/spawner.js';
+import type { BrokerContext, Request, Service } from '../service.js';
+import type { ExecStartRequest, Rv1 } from '../contract.js';
+import { expandTemplate, inputFile, nnodesOf, outputFile, rlimitsOf, taskCount } from './tasks.js';
+
+const SIGTERM = 15;
+const SIGKILL = 9;
+const SIGALRM = 14;
+
+interface Task {
+  rank: number;
+  started: boolean;
+  /** wait(2)-style status once done */
+  status?: number;
+  failed?: string;
+}
+
+interface ExecJob {
+  id: bigint;
+  f58: string;
+  req: Request;
+  tasks: Task[];
+  pendingStart: number;
+  pendingExit: number;
+  startSent: boolean;
+  tmpdir: string;
+  timer?: NodeJS.Timeout;
+  killTimer?: NodeJS.Timeout;
+  exception: boolean;
+  /** Streams with output captured to guest.output. */
+  captured: { stdout: boolean; stderr: boolean };
+}
+
+function now(): number {
+  return (performance.timeOrigin + performance.now()) / 1000;
+}
+
+export interface ExecOptions {
+  /** Seconds between the first signal of a cancel/timeout and SIGKILL (flux: kill-timeout 5s). */
+  killTimeout?: number;
+}
+
+export class JobExec implements Service {
+  readonly name = 'job-exec';
+  private ctx!: BrokerContext;
+  private spawner!: Spawner;
+  private readonly jobs = new Map<bigint, ExecJob>();
+  private readonly byKey = new Map<string, { job: ExecJob; task: Task }>();
+  private readonly killTimeout: number;
+  private uri = '';
+  private rundir = '';
+  readonly methods: Record<string, (req: Request) => void>;
+
+  constructor(opts: ExecOptions = {}) {
+    this.killTimeout = opts.killTimeout ?? 5;
+    this.methods = {
+      start: (r) => this.startJob(r),
+      kill: (r) => this.kill(r),
+    };
+  }
+
+  async start(ctx: BrokerContext): Promise<void> {
+    this.ctx = ctx;
+    this.uri = ctx.getattr('local-uri') ?? '';
+    this.rundir = ctx.getattr('rundir') ?? '/tmp';
+    this.spawner = await Spawner.start();
+    this.spawner.on('started', (e: { key: string }) => this.onStarted(e.key));
+    this.spawner.on('failed', (e: { key: string; message: string }) => this.onFailed(e.key, e.message));
+    this.spawner.on('exited', (e: { key: string; waitStatus: number }) => this.onExited(e.key, e.waitStatus));
+    this.spawner.on('output', (e: { key: string; stream: 'stdout' | 'stderr'; data: string }) => this.onOutput(e.key, e.stream, e.data));
+    this.spawner.on('error', (e: Error) => ctx.log('err', `job-exec: spawner: ${e.message}`));
+  }
+
+  async stop(): Promise<void> {
+    for (const job of this.jobs.values()) {
+      clearTimeout(job.timer);
+      clearTimeout(job.killTimer);
+    }
+    await this.spawner?.shutdown();
+  }
+
+  private log(job: ExecJob, name: string, context?: Record<string, unknown>): void {
+    const e = context === undefined ? { timestamp: now(), name } : { timestamp: now(), name, context };
+    this.ctx.store.append(job.id, 'guest.exec.eventlog', encodeEvent(e));
+  }
+
+  private output(job: ExecJob, context: Record<string, unknown>, name = 'data'): void {
+    this.ctx.store.append(job.id, 'guest.output', encodeEvent({ timestamp: now(), name, context }));
+  }
+
+  private startJob(req: Request): void {
+    const p = req.payload as ExecStartRequest;
+    if (req.conn !== 'internal' || !p || typeof p.id !== 'bigint') return req.error(Errno.EPERM, 'job-exec.start is for the job manager only');
+    const { id, jobspec, R } = p;
+    const f58 = encodeJobId(id, 'f58');
+    const ntasks = taskCount(jobspec);
+    const job: ExecJob = {
+      id,
+      f58,
+      req,
+      tasks: Array.from({ length: ntasks }, (_, rank) => ({ rank, started: false })),
+      pendingStart: ntasks,
+      pendingExit: ntasks,
+      startSent: false,
+      tmpdir: path.join(this.rundir, `jobtmp-${this.ctx.rank}-${encodeJobId(id, 'f58plain')}`),
+      exception: false,
+      captured: { stdout: false, stderr: false },
+    };
+    this.jobs.set(id, job);
+    const vars = { id: id.toString(), 'id.dec': id.toString(), 'id.f58': f58, jobid: f58, name: String(jobspec.attributes?.system?.job?.name ?? '') };
+    const stdoutFile = outputFile(jobspec, 'stdout');
+    const stderrFile = outputFile(jobspec, 'stderr');
+    job.captured = { stdout: !stdoutFile, stderr: !stderrFile };
+    this.log(job, 'init');
+    this.log(job, 'starting');
+    this.log(job, 'shell.init', { service: `${p.userid}-shell-${encodeJobId(id, 'f58plain')}`, leader_rank: 0, size: 1 });
+    this.output(job, { version: 1, encoding: { stdout: 'UTF-8', stderr: 'UTF-8' }, count: { stdout: ntasks, stderr: ntasks }, options: {} }, 'header');
+    try {
+      fs.mkdirSync(job.tmpdir, { recursive: true, mode: 0o700 });
+    } catch (e) {
+      this.ctx.log('warning', `job-exec: ${job.tmpdir}: ${(e as Error).message}`);
+    }
+    const sys = jobspec.attributes?.system ?? {};
+    const baseEnv: Record<string, string> = { ...(sys.environment ?? {}) };
+    const cwd = typeof sys.cwd === 'string' ? sys.cwd : process.cwd();
+    const argv: string[] = jobspec.tasks[0].command;
+    const rlimits = rlimitsOf(jobspec);
+    const stdin = inputFile(jobspec);
+    for (const t of job.tasks) {
+      const env = {
+        ...baseEnv,
+        FLUX_JOB_ID: f58,
+        FLUX_JOB_SIZE: String(ntasks),
+        FLUX_JOB_NNODES: String(nnodesOf(R)),
+        FLUX_TASK_RANK: String(t.rank),
+        FLUX_TASK_LOCAL_ID: String(t.rank),
+        FLUX_JOB_TMPDIR: job.tmpdir,
+        FLUX_URI: this.uri,
+      };
+      const key = `${id}.${t.rank}`;
+      this.byKey.set(key, { job, task: t });
+      this.spawner.launch({
+        key,
+        argv,
+        cwd,
+        env,
+        rlimits,
+        stdout: stdoutFile ? { file: expandTemplate(stdoutFile, vars) } : 'capture',
+        stderr: stderrFile ? { file: expandTemplate(stderrFile, vars) } : 'capture',
+        stdin: stdin ? { file: expandTemplate(stdin, vars) } : 'null',
+        rlimitAboveHard: 'clamp',
+      });
+    }
+    const duration = Number(sys.duration ?? 0);
+    if (duration > 0 && Number.isFinite(duration)) {
+      job.timer = setTimeout(() => this.expire(job), Math.min(duration * 1000, 2 ** 31 - 1));
+    }
+  }
+
+  private taskStartSettled(job: ExecJob): void {
+    if (--job.pendingStart > 0 || job.startSent) return;
+    job.startSent = true;
+    this.log(job, 'shell.start', { taskmap: { version: 1, map: [[0, 1, job.tasks.length, 1]] } });
+    job.req.respond({ type: 'start' });
+    for (const t of job.tasks) {
+      if (t.failed !== undefined) {
+        job.req.respond({
+          type: 'exception',
+          severity: 0,
+          exc_type: 'exec',
+          note: `task ${t.rank} (host ${this.ctx.hostname}): start failed: ${t.failed}`,
+        });
+      }
+    }
+    if (job.tasks.some((t) => t.failed !== undefined)) this.killJob(job, SIGKILL);
+  }
+
+  private onStarted(key: string): void {
+    const e = this.byKey.get(key);
+    if (!e) return;
+    e.task.started = true;
+    this.taskStartSettled(e.job);
+  }
+
+  private onFailed(key: string, message: string): void {
+    const e = this.byKey.get(key);
+    if (!e) return;
+    e.task.failed = message;
+    e.task.status = 127 << 8; // the shell reports exit 127 for a task that could not start
+    this.taskStartSettled(e.job);
+    this.taskDone(e.job, key);
+  }
+
+  private onExited(key: string, waitStatus: number): void {
+    const e = this.byKey.get(key);
+    if (!e) return;
+    e.task.status = waitStatus;
+    this.taskDone(e.job, key);
+  }
+
+  private onOutput(key: string, stream: 'stdout' | 'stderr', data: string): void {
+    const e = this.byKey.get(key);
+    if (!e) return;
+    this.output(e.job, { stream, rank: String(e.task.rank), data });
+  }
+
+  /** The job shell's exit status: the largest task exit code, a signal counting as 128+N. */
+  private static shellStatus(tasks: Task[]): number {
+    let code = 0;
+    for (const t of tasks) {
+      const s = t.status ?? 0;
+      const sig = s & 0x7f;
+      const c = sig === 0 ? (s >> 8) & 0xff : 128 + sig;
+      if (c > code) code = c;
+    }
+    return code << 8;
+  }
+
+  private taskDone(job: ExecJob, key: string): void {
+    this.byKey.delete(key);
+    if (--job.pendingExit > 0) return;
+    clearTimeout(job.timer);
+    clearTimeout(job.killTimer);
+    this.jobs.delete(job.id);
+    if (!job.startSent) {
+      job.startSent = true;
+      job.req.respond({ type: 'start' });
+    }
+    for (const s of ['stdout', 'stderr'] as const) if (job.captured[s]) this.output(job, { stream: s, rank: `0-${job.tasks.length - 1}`.replace(/^0-0$/, '0'), eof: true });
+    const status = JobExec.shellStatus(job.tasks);
+    this.log(job, 'complete', { status });
+    this.log(job, 'done');
+    job.req.respond({ type: 'finish', status });
+    job.req.respond({ type: 'release', ranks: 'all', final: true });
+    job.req.error(Errno.ENODATA);
+    fs.rm(job.tmpdir, { recursive: true, force: true }, () => {});
+  }
+
+  private killJob(job: ExecJob, signum: number): void {
+    for (const t of job.tasks) {
+      if (t.status === undefined && t.failed === undefined) this.spawner.kill(`${job.id}.${t.rank}`, signum);
+    }
+  }
+
+  /** A signal now, then SIGKILL after the kill timeout if tasks are still there. */
+  private terminate(job: ExecJob, signum: number): void {
+    this.killJob(job, signum);
+    if (!job.killTimer) {
+      job.killTimer = setTimeout(() => this.killJob(job, SIGKILL), this.killTimeout * 1000);
+      job.killTimer.unref?.();
+    }
+  }
+
+  private expire(job: ExecJob): void {
+    if (!this.jobs.has(job.id)) return;
+    job.req.respond({ type: 'exception', severity: 0, exc_type: 'timeout', note: 'resource allocation expired' });
+    this.terminate(job, SIGALRM);
+  }
+
+  private kill(req: Request): void {
+    let id: bigint;
+    try {
+      id = BigInt(req.payload?.id);
+    } catch {
+      return req.error(Errno.EPROTO, 'malformed request: id');
+    }
+    const signum = Number(req.payload?.signum ?? SIGTERM);
+    const job = this.jobs.get(id);
+    if (!job) return req.error(Errno.EINVAL, 'job is not running');
+    if (req.payload?.exception === true) this.terminate(job, signum);
+    else this.killJob(job, signum);
+    req.respond();
+  }
+}
+
+export type { Rv1 };

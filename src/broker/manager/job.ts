@@ -1,0 +1,42 @@
+/** The manager's small in-memory record of one job (the jobspec and logs live in the store). */
+import type { ResourceRequest, Rv1 } from '../contract.js';
+import type { EventEntry } from '../store/store.js';
+import type { Request } from '../service.js';
+
+export interface Job {
+  id: bigint;
+  userid: number;
+  urgency: number;
+  priority: number;
+  flags: number;
+  state: number;
+  t_submit: number;
+  request: ResourceRequest;
+  /** Redacted jobspec (no environment), for the journal and job-list. */
+  jobspecRedacted: any;
+  /** Full jobspec object, handed to exec at start. Dropped once the job is inactive. */
+  jobspec: any;
+  R?: Rv1;
+  /** Timestamps of state entries (job-list's t_depend … t_inactive). */
+  times: Partial<Record<'t_depend' | 't_priority' | 't_sched' | 't_run' | 't_cleanup' | 't_inactive', number>>;
+  /** An alloc request is outstanding at the scheduler. */
+  allocPending: boolean;
+  /** The exec stream is open (tasks may be running). */
+  running: boolean;
+  /** R is held and has not been freed yet. */
+  hasResources: boolean;
+  /** The first fatal event (finish or severity-0 exception). */
+  endEvent?: EventEntry;
+  /** The first severity-0 exception, if any. */
+  fatalException?: { type: string; severity: number; note: string };
+  /** Every exception seen (job-list reports the most severe). */
+  exception?: { type: string; severity: number; note: string };
+  /** finish status (wait(2) status) */
+  waitStatus?: number;
+  /** A job-manager.wait request for this very id. */
+  waiter?: Request;
+  /** Number of eventlog entries posted (for cheap checks). */
+  nevents: number;
+}
+
+export const FLAG_WAITABLE = 4;

@@ -1,0 +1,61 @@
+/**
+ * The `resource` service: what `flux resource list`, `flux resource status` and `flux queue`
+ * ask (test/vectors/cli-resource-list.json; requests come with no payload):
+ *
+ *   resource.sched-status → {"all":R, "down":R, "allocated":R}   (Rv1 each; the scheduler's
+ *                            view, fetched with sched.status, as flux-core's resource module
+ *                            asks sched.resource-status)
+ *   resource.status       → {"R":R, "drain":{}, "online":"0", "offline":"", "exclude":"", "torpid":""}
+ *
+ * Every rank of the set is online; nothing is drained, excluded or torpid (yet).
+ */
+import { Errno, FluxError } from '../../protocol/errno.js';
+import type { BrokerContext, Handler, Service } from '../service.js';
+import type { ResourceSet } from './discover.js';
+import { encodeIdset } from '../../job/idset.js';
+import { toRv1 } from './rv1.js';
+
+export class ResourceService implements Service {
+  readonly name = 'resource';
+  readonly methods: Record<string, Handler>;
+  private ctx: BrokerContext | undefined;
+
+  constructor(private readonly resources: ResourceSet) {
+    this.methods = {
+      'sched-status': (req) => {
+        if (!this.ctx) return req.error(Errno.ENOSYS, 'resource service is not started');
+        this.ctx.rpc('sched.status').then(
+          (s) => req.respond(s),
+          (e: FluxError) => req.error(e.errno ?? Errno.EIO, e.message),
+        );
+      },
+      status: (req) => req.respond(this.statusPayload()),
+    };
+  }
+
+  start(ctx: BrokerContext): void {
+    this.ctx = ctx;
+  }
+
+  private hostname = (rank: number): string => this.resources.ranks.find((r) => r.rank === rank)?.hostname ?? '';
+
+  /** The instance's whole resource set as Rv1. */
+  R(): object {
+    return toRv1(this.resources.ranks, this.hostname);
+  }
+
+  statusPayload(): object {
+    return {
+      R: this.R(),
+      drain: {},
+      online: encodeIdset(this.resources.ranks.map((r) => r.rank)),
+      offline: '',
+      exclude: '',
+      torpid: '',
+    };
+  }
+}
+
+export function resourceService(resources: ResourceSet): Service {
+  return new ResourceService(resources);
+}

@@ -1,0 +1,226 @@
+/**
+ * The `sched` service: the job manager's scheduler (contract.ts; flux-core RFC 27 alloc/free
+ * in spirit). It owns the policy core (core.ts) and does the I/O around it:
+ *
+ *   sched.alloc     AllocRequest        → {R, annotations} once allocated (pends until then);
+ *                                          ECANCELED "alloc canceled" after sched.cancel;
+ *                                          ENOSPC if it can never fit; ENOSYS at shutdown
+ *   sched.cancel    {id}                → {} (the pending alloc fails with ECANCELED)
+ *   sched.priority  {id, priority}      → {} (ENOENT if not pending)
+ *   sched.free      {id, R}             → {} (a second free of a job is logged and ignored)
+ *   sched.feasible  {request}           → {} | ENOSPC "unsatisfiable request: …"
+ *   sched.status    (none)              → {all, down, allocated} as Rv1 (for resource.sched-status;
+ *                                          also answered as sched.resource-status, flux-core's name)
+ *
+ * alloc/cancel/priority/free are for the job manager in this process only (EPERM otherwise).
+ * Scheduling runs at most once per event-loop turn (setImmediate), however many allocs,
+ * frees, cancels and priority changes arrived in that turn.
+ */
+import { Errno } from '../../protocol/errno.js';
+import { toJobId } from '../../protocol/json.js';
+import type { ResourceRequest } from '../contract.js';
+import type { BrokerContext, Handler, Request, Service } from '../service.js';
+import type { ResourceSet } from '../resource/discover.js';
+import { resourceSummary, toRv1, type RankAlloc } from '../resource/rv1.js';
+import { FcfsPolicy, checkRequest, type SchedPolicy } from './core.js';
+
+export interface SchedulerOptions {
+  /** The policy; default strict FCFS over the resource set. */
+  policy?: SchedPolicy;
+  /** Clock in seconds since the epoch (for starttime / expiration). */
+  now?: () => number;
+}
+
+interface PendingAlloc {
+  req: Request;
+  duration: number;
+}
+
+/** Parse the job id of a request; answers EPROTO itself and returns undefined when bad. */
+function idOf(req: Request): bigint | undefined {
+  try {
+    return toJobId(req.payload?.id);
+  } catch {
+    req.error(Errno.EPROTO, 'malformed request: id must be a job id');
+    return undefined;
+  }
+}
+
+function internalOnly(req: Request): boolean {
+  if (req.conn === 'internal') return true;
+  req.error(Errno.EPERM, `${req.topic} is for the job manager only`);
+  return false;
+}
+
+export class Scheduler implements Service {
+  readonly name = 'sched';
+  readonly methods: Record<string, Handler>;
+  readonly policy: SchedPolicy;
+  /** Scheduling passes run so far (one per event-loop turn at most). */
+  passes = 0;
+  private ctx: BrokerContext | undefined;
+  private readonly pending = new Map<bigint, PendingAlloc>();
+  private readonly hostnames = new Map<number, string>();
+  private readonly now: () => number;
+  private timer: NodeJS.Immediate | undefined;
+  private stopped = false;
+
+  constructor(resources: ResourceSet, opts: SchedulerOptions = {}) {
+    for (const r of resources.ranks) this.hostnames.set(r.rank, r.hostname);
+    this.policy = opts.policy ?? new FcfsPolicy(resources.ranks);
+    this.now = opts.now ?? (() => Date.now() / 1000);
+    this.methods = {
+      alloc: (r) => this.alloc(r),
+      cancel: (r) => this.cancel(r),
+      priority: (r) => this.priority(r),
+      free: (r) => this.free(r),
+      feasible: (r) => this.feasible(r),
+      status: (r) => r.respond(this.status()),
+      'resource-status': (r) => r.respond(this.status()),
+      disconnect: () => {},
+    };
+  }
+
+  start(ctx: BrokerContext): void {
+    this.ctx = ctx;
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.timer) clearImmediate(this.timer);
+    this.timer = undefined;
+    const waiting = [...this.pending.values()];
+    this.pending.clear();
+    for (const p of waiting) p.req.error(Errno.ENOSYS, 'scheduler is shutting down');
+  }
+
+  /** Allocs waiting for resources. */
+  get npending(): number {
+    return this.pending.size;
+  }
+
+  private log(level: 'err' | 'warning' | 'info' | 'debug', text: string): void {
+    this.ctx?.log(level, `sched: ${text}`);
+  }
+
+  private hostname = (rank: number): string => this.hostnames.get(rank) ?? '';
+
+  /** {all, down, allocated} as Rv1, like flux-core's sched.resource-status. */
+  status(): { all: object; down: object; allocated: object } {
+    const s = this.policy.status();
+    return {
+      all: toRv1(s.all, this.hostname),
+      down: toRv1([], this.hostname),
+      allocated: toRv1(s.allocated, this.hostname),
+    };
+  }
+
+  // ---- handlers ----------------------------------------------------------------------------
+
+  private alloc(req: Request): void {
+    if (!internalOnly(req)) return;
+    if (this.stopped) return req.error(Errno.ENOSYS, 'scheduler is shutting down');
+    const id = idOf(req);
+    if (id === undefined) return;
+    const p = req.payload;
+    const priority = p.priority ?? 16;
+    if (typeof priority !== 'number' || !Number.isFinite(priority) || priority < 0) {
+      return req.error(Errno.EPROTO, 'malformed request: priority must be a number >= 0');
+    }
+    const t_submit = p.t_submit ?? this.now();
+    if (typeof t_submit !== 'number' || !Number.isFinite(t_submit)) {
+      return req.error(Errno.EPROTO, 'malformed request: t_submit must be a number');
+    }
+    const request = p.request as ResourceRequest;
+    const bad = checkRequest(request);
+    if (bad) return req.error(Errno.EPROTO, `malformed request: ${bad}`);
+    const state = this.policy.state(id);
+    if (state) return req.error(Errno.EEXIST, `job ${id} is already ${state}`);
+    const why = this.policy.feasible(request);
+    if (why) return req.error(Errno.ENOSPC, why);
+    this.policy.enqueue({ id, priority, t_submit, request });
+    this.pending.set(id, { req, duration: request.duration });
+    this.kick();
+  }
+
+  private cancel(req: Request): void {
+    if (!internalOnly(req)) return;
+    const id = idOf(req);
+    if (id === undefined) return;
+    if (this.policy.remove(id)) {
+      const p = this.pending.get(id);
+      this.pending.delete(id);
+      p?.req.error(Errno.ECANCELED, 'alloc canceled');
+      this.kick(); // the head may have gone: the next job may fit
+    }
+    req.respond({});
+  }
+
+  private priority(req: Request): void {
+    if (!internalOnly(req)) return;
+    const id = idOf(req);
+    if (id === undefined) return;
+    const priority = req.payload.priority;
+    if (typeof priority !== 'number' || !Number.isFinite(priority) || priority < 0) {
+      return req.error(Errno.EPROTO, 'malformed request: priority must be a number >= 0');
+    }
+    if (!this.policy.reprioritize(id, priority)) return req.error(Errno.ENOENT, `job ${id} has no pending alloc`);
+    this.kick();
+    req.respond({});
+  }
+
+  private free(req: Request): void {
+    if (!internalOnly(req)) return;
+    const id = idOf(req);
+    if (id === undefined) return;
+    if (this.policy.free(id)) this.kick();
+    else this.log('warning', `free of job ${id}, which holds no resources (freed twice?): ignored`);
+    req.respond({});
+  }
+
+  private feasible(req: Request): void {
+    const request = req.payload?.request;
+    const bad = checkRequest(request);
+    if (bad) return req.error(Errno.EPROTO, `malformed request: ${bad}`);
+    const why = this.policy.feasible(request);
+    if (why) return req.error(Errno.ENOSPC, why);
+    req.respond({});
+  }
+
+  // ---- scheduling ----------------------------------------------------------------------------
+
+  /** Schedule once, on the next turn of the event loop. */
+  private kick(): void {
+    if (this.timer || this.stopped) return;
+    this.timer = setImmediate(() => {
+      this.timer = undefined;
+      this.run();
+    });
+  }
+
+  /** One scheduling pass: hand out every allocation the policy makes now. */
+  run(): void {
+    this.passes++;
+    const allocs = this.policy.schedule();
+    const starttime = this.now();
+    for (const a of allocs) {
+      const p = this.pending.get(a.id);
+      this.pending.delete(a.id);
+      if (!p) {
+        this.log('err', `allocated job ${a.id} with no pending alloc: freeing it`);
+        this.policy.free(a.id);
+        this.kick();
+        continue;
+      }
+      p.req.respond(this.allocResponse(a.ranks, starttime, p.duration));
+    }
+  }
+
+  private allocResponse(ranks: RankAlloc[], starttime: number, duration: number): object {
+    const expiration = duration > 0 ? starttime + duration : 0;
+    return {
+      R: toRv1(ranks, this.hostname, starttime, expiration),
+      annotations: { sched: { resource_summary: resourceSummary(ranks) } },
+    };
+  }
+}

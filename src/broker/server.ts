@@ -1,0 +1,345 @@
+/**
+ * The local connector: a Unix socket server speaking the Flux stream protocol
+ * (flux-protocol.md §A.1–A.5). One `ClientConn` per connection: handshake byte, incremental
+ * decode, requests routed to the broker, responses and events written back batched per
+ * event-loop turn. A malformed message closes that one connection; the broker carries on.
+ *
+ * Credentials: Node cannot read SO_PEERCRED, so the socket lives in a directory only the
+ * instance owner can enter (mode 0700) and every connection is the owner's: userid = owner,
+ * rolemask OWNER|LOCAL (5), which is what real flux-core stamps on the owner's responses.
+ */
+import net from 'node:net';
+import fs from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { StreamDecoder } from '../protocol/stream.js';
+import { encodeMessage, errorResponse, response, event as eventMessage } from '../protocol/codec.js';
+import { parseJson } from '../protocol/json.js';
+import { Errno, FluxError } from '../protocol/errno.js';
+import { MsgFlag, MsgType, Role, type Message } from '../protocol/types.js';
+import type { Broker } from './broker.js';
+import type { ConnId, Request, Service } from './service.js';
+
+const OWNER_ROLES = Role.OWNER | Role.LOCAL;
+
+export interface ServerOptions {
+  /** Largest message accepted from a client (bytes); default 64 MiB. */
+  maxMessageSize?: number;
+}
+
+class WireRequest implements Request {
+  readonly topic: string;
+  readonly userid: number;
+  readonly rolemask: number;
+  readonly matchtag: number;
+  readonly streaming: boolean;
+  readonly noresponse: boolean;
+  finished = false;
+  constructor(
+    private readonly c: ClientConn,
+    readonly msg: Message,
+    readonly payload: any,
+  ) {
+    this.topic = msg.topic ?? '';
+    this.userid = c.userid;
+    this.rolemask = c.rolemask;
+    this.matchtag = msg.aux2;
+    this.streaming = (msg.flags & MsgFlag.STREAMING) !== 0;
+    this.noresponse = (msg.flags & MsgFlag.NORESPONSE) !== 0;
+  }
+  get conn(): ConnId {
+    return this.c.id;
+  }
+  respond(payload?: object): void {
+    if (this.finished || this.noresponse) return;
+    if (!this.streaming) this.finished = true;
+    this.c.send(encodeMessage(response(this.msg, payload, this.c.cred)));
+  }
+  error(errnum: number, text?: string): void {
+    if (this.finished || this.noresponse) return;
+    this.finished = true;
+    this.c.send(encodeMessage(errorResponse(this.msg, errnum || Errno.EINVAL, text, this.c.cred)));
+  }
+}
+
+export class ClientConn {
+  readonly id: ConnId = randomBytes(4).toString('hex');
+  readonly userid: number;
+  readonly rolemask = OWNER_ROLES;
+  readonly cred: { userid: number; rolemask: number };
+  private readonly decoder: StreamDecoder;
+  private out: Buffer[] = [];
+  private outBytes = 0;
+  private flushScheduled = false;
+  closed = false;
+  /** Event topic prefixes this client subscribed to. */
+  readonly subscriptions: string[] = [];
+
+  constructor(
+    readonly server: LocalServer,
+    readonly socket: net.Socket,
+    maxMessageSize: number,
+  ) {
+    this.userid = server.broker.owner;
+    this.cred = { userid: this.userid, rolemask: this.rolemask };
+    this.decoder = new StreamDecoder({ maxMessageSize });
+  }
+
+  send(buf: Buffer): void {
+    if (this.closed) return;
+    this.out.push(buf);
+    this.outBytes += buf.length;
+    if (this.outBytes >= 1 << 20) {
+      this.flush();
+    } else if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(() => this.flush());
+    }
+  }
+
+  flush(): void {
+    this.flushScheduled = false;
+    if (this.closed || this.out.length === 0) return;
+    const buf = this.out.length === 1 ? this.out[0]! : Buffer.concat(this.out, this.outBytes);
+    this.out = [];
+    this.outBytes = 0;
+    this.socket.write(buf);
+  }
+
+  onData(chunk: Buffer): void {
+    let msgs: Message[];
+    try {
+      msgs = this.decoder.push(chunk);
+    } catch (e) {
+      this.server.broker.log('warning', `client ${this.id}: ${(e as Error).message}; closing connection`);
+      this.close();
+      return;
+    }
+    for (const m of msgs) {
+      if (this.closed) return;
+      this.server.handle(this, m);
+    }
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.flush();
+    this.closed = true;
+    this.socket.end();
+    this.socket.destroySoon?.();
+    this.server.dropConn(this);
+  }
+}
+
+export class LocalServer {
+  private readonly srv: net.Server;
+  private readonly conns = new Map<ConnId, ClientConn>();
+  /** Services registered by clients with service.add: name → provider connection. */
+  private readonly clientServices = new Map<string, ClientConn>();
+  /** Requests forwarded to a client service, awaiting its response: `${conn}:${tag}`. */
+  private readonly forwarded = new Map<string, { req: Request; tag: number }>();
+  private fwdTag = 0;
+  private readonly maxMessageSize: number;
+  private removeSink: (() => void) | undefined;
+
+  constructor(
+    readonly broker: Broker,
+    readonly path: string,
+    opts: ServerOptions = {},
+  ) {
+    this.maxMessageSize = opts.maxMessageSize ?? 64 * 1024 * 1024;
+    this.srv = net.createServer((sock) => this.accept(sock));
+  }
+
+  async listen(): Promise<void> {
+    try {
+      fs.unlinkSync(this.path);
+    } catch {
+      /* not there */
+    }
+    await new Promise<void>((resolve, reject) => {
+      this.srv.once('error', reject);
+      this.srv.listen(this.path, () => {
+        this.srv.off('error', reject);
+        resolve();
+      });
+    });
+    fs.chmodSync(this.path, 0o700);
+    this.removeSink = this.broker.addEventSink((topic, payload, seq) => this.deliverEvent(topic, payload, seq));
+  }
+
+  async close(): Promise<void> {
+    this.removeSink?.();
+    for (const c of [...this.conns.values()]) c.close();
+    await new Promise<void>((resolve) => this.srv.close(() => resolve()));
+    try {
+      fs.unlinkSync(this.path);
+    } catch {
+      /* gone */
+    }
+  }
+
+  get connectionCount(): number {
+    return this.conns.size;
+  }
+
+  private accept(sock: net.Socket): void {
+    const c = new ClientConn(this, sock, this.maxMessageSize);
+    this.conns.set(c.id, c);
+    sock.setNoDelay?.(true);
+    sock.write(Buffer.from([0])); // handshake: accepted (§A.1)
+    sock.on('data', (chunk: Buffer) => c.onData(chunk));
+    sock.on('error', () => c.close());
+    sock.on('close', () => c.close());
+  }
+
+  dropConn(c: ClientConn): void {
+    if (!this.conns.delete(c.id)) return;
+    for (const [name, provider] of this.clientServices) {
+      if (provider === c) this.removeClientService(name);
+    }
+    this.broker.disconnect(c.id);
+  }
+
+  handle(c: ClientConn, m: Message): void {
+    switch (m.type) {
+      case MsgType.REQUEST:
+        return this.handleRequest(c, m);
+      case MsgType.RESPONSE:
+        return this.handleServiceResponse(c, m);
+      case MsgType.EVENT:
+        if (m.topic) {
+          let payload: any;
+          try {
+            payload = m.payload ? parseJson(m.payload) : undefined;
+          } catch {
+            payload = undefined;
+          }
+          this.broker.publish(m.topic, payload);
+        }
+        return;
+      default:
+        return; // control messages are not used on the local connector
+    }
+  }
+
+  private handleRequest(c: ClientConn, m: Message): void {
+    let payload: any;
+    if (m.payload !== undefined) {
+      try {
+        payload = parseJson(m.payload);
+      } catch (e) {
+        const req = new WireRequest(c, m, undefined);
+        req.error(Errno.EPROTO, `${m.topic}: invalid JSON payload: ${(e as Error).message}`);
+        return;
+      }
+      if (payload === null || typeof payload !== 'object' || Array.isArray(payload)) {
+        new WireRequest(c, m, undefined).error(Errno.EPROTO, `${m.topic}: payload must be a JSON object`);
+        return;
+      }
+    }
+    const req = new WireRequest(c, m, payload);
+    switch (req.topic) {
+      case 'event.subscribe':
+      case 'event.unsubscribe': {
+        const prefix = payload?.topic;
+        if (typeof prefix !== 'string') return req.error(Errno.EPROTO, 'topic must be a string');
+        if (req.topic === 'event.subscribe') c.subscriptions.push(prefix);
+        else {
+          const i = c.subscriptions.indexOf(prefix);
+          if (i >= 0) c.subscriptions.splice(i, 1);
+        }
+        return req.respond();
+      }
+      case 'service.add':
+      case 'service.remove':
+        return this.serviceAddRemove(c, req);
+    }
+    this.broker.dispatch(req);
+  }
+
+  private serviceAddRemove(c: ClientConn, req: Request): void {
+    const name = req.payload?.service;
+    if (typeof name !== 'string' || name === '' || name.includes('.')) {
+      return req.error(Errno.EPROTO, 'service must be a non-empty name without "."');
+    }
+    if (req.topic === 'service.add') {
+      if (this.broker.hasService(name)) return req.error(Errno.EEXIST, `service ${name} is already registered`);
+      const methods = new Proxy({} as Record<string, (r: Request) => void>, {
+        get: (_t, method) => (typeof method === 'string' ? (r: Request) => this.forwardToClient(name, r) : undefined),
+      });
+      const svc: Service = { name, methods };
+      this.broker.register(svc);
+      this.clientServices.set(name, c);
+      return req.respond();
+    }
+    if (this.clientServices.get(name) !== c) return req.error(Errno.ENOENT, `service ${name} is not registered by this client`);
+    this.removeClientService(name);
+    req.respond();
+  }
+
+  private removeClientService(name: string): void {
+    this.clientServices.delete(name);
+    this.broker.unregister(name);
+    for (const [key, f] of this.forwarded) {
+      if (key.startsWith(name + ':')) {
+        this.forwarded.delete(key);
+        f.req.error(Errno.ENOSYS, `service ${name} went away`);
+      }
+    }
+  }
+
+  /** Forward a request to the client that registered the service; the route carries the key. */
+  private forwardToClient(name: string, req: Request): void {
+    const provider = this.clientServices.get(name);
+    if (!provider) return req.error(Errno.ENOSYS, `No service matching ${req.topic} is registered`);
+    const tag = req.noresponse ? 0 : (this.fwdTag = (this.fwdTag % 0x7fffffff) + 1);
+    if (!req.noresponse) this.forwarded.set(`${name}:${tag}`, { req, tag });
+    const fwd: Message = {
+      type: MsgType.REQUEST,
+      flags: req.streaming ? MsgFlag.STREAMING : req.noresponse ? MsgFlag.NORESPONSE : 0,
+      topic: req.topic,
+      payload: req.payload === undefined ? undefined : Buffer.from(JSON.stringify(req.payload)),
+      route: [req.conn, name],
+      userid: req.userid,
+      rolemask: req.rolemask,
+      aux1: 0,
+      aux2: tag,
+    };
+    provider.send(encodeMessage(fwd));
+  }
+
+  private handleServiceResponse(c: ClientConn, m: Message): void {
+    const name = m.route?.[m.route.length - 1];
+    if (!name || this.clientServices.get(name) !== c) return;
+    const key = `${name}:${m.aux2}`;
+    const f = this.forwarded.get(key);
+    if (!f) return;
+    const errnum = m.aux1;
+    if (errnum !== 0) {
+      this.forwarded.delete(key);
+      f.req.error(errnum, m.payload ? m.payload.toString('utf8') : undefined);
+      return;
+    }
+    let payload: any;
+    try {
+      payload = m.payload ? parseJson(m.payload) : undefined;
+    } catch {
+      this.forwarded.delete(key);
+      f.req.error(Errno.EPROTO, 'service returned invalid JSON');
+      return;
+    }
+    if (!f.req.streaming) this.forwarded.delete(key);
+    f.req.respond(payload);
+  }
+
+  private deliverEvent(topic: string, payload: any, seq: number): void {
+    let buf: Buffer | undefined;
+    for (const c of this.conns.values()) {
+      if (!c.subscriptions.some((p) => topic.startsWith(p))) continue;
+      buf ??= encodeMessage(eventMessage(topic, payload, seq));
+      c.send(buf);
+    }
+  }
+}
+
+export { FluxError };

@@ -1,0 +1,104 @@
+/**
+ * `tsflux start [options] [CMD ...]`: start an instance on this node, run CMD (an interactive
+ * shell when none is given) inside it with FLUX_URI set, and exit with CMD's status. On exit
+ * or SIGTERM/SIGINT the running jobs are killed and the socket and rundir removed.
+ */
+import { Command, Option } from 'commander';
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Instance } from '../broker/instance.js';
+
+/** The project's root (bin/ and node_modules/.bin go on the instance's PATH). */
+export const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+
+function parseSetattr(v: string, prev: Record<string, string> = {}): Record<string, string> {
+  const eq = v.indexOf('=');
+  if (eq <= 0) throw new Error(`-S ${v}: expected ATTR=VALUE`);
+  return { ...prev, [v.slice(0, eq)]: v.slice(eq + 1) };
+}
+
+/** `-o,-S,log-filename=out`: broker options, comma separated (as flux start -o). */
+function parseBrokerOpts(v: string, prev: string[] = []): string[] {
+  return [...prev, ...v.split(',').filter((s) => s !== '')];
+}
+
+export function startCommand(): Command {
+  return new Command('start')
+    .description('start a tsflux instance on this node and run CMD (default: a shell) inside it')
+    .argument('[cmd...]', 'command to run inside the instance')
+    .option('-o, --broker-opts <opts>', 'broker options, comma separated (e.g. -o,-S,log-filename=out)', parseBrokerOpts)
+    .option('-S, --setattr <attr=value>', 'set a broker attribute (repeatable)', parseSetattr)
+    .addOption(new Option('--cores <n|idset>', 'cores to manage (count or idset); default: this process\'s CPU affinity').env('TSFLUX_CORES'))
+    .addOption(new Option('--gpus <n|idset>', 'GPUs to manage (count or idset); default: CUDA_VISIBLE_DEVICES or /dev/nvidia*').env('TSFLUX_GPUS'))
+    .option('--rundir <dir>', 'runtime directory (default: a new private directory in $TMPDIR)')
+    .option('-v, --verbose', 'print the instance URI on stderr')
+    .passThroughOptions()
+    .action(async (cmd: string[], opts) => {
+      process.exitCode = await runStart(cmd, opts);
+    });
+}
+
+interface StartOpts {
+  brokerOpts?: string[];
+  setattr?: Record<string, string>;
+  cores?: string;
+  gpus?: string;
+  rundir?: string;
+  verbose?: boolean;
+}
+
+export async function runStart(cmd: string[], opts: StartOpts): Promise<number> {
+  const attrs: Record<string, string> = { ...(opts.setattr ?? {}) };
+  const bo = opts.brokerOpts ?? [];
+  for (let i = 0; i < bo.length; i++) {
+    const a = bo[i]!;
+    if (a === '-S' || a === '--setattr') Object.assign(attrs, parseSetattr(bo[++i] ?? ''));
+    else if (a.startsWith('-S')) Object.assign(attrs, parseSetattr(a.slice(2)));
+    else if (a.startsWith('--setattr=')) Object.assign(attrs, parseSetattr(a.slice(10)));
+    else throw new Error(`unknown broker option ${a}`);
+  }
+  process.on('unhandledRejection', (e) => process.stderr.write(`tsflux-broker: unhandled: ${(e as Error)?.stack ?? e}\n`));
+  const inst = await Instance.start({ attrs, cores: opts.cores, gpus: opts.gpus, rundir: opts.rundir });
+  if (opts.verbose) process.stderr.write(`tsflux: instance at ${inst.uri}\n`);
+  const env = {
+    ...process.env,
+    FLUX_URI: inst.uri,
+    PATH: [path.join(projectRoot, 'bin'), path.join(projectRoot, 'node_modules', '.bin'), process.env.PATH ?? '/usr/bin:/bin'].join(':'),
+  };
+  const interactive = cmd.length === 0;
+  const argv = interactive ? [process.env.SHELL || '/bin/sh'] : cmd;
+  let stopping = false;
+  const stop = async (code: number): Promise<number> => {
+    if (stopping) return code;
+    stopping = true;
+    await inst.stop();
+    return code;
+  };
+  return await new Promise<number>((resolve) => {
+    const child = spawn(argv[0]!, argv.slice(1), { stdio: 'inherit', env });
+    const onSignal = (sig: NodeJS.Signals) => {
+      // An interactive shell handles ^C itself; anything else ends the instance.
+      if (sig === 'SIGINT' && interactive && process.stdin.isTTY) return;
+      child.kill('SIGTERM');
+      void stop(128 + (sig === 'SIGINT' ? 2 : 15)).then(resolve);
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    child.on('error', (e) => {
+      process.stderr.write(`tsflux start: ${argv[0]}: ${e.message}\n`);
+      void stop(127).then(resolve);
+    });
+    child.on('exit', (code, signal) => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      const rc = code ?? 128 + (signal ? (osSignal(signal) ?? 1) : 1);
+      void stop(rc).then(resolve);
+    });
+  });
+}
+
+function osSignal(sig: NodeJS.Signals): number | undefined {
+  const map: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGKILL: 9, SIGTERM: 15, SIGSEGV: 11, SIGABRT: 6 };
+  return map[sig];
+}

@@ -1,0 +1,10 @@
+/** The job API, in the shape of Python's `flux.job` (flux-protocol.md §D). */
+export { submitAsync, submit, SubmitFlags, type SubmitOptions, type JobspecInput } from './submit.js';
+export { waitAsync, wait, JOBID_ANY, type JobWaitResult } from './wait.js';
+export { eventWatch, eventWatchAsync, eventWait, JobEventWatch, WatchFlags, type WatchOptions } from './events.js';
+export { raise, cancel, cancelAsync, kill, killAsync, urgency } from './control.js';
+export { list, listId, getJob, lookup, listConstraint, USERID_ANY, type ListOptions, type JobRecord } from './list.js';
+export { result, resultAsync, type JobResultInfo } from './result.js';
+export { JobspecV1 } from '../../job/jobspec.js';
+export { JobID } from '../../job/jobid.js';
+export { EventlogEvent, JobException } from '../../job/eventlog.js';

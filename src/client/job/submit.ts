@@ -1,0 +1,50 @@
+/**
+ * Job submission (flux-protocol.md §B `job-ingest.submit`, §D "Submission"): the jobspec is
+ * wrapped in J with signing mechanism "none" and sent with urgency and flags.
+ * Resolves to the job id (a bigint).
+ */
+import { toJobId } from '../../protocol/json.js';
+import { JobspecV1 } from '../../job/jobspec.js';
+import { wrapNone } from '../../job/sign-none.js';
+import type { Flux } from '../handle.js';
+
+export const SubmitFlags = { PRE_SIGNED: 1, DEBUG: 2, WAITABLE: 4, NOVALIDATE: 8 } as const;
+
+export interface SubmitOptions {
+  /** 0 = hold, 16 = default, 31 = expedite. */
+  urgency?: number;
+  /** Allow job.wait() on this job (instance owner only). */
+  waitable?: boolean;
+  debug?: boolean;
+  /** The jobspec is already a signed J. */
+  preSigned?: boolean;
+  /** Skip validation (instance owner only). */
+  novalidate?: boolean;
+}
+
+export type JobspecInput = JobspecV1 | string | Buffer | object;
+
+function jobspecText(spec: JobspecInput): string | Buffer {
+  if (spec instanceof JobspecV1) return spec.dumps();
+  if (typeof spec === 'string' || Buffer.isBuffer(spec)) return spec;
+  return JSON.stringify(spec);
+}
+
+const uid = process.getuid?.() ?? 0;
+
+/** Submit a job; the Promise resolves to its id once the instance has committed it. */
+export async function submitAsync(h: Flux, jobspec: JobspecInput, opts: SubmitOptions = {}): Promise<bigint> {
+  let flags = 0;
+  if (opts.waitable) flags |= SubmitFlags.WAITABLE;
+  if (opts.debug) flags |= SubmitFlags.DEBUG;
+  if (opts.novalidate) flags |= SubmitFlags.NOVALIDATE;
+  const text = jobspecText(jobspec);
+  const J = opts.preSigned ? String(text) : wrapNone(text, uid);
+  const r = await h.rpc<{ id: unknown }>('job-ingest.submit', { J, urgency: opts.urgency ?? 16, flags });
+  return toJobId(r.id);
+}
+
+/** Same as submitAsync (Python's blocking `submit`); await it. */
+export function submit(h: Flux, jobspec: JobspecInput, opts: Omit<SubmitOptions, 'novalidate'> = {}): Promise<bigint> {
+  return submitAsync(h, jobspec, opts);
+}

@@ -1,0 +1,192 @@
+/**
+ * Jobs through a real instance with the low-level API: submit → wait, every wait error of
+ * flux-protocol.md §B, cancel / kill / urgency, and bad jobspecs (each one a clear error;
+ * the broker keeps serving).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { withInstance } from '../helpers/instance.js';
+import * as job from '../../src/client/job/index.js';
+import { JobspecV1 } from '../../src/job/jobspec.js';
+import { wrapNone } from '../../src/job/sign-none.js';
+import { FluxError } from '../../src/protocol/errno.js';
+import type { Flux } from '../../src/client/handle.js';
+
+const env = { PATH: process.env.PATH ?? '/usr/bin:/bin' };
+const spec = (cmd: string[], o: Record<string, unknown> = {}) => JobspecV1.fromCommand(cmd, { environment: env, ...o });
+
+function errno(n: number, text?: string | RegExp) {
+  return (e: unknown) => {
+    assert.ok(e instanceof FluxError, `expected FluxError, got ${e}`);
+    assert.equal(e.errno, n, `errno ${e.errno} (${e.message})`);
+    if (typeof text === 'string') assert.equal(e.message, text);
+    else if (text) assert.match(e.message, text);
+    return true;
+  };
+}
+
+async function events(h: Flux, id: bigint): Promise<string[]> {
+  const names: string[] = [];
+  for await (const ev of job.eventWatch(h, id)) names.push(ev.name);
+  return names;
+}
+
+test('submit → wait: true succeeds, false fails with the flux errstr', async () => {
+  await withInstance(async (_i, h) => {
+    const a = await job.submit(h, spec(['true']), { waitable: true });
+    const b = await job.submit(h, spec(['false']), { waitable: true });
+    assert.equal(typeof a, 'bigint');
+    assert.ok(b > a, 'FLUIDs increase');
+    assert.deepEqual(await job.wait(h, b), { jobid: b, success: false, errstr: 'task(s) exited with exit code 1' });
+    assert.deepEqual(await job.wait(h, a), { jobid: a, success: true, errstr: '' });
+  });
+});
+
+test('the eventlog of a successful job is the flux sequence', async () => {
+  await withInstance(async (_i, h) => {
+    const id = await job.submit(h, spec(['true']));
+    assert.deepEqual(await events(h, id), ['submit', 'validate', 'depend', 'priority', 'alloc', 'start', 'finish', 'release', 'free', 'clean']);
+  });
+});
+
+test('a command that does not exist fails that job with an exec exception; the broker goes on', async () => {
+  await withInstance(async (_i, h) => {
+    const id = await job.submit(h, spec(['nosuchcmd-tsflux']), { waitable: true });
+    const r = await job.wait(h, id);
+    assert.equal(r.success, false);
+    assert.match(r.errstr, /^Fatal exception type=exec task 0 \(host .+\): start failed: nosuchcmd-tsflux: No such file or directory$/);
+    assert.deepEqual(await events(h, id), ['submit', 'validate', 'depend', 'priority', 'alloc', 'start', 'exception', 'finish', 'release', 'free', 'clean']);
+    assert.equal((await job.wait(h, await job.submit(h, spec(['true']), { waitable: true }))).success, true);
+  });
+});
+
+test('wait errors: not waitable, unknown, twice, a second waiter, wait-any with nothing', async () => {
+  await withInstance(async (_i, h) => {
+    await assert.rejects(job.wait(h), errno(10, 'there are no more waitable jobs'));
+    await assert.rejects(job.wait(h, 123456789n), errno(10, 'invalid job id, or job may be inactive and not waitable'));
+    const nw = await job.submit(h, spec(['true']));
+    await assert.rejects(job.wait(h, nw), errno(10, 'job was not submitted with FLUX_JOB_WAITABLE'));
+    const held = await job.submit(h, spec(['true']), { waitable: true, urgency: 0 });
+    const first = job.wait(h, held);
+    await assert.rejects(job.wait(h, held), errno(10, 'job id already has a waiter'));
+    await job.urgency(h, held, 16);
+    assert.equal((await first).success, true);
+    await assert.rejects(job.wait(h, held), errno(10, 'invalid job id, or job may be inactive and not waitable'));
+  });
+});
+
+test('wait-any reaps every waitable job once, in any order', async () => {
+  await withInstance(async (_i, h) => {
+    const ids = new Set<bigint>();
+    for (let i = 0; i < 20; i++) ids.add(await job.submit(h, spec(['true']), { waitable: true }));
+    const seen = new Set<bigint>();
+    for (let i = 0; i < 20; i++) seen.add((await job.wait(h)).jobid);
+    assert.deepEqual(seen, ids);
+    await assert.rejects(job.wait(h), errno(10, 'there are no more waitable jobs'));
+  });
+});
+
+test('cancel pending, cancel running, kill running; errors for inactive and unknown', async () => {
+  await withInstance(async (_i, h) => {
+    const pending = await job.submit(h, spec(['true']), { urgency: 0, waitable: true });
+    await job.cancel(h, pending, 'not today');
+    const rp = await job.wait(h, pending);
+    assert.deepEqual(rp, { jobid: pending, success: false, errstr: 'Fatal exception type=cancel not today' });
+    assert.deepEqual(await events(h, pending), ['submit', 'validate', 'depend', 'priority', 'exception', 'clean']);
+    await assert.rejects(job.cancel(h, pending), errno(2, 'job is inactive'));
+    await assert.rejects(job.cancel(h, 42n), errno(2, 'unknown job id'));
+    await assert.rejects(job.kill(h, pending), errno(22, 'job is inactive'));
+
+    const running = await job.submit(h, spec(['sleep', '100']), { waitable: true });
+    await job.eventWait(h, running, 'start');
+    await job.kill(h, running, 9);
+    const rk = await job.wait(h, running);
+    assert.deepEqual(rk, { jobid: running, success: false, errstr: 'task(s) Killed' });
+
+    const r2 = await job.submit(h, spec(['sleep', '100']), { waitable: true });
+    await job.eventWait(h, r2, 'start');
+    await job.cancel(h, r2);
+    assert.equal((await job.wait(h, r2)).errstr, 'Fatal exception type=cancel ');
+
+    const p2 = await job.submit(h, spec(['true']), { urgency: 0 });
+    await assert.rejects(job.kill(h, p2), errno(22, 'job is not running'));
+    await assert.rejects(job.kill(h, p2, 99), errno(22, 'Invalid signal number'));
+    await job.cancel(h, p2);
+  });
+});
+
+test('urgency: old value returned, hold/release, errors', async () => {
+  await withInstance(async (_i, h) => {
+    const id = await job.submit(h, spec(['true']), { urgency: 0, waitable: true });
+    assert.equal(await job.urgency(h, id, 31), 0);
+    assert.equal((await job.wait(h, id)).success, true);
+    const names = await events(h, id);
+    assert.deepEqual(names.slice(0, 6), ['submit', 'validate', 'depend', 'priority', 'urgency', 'priority']);
+    const run = await job.submit(h, spec(['sleep', '100']));
+    await job.eventWait(h, run, 'start');
+    await assert.rejects(job.urgency(h, run, 3), errno(22, 'urgency cannot be changed once resources are allocated'));
+    await assert.rejects(job.urgency(h, run, 32), errno(22, 'urgency range is [0:31]'));
+    await job.cancel(h, run);
+  });
+});
+
+test('time limit: a timeout exception, then the job ends', async () => {
+  await withInstance(async (_i, h) => {
+    const id = await job.submit(h, spec(['sleep', '100'], { duration: 0.5 }), { waitable: true });
+    const r = await job.wait(h, id);
+    assert.deepEqual(r, { jobid: id, success: false, errstr: 'Fatal exception type=timeout resource allocation expired' });
+  });
+});
+
+test('bad jobspecs and submit requests get flux errors and change nothing', async () => {
+  await withInstance(async (_i, h) => {
+    const uid = process.getuid!();
+    const raw = (text: string, extra: Record<string, unknown> = {}) =>
+      h.rpc('job-ingest.submit', { J: wrapNone(text, uid), urgency: 16, flags: 0, ...extra });
+    const good = JSON.parse(spec(['true']).dumps());
+    await assert.rejects(raw('this is not json'), errno(22, /^jobspec: invalid JSON/));
+    await assert.rejects(raw('[1,2]'), errno(1));
+    await assert.rejects(raw('{}'), errno(1, 'Missing key (version)'));
+    await assert.rejects(raw(JSON.stringify({ ...good, version: 2 })), errno(1, 'version must be 1'));
+    await assert.rejects(raw(JSON.stringify({ ...good, tasks: [] })), errno(1));
+    for (const count of [0, -1]) {
+      const bad = structuredClone(good);
+      bad.resources[0].count = count;
+      await assert.rejects(raw(JSON.stringify(bad)), errno(1, /count/));
+    }
+    const badCmd = structuredClone(good);
+    badCmd.tasks[0].command = ['ls', 7];
+    await assert.rejects(raw(JSON.stringify(badCmd)), errno(1, /command/));
+    const huge = structuredClone(good);
+    huge.resources[0].with[0].count = 1073741824;
+    await assert.rejects(raw(JSON.stringify(huge)), errno(22, /unsatisfiable request/));
+    const gpus = JSON.parse(spec(['true'], { gpusPerTask: 1 }).dumps());
+    await assert.rejects(raw(JSON.stringify(gpus)), errno(22, /GPU/));
+    const big = structuredClone(good);
+    big.attributes.user = { blob: 'x'.repeat(16 * 1024 * 1024) };
+    await assert.rejects(raw(JSON.stringify(big)), errno(7, /^jobspec is too large: about \d+ bytes, the limit is 8388608$/));
+    await assert.rejects(raw(JSON.stringify(good), { urgency: 40 }), errno(22, 'urgency range is [0:31]'));
+    await assert.rejects(h.rpc('job-ingest.submit', { J: 'garbage' }), errno(22, /invalid J/));
+    await assert.rejects(h.rpc('job-ingest.submit', { J: wrapNone('{}', uid + 1) }), errno(1, `signer=${uid + 1} != requestor=${uid}`));
+    await assert.rejects(h.rpc('job-ingest.submit', {}), errno(71));
+    const list = await job.list(h, { userid: 0xffffffff });
+    assert.equal(list.length, 0, 'nothing was created');
+    assert.equal((await job.wait(h, await job.submit(h, spec(['true']), { waitable: true }))).success, true);
+  });
+});
+
+test('a client that disconnects with waits and watches outstanding leaves the broker serving', async () => {
+  await withInstance(async (inst, h) => {
+    const { Flux } = await import('../../src/client/handle.js');
+    const h2 = await Flux.open(inst.uri);
+    const id = await job.submit(h2, spec(['sleep', '100']), { waitable: true });
+    const w = job.wait(h2, id).catch((e) => e);
+    const watch = job.eventWatch(h2, id);
+    await watch.next();
+    h2.close();
+    assert.ok((await w) instanceof FluxError, 'pending wait fails when the handle closes');
+    // the job is still waitable by another client
+    await job.cancel(h, id);
+    assert.equal((await job.wait(h, id)).errstr, 'Fatal exception type=cancel ');
+  });
+});
