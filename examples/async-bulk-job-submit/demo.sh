@@ -5,12 +5,13 @@ here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 export PATH="$root/bin:$root/node_modules/.bin:$PATH"
 [ -f "$root/dist/src/cli/main.js" ] || (cd "$root" && npm run --silent build)
-work="$(mktemp -d "${TMPDIR:-/tmp}/tsflux-demo.XXXXXX")"
-trap 'rm -rf "$work"' EXIT
-cd "$work"
-cp "$here"/bulksubmit.ts .
-[ -f "$here/bulksubmit_executor.ts" ] && cp "$here/bulksubmit_executor.ts" .
-echo "+ tsflux start -o,-S,log-filename=out   # in $work"
+# Work in the example's folder, as the seed does (the scripts import the package by name);
+# what the walkthrough makes there (jobs/, out) is removed afterwards.
+cd "$here"
+[ -e jobs ] || [ -e out ] && { echo "demo: $here/jobs or out already exists; remove it first" >&2; exit 1; }
+trap 'rm -rf "$here/jobs" "$here/out"' EXIT
+echo "+ cd examples/async-bulk-job-submit"
+echo "+ tsflux start -o,-S,log-filename=out"
 tsflux start -o,-S,log-filename=out bash -c '
   set -e
   echo "+ mkdir jobs"; mkdir jobs
