@@ -44,7 +44,7 @@ export interface SubmitJob {
   flags: number;
   /** Submit time, seconds since the epoch (float). */
   t_submit: number;
-  /** The validated jobspec object. */
+  /** The validated jobspec without its environment (the full text is in the store). */
   jobspec: any;
   request: ResourceRequest;
 }
@@ -68,11 +68,11 @@ export interface Rv1 {
   };
 }
 
+/** exec reads the job's full jobspec from the store ('jobspec'), as flux's shell reads the KVS. */
 export interface ExecStartRequest {
   id: bigint;
   userid: number;
   R: Rv1;
-  jobspec: any;
 }
 
 /** One response of the job-exec.start stream (flux-core job-exec protocol). */

@@ -250,6 +250,7 @@ export class Flux {
     const all = [...this.pending.values()];
     this.pending.clear();
     this.outQ = [];
+    this.outBytes = 0;
     for (const w of this.readyWaiters.splice(0)) w.reject(err);
     for (const p of all) p.onError(err);
     this.closed = true;
@@ -279,8 +280,17 @@ export class Flux {
     return t;
   }
 
+  private outBytes = 0;
+
   private send(buf: Buffer): void {
     this.outQ.push(buf);
+    this.outBytes += buf.length;
+    // A burst of requests goes out in chunks so the instance starts on the first ones while
+    // the rest are still being encoded.
+    if (this.outBytes >= 256 * 1024 && this.handshakeDone) {
+      this.flush();
+      return;
+    }
     if (!this.flushScheduled) {
       this.flushScheduled = true;
       queueMicrotask(() => this.flush());
@@ -290,8 +300,9 @@ export class Flux {
   private flush(): void {
     this.flushScheduled = false;
     if (!this.handshakeDone || !this.sock || this.outQ.length === 0) return;
-    const buf = this.outQ.length === 1 ? this.outQ[0]! : Buffer.concat(this.outQ);
+    const buf = this.outQ.length === 1 ? this.outQ[0]! : Buffer.concat(this.outQ, this.outBytes);
     this.outQ = [];
+    this.outBytes = 0;
     this.sock.write(buf);
   }
 

@@ -8,7 +8,7 @@
  */
 import { Errno, FluxError } from '../../protocol/errno.js';
 import { parseJson, jobIdToWire } from '../../protocol/json.js';
-import { JobspecV1 } from '../../job/jobspec.js';
+import { validateJobspec } from '../../job/jobspec.js';
 import { FluidGenerator } from '../../job/fluid.js';
 import { encodeEvent } from '../../job/eventlog.js';
 import type { BrokerContext, Request, Service } from '../service.js';
@@ -32,6 +32,14 @@ interface Pending {
   jobspecText: string;
   jobspec: any;
   request: ResourceRequest;
+}
+
+/** The jobspec without attributes.system.environment (what the journal and job-list see). */
+function redact(jobspec: any): any {
+  const sys = jobspec?.attributes?.system;
+  if (!sys || !('environment' in sys)) return jobspec;
+  const { environment: _env, ...rest } = sys;
+  return { ...jobspec, attributes: { ...jobspec.attributes, system: rest } };
 }
 
 function now(): number {
@@ -86,7 +94,7 @@ export class JobIngest implements Service {
       } catch (e) {
         throw new FluxError(Errno.EINVAL, `jobspec: invalid JSON: ${(e as Error).message}`);
       }
-      if (!(flags & FLAG_NOVALIDATE) || !isOwner) JobspecV1.parse(jobspec);
+      if (!(flags & FLAG_NOVALIDATE) || !isOwner) validateJobspec(jobspec);
       else if (jobspec === null || typeof jobspec !== 'object') throw new FluxError(Errno.EPERM, 'jobspec must be a JSON object');
       request = resourceRequest(jobspec);
     } catch (e) {
@@ -119,7 +127,7 @@ export class JobIngest implements Service {
       }
       const id = this.fluid.next();
       const t_submit = now();
-      const job: SubmitJob = { id, userid: p.userid, urgency: p.urgency, flags: p.flags, t_submit, jobspec: p.jobspec, request: p.request };
+      const job: SubmitJob = { id, userid: p.userid, urgency: p.urgency, flags: p.flags, t_submit, jobspec: redact(p.jobspec), request: p.request };
       accepted.push({ p, job });
       records.push({
         id,

@@ -105,7 +105,13 @@ export class JobExec implements Service {
   private startJob(req: Request): void {
     const p = req.payload as ExecStartRequest;
     if (req.conn !== 'internal' || !p || typeof p.id !== 'bigint') return req.error(Errno.EPERM, 'job-exec.start is for the job manager only');
-    const { id, jobspec, R } = p;
+    const { id, R } = p;
+    let jobspec: any;
+    try {
+      jobspec = JSON.parse(this.ctx.store.get(id, 'jobspec') ?? '');
+    } catch (e) {
+      return req.error(Errno.EIO, `cannot read the jobspec of job ${id} from the store: ${(e as Error).message}`);
+    }
     const f58 = encodeJobId(id, 'f58');
     const ntasks = taskCount(jobspec);
     const job: ExecJob = {

@@ -28,13 +28,6 @@ function now(): number {
   return (performance.timeOrigin + performance.now()) / 1000;
 }
 
-function redact(jobspec: any): any {
-  const sys = jobspec?.attributes?.system;
-  if (!sys || !('environment' in sys)) return jobspec;
-  const { environment: _env, ...rest } = sys;
-  return { ...jobspec, attributes: { ...jobspec.attributes, system: rest } };
-}
-
 /** Parse and check the `id` of a request; answers the error itself and returns undefined. */
 function idOf(req: Request, errnum: number): bigint | undefined {
   try {
@@ -137,8 +130,7 @@ export class JobManager implements Service {
       state: S.NEW,
       t_submit: sj.t_submit,
       request: sj.request,
-      jobspec: sj.jobspec,
-      jobspecRedacted: redact(sj.jobspec),
+      jobspecRedacted: sj.jobspec,
       times: {},
       allocPending: false,
       running: false,
@@ -217,7 +209,7 @@ export class JobManager implements Service {
   private startExec(job: Job): void {
     job.running = true;
     this.ctx
-      .rpc('job-exec.start', { id: job.id, userid: job.userid, R: job.R, jobspec: job.jobspec }, {
+      .rpc('job-exec.start', { id: job.id, userid: job.userid, R: job.R }, {
         streaming: true,
         onResponse: (ev: ExecEvent) => this.execEvent(job, ev),
       })
@@ -275,7 +267,6 @@ export class JobManager implements Service {
 
   private inactive(job: Job): void {
     this.active.delete(job);
-    job.jobspec = undefined; // the store has it; keep the record small
     this.waits.jobInactive(job, this.waitResult(job));
     if (this.active.size === 0) for (const r of this.drainWaiters.splice(0)) r.respond();
   }
