@@ -117,7 +117,8 @@ export class JobInfo implements Service {
   private ctx!: BrokerContext;
   private unwatch: (() => void) | undefined;
   private readonly byJob = new Map<bigint, Watch[]>();
-  private readonly byConn = new Map<ConnId, Map<number, Watch>>();
+  /** conn → matchtag → watches (normally one; flux-core cancels every match). */
+  private readonly byConn = new Map<ConnId, Map<number, Watch[]>>();
   private nwatches = 0;
 
   constructor() {
@@ -156,9 +157,11 @@ export class JobInfo implements Service {
     const m = this.byConn.get(conn);
     if (!m) return;
     this.byConn.delete(conn);
-    for (const w of m.values()) {
-      w.done = true;
-      this.unindexJob(w);
+    for (const ws of m.values()) {
+      for (const w of ws) {
+        w.done = true;
+        this.unindexJob(w);
+      }
     }
   }
 
@@ -202,22 +205,22 @@ export class JobInfo implements Service {
       return;
     }
     this.index(w);
+    // Appends made while replaying (from a response callback) queue behind the replay.
     w.replaying = true;
     let ended = this.feed(w, text);
-    w.replaying = false;
     if (w.done) return; // canceled or disconnected from a response callback
     if (flags & WATCH_INITIAL_SENTINEL) req.respond();
-    if (!ended && kind !== Kind.Main && kind !== Kind.Other && hasEvent(store.get(id, 'eventlog') ?? '', 'clean')) {
-      // the guest log of an inactive job: nothing more will come
-      if (w.backlog !== undefined) this.feed(w, w.backlog);
-      ended = true;
-    }
     while (!ended && !w.done && w.backlog !== undefined) {
       const more = w.backlog;
       w.backlog = undefined;
       ended = this.feed(w, more);
     }
     w.backlog = undefined;
+    w.replaying = false;
+    if (w.done) return;
+    if (!ended && kind !== Kind.Main && kind !== Kind.Other && hasEvent(store.get(id, 'eventlog') ?? '', 'clean')) {
+      ended = true; // the guest log of an inactive job: nothing more will come
+    }
     if (ended) this.finish(w, Errno.ENODATA);
   }
 
@@ -313,8 +316,9 @@ export class JobInfo implements Service {
   private cancel(req: Request): void {
     const tag = req.payload?.matchtag;
     if (!Number.isInteger(tag)) return;
-    const w = this.byConn.get(req.conn)?.get(tag);
-    if (w && !w.done) this.finish(w, Errno.ENODATA);
+    const ws = this.byConn.get(req.conn)?.get(tag);
+    if (!ws) return;
+    for (const w of [...ws]) this.finish(w, Errno.ENODATA);
   }
 
   private index(w: Watch): void {
@@ -325,13 +329,9 @@ export class JobInfo implements Service {
     if (w.req.conn === 'internal') return;
     let m = this.byConn.get(w.req.conn);
     if (!m) this.byConn.set(w.req.conn, (m = new Map()));
-    const old = m.get(w.req.matchtag);
-    if (old && old !== w) {
-      // a matchtag is only reused once its RPC ended: whatever is left is stale
-      old.done = true;
-      this.unindexJob(old);
-    }
-    m.set(w.req.matchtag, w);
+    const ws = m.get(w.req.matchtag);
+    if (ws) ws.push(w);
+    else m.set(w.req.matchtag, [w]);
   }
 
   private unindexJob(w: Watch): void {
@@ -350,8 +350,11 @@ export class JobInfo implements Service {
     this.unindexJob(w);
     if (w.req.conn !== 'internal') {
       const m = this.byConn.get(w.req.conn);
-      if (m && m.get(w.req.matchtag) === w) {
-        m.delete(w.req.matchtag);
+      const ws = m?.get(w.req.matchtag);
+      if (m && ws) {
+        const i = ws.indexOf(w);
+        if (i >= 0) ws.splice(i, 1);
+        if (ws.length === 0) m.delete(w.req.matchtag);
         if (m.size === 0) this.byConn.delete(w.req.conn);
       }
     }

@@ -24,6 +24,7 @@ const SIGALRM = 14;
 interface Task {
   rank: number;
   started: boolean;
+  pid?: number;
   /** wait(2)-style status once done */
   status?: number;
   failed?: string;
@@ -78,7 +79,7 @@ export class JobExec implements Service {
     this.uri = ctx.getattr('local-uri') ?? '';
     this.rundir = ctx.getattr('rundir') ?? '/tmp';
     this.spawner = await Spawner.start();
-    this.spawner.on('started', (e: { key: string }) => this.onStarted(e.key));
+    this.spawner.on('started', (e: { key: string; pid: number }) => this.onStarted(e.key, e.pid));
     this.spawner.on('failed', (e: { key: string; message: string }) => this.onFailed(e.key, e.message));
     this.spawner.on('exited', (e: { key: string; waitStatus: number }) => this.onExited(e.key, e.waitStatus));
     this.spawner.on('output', (e: { key: string; stream: 'stdout' | 'stderr'; data: string }) => this.onOutput(e.key, e.stream, e.data));
@@ -133,7 +134,7 @@ export class JobExec implements Service {
     job.captured = { stdout: !stdoutFile, stderr: !stderrFile };
     this.log(job, 'init');
     this.log(job, 'starting');
-    this.log(job, 'shell.init', { service: `${p.userid}-shell-${encodeJobId(id, 'f58plain')}`, leader_rank: 0, size: 1 });
+    this.log(job, 'shell.init', { service: `${p.userid}-shell-${encodeJobId(id, 'f58plain')}`, 'leader-rank': 0, size: 1 });
     this.output(job, { version: 1, encoding: { stdout: 'UTF-8', stderr: 'UTF-8' }, count: { stdout: ntasks, stderr: ntasks }, options: {} }, 'header');
     try {
       fs.mkdirSync(job.tmpdir, { recursive: true, mode: 0o700 });
@@ -195,10 +196,11 @@ export class JobExec implements Service {
     if (job.tasks.some((t) => t.failed !== undefined)) this.killJob(job, SIGKILL);
   }
 
-  private onStarted(key: string): void {
+  private onStarted(key: string, pid: number): void {
     const e = this.byKey.get(key);
     if (!e) return;
     e.task.started = true;
+    e.task.pid = pid;
     this.taskStartSettled(e.job);
   }
 
@@ -215,6 +217,16 @@ export class JobExec implements Service {
     const e = this.byKey.get(key);
     if (!e) return;
     e.task.status = waitStatus;
+    const sig = waitStatus & 0x7f;
+    this.log(e.job, 'shell.task-exit', {
+      localid: e.task.rank,
+      rank: e.task.rank,
+      state: 'Exited',
+      pid: e.task.pid ?? 0,
+      wait_status: waitStatus,
+      signaled: sig === 0 ? 0 : sig,
+      exitcode: sig === 0 ? (waitStatus >> 8) & 0xff : 128 + sig,
+    });
     this.taskDone(e.job, key);
   }
 
@@ -246,8 +258,10 @@ export class JobExec implements Service {
       job.startSent = true;
       job.req.respond({ type: 'start' });
     }
-    for (const s of ['stdout', 'stderr'] as const) if (job.captured[s]) this.output(job, { stream: s, rank: `0-${job.tasks.length - 1}`.replace(/^0-0$/, '0'), eof: true });
+    const ranks = job.tasks.length === 1 ? '0' : `0-${job.tasks.length - 1}`;
+    for (const s of ['stdout', 'stderr'] as const) this.output(job, { stream: s, rank: ranks, eof: true });
     const status = JobExec.shellStatus(job.tasks);
+    this.log(job, 'shell-exit', { rank: 0, wait_status: status });
     this.log(job, 'complete', { status });
     this.log(job, 'done');
     job.req.respond({ type: 'finish', status });

@@ -175,7 +175,7 @@ export class JobManager implements Service {
     }
     job.allocPending = true;
     this.ctx
-      .rpc<{ R: Rv1 }>('sched.alloc', {
+      .rpc<{ R: Rv1; annotations?: Record<string, unknown> }>('sched.alloc', {
         id: job.id,
         priority: job.priority,
         userid: job.userid,
@@ -183,7 +183,7 @@ export class JobManager implements Service {
         request: job.request,
       })
       .then(
-        (r) => this.allocated(job, r.R),
+        (r) => this.allocated(job, r.R, r.annotations),
         (e: FluxError) => {
           job.allocPending = false;
           if (e.errno === Errno.ECANCELED) return; // we asked for it
@@ -192,7 +192,7 @@ export class JobManager implements Service {
       );
   }
 
-  private allocated(job: Job, R: Rv1): void {
+  private allocated(job: Job, R: Rv1, annotations?: Record<string, unknown>): void {
     job.allocPending = false;
     if (job.state !== S.SCHED) {
       // canceled while the reply was on its way: give the resources back
@@ -202,7 +202,7 @@ export class JobManager implements Service {
     job.R = R;
     job.hasResources = true;
     this.ctx.store.put(job.id, 'R', JSON.stringify(R));
-    this.post(job, 'alloc', undefined, { R });
+    this.post(job, 'alloc', annotations ? { annotations } : undefined, { R });
     this.startExec(job);
   }
 
