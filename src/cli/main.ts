@@ -7,11 +7,6 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
-import { jobCommand } from './job.js';
-import { miniCommand } from './mini.js';
-import { runCommand } from './run.js';
-import { submitCommand } from './submit.js';
-import { startCommand } from './start.js';
 import { takeExitCode, verbPath } from './util.js';
 
 /** Version from the package.json above this module (src/ or dist/src/). */
@@ -43,17 +38,53 @@ function configure(cmd: Command): void {
   for (const sub of cmd.commands) configure(sub);
 }
 
-export function buildProgram(): Command {
+/**
+ * The verbs, loaded on demand: a client verb starts faster when only its own modules are
+ * loaded (and `start` pulls in the whole broker). Order is the order of `tsflux --help`.
+ */
+const VERBS: Array<[string, () => Promise<Command>]> = [
+  ['start', async () => (await import('./start.js')).startCommand()],
+  ['run', async () => (await import('./run.js')).runCommand()],
+  ['submit', async () => (await import('./submit.js')).submitCommand()],
+  ['mini', async () => (await import('./mini.js')).miniCommand()],
+  ['job', async () => (await import('./job.js')).jobCommand()],
+  ['jobs', async () => (await import('./jobs.js')).jobsCommand()],
+  ['cancel', async () => (await import('./cancel.js')).cancelCommand()],
+  ['resource', async () => (await import('./resource.js')).resourceCommand()],
+  ['queue', async () => (await import('./queue.js')).queueCommand()],
+  ['getattr', async () => (await import('./getattr.js')).getattrCommand()],
+  ['ping', async () => (await import('./ping.js')).pingCommand()],
+];
+
+/** A stand-in for `start` in help listings (the real one loads the broker). */
+function startStandIn(): Command {
+  return new Command('start')
+    .description('start a tsflux instance on this node and run CMD (default: a shell) inside it')
+    .argument('[cmd...]', 'command to run inside the instance')
+    .option('-v, --verbose', 'print the instance URI on stderr')
+    .allowUnknownOption()
+    .passThroughOptions()
+    .action(async () => {
+      throw new Error('start: internal error: not loaded');
+    });
+}
+
+/**
+ * The program for `argv`: with a known verb (or `help VERB`) only that verb is loaded;
+ * otherwise (top-level help, unknown verbs) all of them, `start` as a stand-in.
+ */
+export async function buildProgram(argv: readonly string[] = []): Promise<Command> {
+  const words = argv.filter((a) => !a.startsWith('-'));
+  const verb = words[0] === 'help' ? words[1] : words[0];
+  const known = VERBS.some(([name]) => name === verb);
   const program = new Command('tsflux')
     .description('a Flux-compatible job manager in TypeScript')
     .version(packageVersion(), '-V, --version', 'print the tsflux version')
-    .enablePositionalOptions()
-    .addCommand(startCommand())
-    .addCommand(runCommand())
-    .addCommand(submitCommand())
-    .addCommand(miniCommand())
-    .addCommand(jobCommand());
-  // LEAD: register further verbs here, e.g. .addCommand(startCommand()) from ./start.js
+    .enablePositionalOptions();
+  for (const [name, load] of VERBS) {
+    if (known && name !== verb) continue;
+    program.addCommand(!known && name === 'start' ? startStandIn() : await load());
+  }
   configure(program);
   return program;
 }
@@ -63,7 +94,7 @@ export async function main(argv: string[]): Promise<number> {
   takeExitCode();
   const savedExitCode = process.exitCode;
   process.exitCode = undefined;
-  const program = buildProgram();
+  const program = await buildProgram(argv);
   try {
     await program.parseAsync(argv, { from: 'user' });
   } catch (err) {

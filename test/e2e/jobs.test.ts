@@ -135,6 +135,8 @@ test('time limit: a timeout exception, then the job ends', async () => {
     const id = await job.submit(h, spec(['sleep', '100'], { duration: 0.5 }), { waitable: true });
     const r = await job.wait(h, id);
     assert.deepEqual(r, { jobid: id, success: false, errstr: 'Fatal exception type=timeout resource allocation expired' });
+    const finish = await job.eventWait(h, id, 'finish', { raiseJobException: false });
+    assert.equal(finish.context.status, 36352, 'SIGALRM: the shell exits 142, as flux');
   });
 });
 

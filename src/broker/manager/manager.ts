@@ -228,7 +228,9 @@ export class JobManager implements Service {
         this.post(job, 'start');
         break;
       case 'exception':
-        this.postException(job, ev.exc_type, ev.severity, ev.note, this.ctx.owner);
+        // exec raised it and is already ending the tasks (SIGALRM for a timeout, SIGKILL after
+        // a failed start): do not send our own SIGTERM on top
+        this.postException(job, ev.exc_type, ev.severity, ev.note, this.ctx.owner, false);
         break;
       case 'finish':
         if (job.waitStatus === undefined) job.waitStatus = ev.status;
@@ -282,7 +284,7 @@ export class JobManager implements Service {
     return { id: job.id, success: waitSuccess(end), errstr: waitErrstr(end) };
   }
 
-  private postException(job: Job, type: string, severity: number, note: string, userid: number): void {
+  private postException(job: Job, type: string, severity: number, note: string, userid: number, kill = true): void {
     const wasState = job.state;
     const e = this.post(job, 'exception', { type, severity, note, userid });
     const x = { type, severity, note };
@@ -296,7 +298,7 @@ export class JobManager implements Service {
       this.ctx.rpc('sched.cancel', { id: job.id }).catch(() => {});
     }
     if (job.running) {
-      this.ctx.rpc('job-exec.kill', { id: job.id, signum: 15, exception: true }).catch(() => {});
+      if (kill) this.ctx.rpc('job-exec.kill', { id: job.id, signum: 15, exception: true }).catch(() => {});
     } else if (job.hasResources) {
       this.freeResources(job);
     }
