@@ -1,8 +1,10 @@
 /**
  * The seed's part (b) flow as a benchmark client, run inside an instance by bench/executor.ts:
  *
- *   node dist/bench/executor-client.js N [--events=journal|watch] [--thread=main|worker] [--cpu=MS]
+ *   node dist/bench/executor-client.js N [--events=journal|watch] [--thread=main|worker] [--ready] [--cpu=MS]
  *
+ * --thread=worker runs the executor's I/O in a worker thread (the experiment in
+ * bench/executor-worker/); --ready awaits executor.ready() before submitting.
  * Submits N jobs of `true` through a FluxExecutor, counts them done in a done callback, shuts
  * the executor down, and prints one JSON line of figures. With --cpu=MS the caller busy-loops
  * for MS right after submitting (the "caller computes" case): the figures then tell how long
@@ -13,6 +15,17 @@ import { Flux } from '../src/client/handle.js';
 import { FluxExecutor } from '../src/client/executor/index.js';
 import { JobspecV1 } from '../src/job/jobspec.js';
 import type { EventsMode } from '../src/client/executor/engine.js';
+import { WorkerEngine } from './executor-worker/worker-engine.js';
+
+/** CPU seconds (user+system) a process has used, from /proc. */
+function cpuS(pid: string | number): number {
+  try {
+    const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100; // utime, stime (fields 14, 15) in USER_HZ
+  } catch {
+    return NaN;
+  }
+}
 
 function rssMiB(pid: string | number): number {
   try {
@@ -29,12 +42,18 @@ const n = Number(args.find((a) => !a.startsWith('--')) ?? 200);
 const events = opt('events', 'journal') as EventsMode;
 const thread = opt('thread', 'main') as 'main' | 'worker';
 const cpuMs = Number(opt('cpu', '0'));
+const awaitReady = args.includes('--ready');
 
 const spec = JobspecV1.fromCommand(['true'], { environment: { PATH: process.env.PATH ?? '/usr/bin:/bin' } });
 
+const hb = await Flux.open();
+const brokerPid = await hb.attrGet('broker.pid');
+hb.close();
+const b0 = cpuS(brokerPid);
 const c0 = process.cpuUsage();
 const t0 = performance.now();
-const executor = new FluxExecutor({ events, thread });
+const executor = new FluxExecutor({ events, engine: thread === 'worker' ? (sink, o) => new WorkerEngine(sink, o) : undefined });
+if (awaitReady) await executor.ready();
 let count = 0;
 let first = 0;
 let lastDone = 0;
@@ -62,10 +81,7 @@ const tSubmit = performance.now() - t0;
 await executor.shutdown({ wait: true });
 const tRun = performance.now() - t0;
 const cpu = process.cpuUsage(c0);
-
-const h = await Flux.open();
-const brokerPid = await h.attrGet('broker.pid');
-h.close();
+const brokerCpu = cpuS(brokerPid) - b0;
 
 process.stdout.write(
   JSON.stringify({
@@ -73,6 +89,7 @@ process.stdout.write(
     events,
     thread,
     cpuMs,
+    awaitReady,
     failed,
     submitRate: n / (tSubmit / 1000),
     firstFinish: first / 1000,
@@ -83,6 +100,7 @@ process.stdout.write(
     clientCpuS: (cpu.user + cpu.system) / 1e6,
     clientRssMiB: rssMiB(process.pid),
     brokerRssMiB: rssMiB(brokerPid),
+    brokerCpuS: brokerCpu,
     eventsMode: executor.eventsMode,
   }) + '\n',
 );

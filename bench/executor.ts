@@ -4,11 +4,14 @@
  * beside the low-level flow (bench/bulk-client.js: submitAsync + wait), the seed's and
  * flux-core's figures, and node's raw spawn rate of /bin/true measured in the same run.
  *
- *   node dist/bench/executor.js [N ...] [--no-variants] [--no-cpu]
+ *   node dist/bench/executor.js [N ...] [--reps=R] [--no-variants] [--no-cpu]
+ *
+ * (--reps: each row is the median run of R, by run rate.)
  *
  * Rows per N: executor with the journal design (default), with one eventlog watch per job
- * (flux-core's Python design), in worker_threads mode, and the low-level flow. Then the
- * "caller computes" case: 200 jobs submitted, then a 2 s busy loop on the main thread.
+ * (flux-core's Python design), with its I/O in a worker thread (the experiment in
+ * bench/executor-worker/), and the low-level flow. Then the "caller computes" case: 200 jobs
+ * submitted, then a 2 s busy loop on the main thread.
  * Prints a table; asserts nothing.
  */
 import { spawnSync } from 'node:child_process';
@@ -28,6 +31,7 @@ export interface ExecFigures {
   clientCpuS?: number;
   clientRssMiB?: number;
   brokerRssMiB: number;
+  brokerCpuS?: number;
   afterLoopS?: number;
   allDoneS?: number;
   loopEndS?: number;
@@ -44,8 +48,14 @@ function inInstance(script: string, args: string[]): ExecFigures {
   return JSON.parse(r.stdout.trim().split('\n').pop()!) as ExecFigures;
 }
 
-export function runExecutor(n: number, events = 'journal', thread = 'main', cpuMs = 0): ExecFigures {
-  return inInstance('executor-client.js', [String(n), `--events=${events}`, `--thread=${thread}`, `--cpu=${cpuMs}`]);
+export function runExecutor(n: number, events = 'journal', thread = 'main', cpuMs = 0, ready = false): ExecFigures {
+  return inInstance('executor-client.js', [String(n), `--events=${events}`, `--thread=${thread}`, `--cpu=${cpuMs}`, ...(ready ? ['--ready'] : [])]);
+}
+
+/** Run `fn` reps times and keep the run with the median of `key`. */
+function median(reps: number, fn: () => ExecFigures, key: keyof ExecFigures = 'runRate'): ExecFigures {
+  const runs = Array.from({ length: reps }, fn).sort((a, b) => Number(a[key]) - Number(b[key]));
+  return runs[runs.length >> 1]!;
 }
 
 export function runLowLevel(n: number): ExecFigures {
@@ -59,20 +69,21 @@ function table(rows: string[][]): string {
   return rows.map((r) => r.map((c, i) => (i === 0 ? c.padEnd(w[i]!) : c.padStart(w[i]!))).join('  ')).join('\n');
 }
 
-export async function run(sizes = [200, 2000], opts: { variants?: boolean; cpu?: boolean } = {}): Promise<Record<string, number>> {
+export async function run(sizes = [200, 2000], opts: { variants?: boolean; cpu?: boolean; reps?: number } = {}): Promise<Record<string, number>> {
   const variants = opts.variants ?? true;
+  const reps = Math.max(1, opts.reps ?? 1);
   const raw = await rawSpawnRate();
   const out: Record<string, number> = { rawSpawnPerSec: raw };
-  const rows: string[][] = [['', 'submit job/s', 'first finish s', 'run job/s', 'run % of low-level', 'run % of raw spawn', 'client CPU s', 'client RSS MiB', 'broker RSS MiB']];
-  rows.push(['seed (flux, 3 nodes), 200 jobs', '441', '1.035', '24.4', '', '', '', '', '']);
-  rows.push(['flux-core measured here, 200 jobs', '495', '', '46.5', '', '', '', '', '']);
-  rows.push(['flux-core measured here, 2000 jobs', '992', '', '45.5', '', '', '', '', '']);
+  const rows: string[][] = [['', 'submit job/s', 'first finish s', 'run job/s', 'run % of low-level', 'run % of raw spawn', 'client CPU s', 'broker CPU s', 'client RSS MiB', 'broker RSS MiB']];
+  rows.push(['seed (flux, 3 nodes), 200 jobs', '441', '1.035', '24.4']);
+  rows.push(['flux-core measured here, 200 jobs', '495', '', '46.5']);
+  rows.push(['flux-core measured here, 2000 jobs', '992', '', '45.5']);
   for (const n of sizes) {
-    const low = runLowLevel(n);
+    const low = median(reps, () => runLowLevel(n));
     const cases: [string, string, string][] = [['journal', 'main', 'executor (journal)']];
     if (variants) cases.push(['watch', 'main', 'executor (eventlog-watch per job)'], ['journal', 'worker', 'executor (journal, worker thread)']);
     for (const [events, thread, label] of cases) {
-      const e = runExecutor(n, events, thread);
+      const e = median(reps, () => runExecutor(n, events, thread));
       rows.push([
         `tsflux ${n} jobs, ${label}`,
         f(e.submitRate),
@@ -81,6 +92,7 @@ export async function run(sizes = [200, 2000], opts: { variants?: boolean; cpu?:
         f((100 * e.runRate) / low.runRate) + ' %',
         f((100 * e.runRate) / raw) + ' %',
         f(e.clientCpuS, 2),
+        f(e.brokerCpuS, 2),
         f(e.clientRssMiB),
         f(e.brokerRssMiB),
       ]);
@@ -88,21 +100,27 @@ export async function run(sizes = [200, 2000], opts: { variants?: boolean; cpu?:
       out[`submit:${k}`] = e.submitRate;
       out[`run:${k}`] = e.runRate;
       out[`cpu:${k}`] = e.clientCpuS ?? NaN;
+      out[`brokerCpu:${k}`] = e.brokerCpuS ?? NaN;
     }
-    rows.push([`tsflux ${n} jobs, low-level (submitAsync + wait)`, f(low.submitRate), f(low.firstFinish, 3), f(low.runRate, 1), '100 %', f((100 * low.runRate) / raw) + ' %', '', '', f(low.brokerRssMiB)]);
+    rows.push([`tsflux ${n} jobs, low-level (submitAsync + wait)`, f(low.submitRate), f(low.firstFinish, 3), f(low.runRate, 1), '100 %', f((100 * low.runRate) / raw) + ' %', '', '', '', f(low.brokerRssMiB)]);
     out[`submit:low-${n}`] = low.submitRate;
     out[`run:low-${n}`] = low.runRate;
   }
-  rows.push(['node raw spawn of /bin/true (same run)', '', '', f(raw, 0), '', '100 %', '', '', '']);
+  rows.push(['node raw spawn of /bin/true (same run)', '', '', f(raw, 0), '', '100 %']);
   console.log(table(rows));
 
   if (opts.cpu ?? true) {
     const n = 200;
     const rows2: string[][] = [['200 jobs, then a 2 s CPU loop on the main thread', 'loop ends s', 'all done s', 'all done after loop s', 'run job/s']];
-    for (const thread of ['main', 'worker']) {
-      const e = runExecutor(n, 'journal', thread, 2000);
-      rows2.push([`executor, ${thread} thread`, f(e.loopEndS, 2), f(e.allDoneS, 2), f(e.afterLoopS, 2), f(e.runRate, 1)]);
-      out[`afterLoop:${thread}`] = e.afterLoopS ?? NaN;
+    const cases: [string, string, boolean][] = [
+      ['executor, main thread', 'main', false],
+      ['executor, main thread, after await executor.ready()', 'main', true],
+      ['executor, I/O in a worker thread (experiment)', 'worker', false],
+    ];
+    for (const [label, thread, ready] of cases) {
+      const e = median(reps, () => runExecutor(n, 'journal', thread, 2000, ready), 'afterLoopS');
+      rows2.push([label, f(e.loopEndS, 2), f(e.allDoneS, 2), f(e.afterLoopS, 2), f(e.runRate, 1)]);
+      out[`afterLoop:${thread}${ready ? '-ready' : ''}`] = e.afterLoopS ?? NaN;
     }
     console.log('');
     console.log(table(rows2));
@@ -112,6 +130,7 @@ export async function run(sizes = [200, 2000], opts: { variants?: boolean; cpu?:
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const argv = process.argv.slice(2);
-  const sizes = argv.map(Number).filter((x) => x > 0);
-  await run(sizes.length ? sizes : undefined, { variants: !argv.includes('--no-variants'), cpu: !argv.includes('--no-cpu') });
+  const sizes = argv.filter((a) => !a.startsWith('--')).map(Number).filter((x) => x > 0);
+  const reps = Number(argv.find((a) => a.startsWith('--reps='))?.slice(7) ?? 1);
+  await run(sizes.length ? sizes : undefined, { variants: !argv.includes('--no-variants'), cpu: !argv.includes('--no-cpu'), reps });
 }

@@ -297,7 +297,8 @@ export class Flux {
     }
   }
 
-  private flush(): void {
+  /** Write the queued requests now instead of at the end of this tick. */
+  flush(): void {
     this.flushScheduled = false;
     if (!this.handshakeDone || !this.sock || this.outQ.length === 0) return;
     const buf = this.outQ.length === 1 ? this.outQ[0]! : Buffer.concat(this.outQ, this.outBytes);

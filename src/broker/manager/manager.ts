@@ -368,12 +368,14 @@ export class JobManager implements Service {
   }
 
   private journalRpc(req: Request): void {
+    // flux-core: the backlog holds every job with full, the active ones without; then the
+    // sentinel, then live events.
     const full = req.payload?.full === true;
-    this.journal.add(req, full ? this.backlog() : undefined);
+    this.journal.add(req, this.backlog(!full));
   }
 
-  private *backlog(): Iterable<JournalEntry> {
-    for (const job of this.jobs.values()) {
+  private *backlog(activeOnly: boolean): Iterable<JournalEntry> {
+    for (const job of activeOnly ? this.active : this.jobs.values()) {
       const text = this.ctx.store.get(job.id, 'eventlog') ?? '';
       const events = text
         .split('\n')

@@ -47,6 +47,17 @@ export interface EngineSink {
   broken(err: Error): void;
 }
 
+/** The engine as the executor sees it (ExecutorEngine, or a proxy to one elsewhere). */
+export interface EngineLike {
+  submit(key: number, jobspec: string, opts: SubmitOptions): void;
+  attach(key: number, id: bigint): void;
+  cancel(key: number): void;
+  close(): Promise<void>;
+  ready(): Promise<void>;
+  readonly eventsMode: EventsMode;
+  readonly stats?: Readonly<Record<string, number>>;
+}
+
 export interface EngineOptions {
   uri?: string;
   events?: EventsMode;
@@ -54,6 +65,8 @@ export interface EngineOptions {
   maxInflight?: number;
   /** Bound on buffered events of not-yet-claimed ids (jobs, default 65536). */
   unclaimedLimit?: number;
+  /** Write each submit to the socket at once instead of at the end of the tick (default true). */
+  eagerFlush?: boolean;
 }
 
 interface Track {
@@ -66,6 +79,8 @@ interface Track {
   lostAtSend: number;
   watch?: RpcStream;
   attach: boolean;
+  /** Waiting in `queue` (not sent yet). */
+  queued: boolean;
 }
 
 interface QueuedSubmit {
@@ -84,6 +99,14 @@ export function isConnectionError(e: unknown): e is FluxError {
   return e instanceof FluxError && (CONNECTION_ERRNOS.has(e.errno) || e.message.startsWith('Unable to connect to Flux'));
 }
 
+/**
+ * Write the handle's queued requests now. Flux batches writes to the end of the tick; this asks
+ * it to write at once (the kernel takes the bytes without blocking while the caller computes).
+ */
+function flushNow(h: Flux): void {
+  h.flush();
+}
+
 function hasClean(entries: readonly EventlogEntry[]): boolean {
   for (let i = entries.length - 1; i >= 0; i--) if (entries[i]!.name === 'clean') return true;
   return false;
@@ -97,12 +120,13 @@ function f58(id: bigint): string {
   }
 }
 
-export class ExecutorEngine {
+export class ExecutorEngine implements EngineLike {
   readonly uri: string;
   private readonly h: Flux;
   private mode: EventsMode;
   private readonly maxInflight: number;
   private readonly unclaimedLimit: number;
+  private readonly eagerFlush: boolean;
   private readonly tracks = new Map<number, Track>();
   /** Journal-routed jobs whose id is known. */
   private readonly byId = new Map<bigint, Track>();
@@ -121,7 +145,20 @@ export class ExecutorEngine {
   private closing = false;
   private closeWaiters: (() => void)[] = [];
   /** Counters for the benchmark and the README. */
-  readonly stats = { journalResponses: 0, journalOpens: 0, watches: 0, unclaimedBuffered: 0, unclaimedDropped: 0, fallbacks: 0 };
+  readonly stats = {
+    /** journal responses received */
+    journalResponses: 0,
+    /** journal streams opened (it is closed when idle) */
+    journalOpens: 0,
+    /** eventlog watches opened (attach, watch mode, fallbacks) */
+    watches: 0,
+    /** jobs whose events arrived before their id was known */
+    unclaimedBuffered: 0,
+    /** buffered jobs that turned out not to be ours */
+    unclaimedDropped: 0,
+    /** jobs followed by a watch because their buffered events were dropped */
+    fallbacks: 0,
+  };
 
   constructor(private readonly sink: EngineSink, opts: EngineOptions = {}) {
     this.h = new Flux(opts.uri);
@@ -129,6 +166,7 @@ export class ExecutorEngine {
     this.mode = opts.events ?? 'journal';
     this.maxInflight = Math.max(1, opts.maxInflight ?? 1024);
     this.unclaimedLimit = Math.max(16, opts.unclaimedLimit ?? 65536);
+    this.eagerFlush = opts.eagerFlush ?? true;
   }
 
   get eventsMode(): EventsMode {
@@ -144,10 +182,15 @@ export class ExecutorEngine {
     return this.tracks.size;
   }
 
+  /** Resolves once connected to the instance; rejects with the connect error. */
+  ready(): Promise<void> {
+    return this.h.ready();
+  }
+
   // ---- requests from the executor ----------------------------------------------------------
 
   submit(key: number, jobspec: string, opts: SubmitOptions): void {
-    const track: Track = { key, cancelWanted: false, ended: false, lostAtSend: 0, attach: false };
+    const track: Track = { key, cancelWanted: false, ended: false, lostAtSend: 0, attach: false, queued: true };
     this.tracks.set(key, track);
     if (this.brokenErr) return this.failTrack(track, this.brokenErr);
     this.queue.push({ track, jobspec, opts });
@@ -155,7 +198,7 @@ export class ExecutorEngine {
   }
 
   attach(key: number, id: bigint): void {
-    const track: Track = { key, id, cancelWanted: false, ended: false, lostAtSend: 0, attach: true };
+    const track: Track = { key, id, cancelWanted: false, ended: false, lostAtSend: 0, attach: true, queued: false };
     this.tracks.set(key, track);
     if (this.brokenErr) return this.failTrack(track, this.brokenErr);
     this.sink.jobid(key, id);
@@ -169,10 +212,8 @@ export class ExecutorEngine {
   cancel(key: number): void {
     const track = this.tracks.get(key);
     if (!track || track.ended) return;
-    const qi = this.queue.findIndex((q) => q.track === track);
-    if (qi >= 0) {
-      this.queue.splice(qi, 1);
-      this.endTrack(track);
+    if (track.queued) {
+      this.endTrack(track); // pump() skips it
       return;
     }
     track.cancelWanted = true;
@@ -197,10 +238,17 @@ export class ExecutorEngine {
   private pump(): void {
     if (this.queue.length === 0) return;
     if (this.mode === 'journal' && !this.journal) this.openJournal();
+    let sent = 0;
     while (this.queue.length > 0 && this.inflight < this.maxInflight && !this.brokenErr) {
       const q = this.queue.shift()!;
+      q.track.queued = false;
+      if (q.track.ended) continue; // canceled while queued
       this.sendSubmit(q);
+      sent++;
     }
+    // Write now rather than at the end of this tick: a caller that submits and then computes
+    // for a while (no await) gets its jobs into the instance, and running, meanwhile.
+    if (sent > 0 && this.eagerFlush) flushNow(this.h);
   }
 
   private sendSubmit(q: QueuedSubmit): void {
@@ -338,6 +386,10 @@ export class ExecutorEngine {
       return;
     }
     if (this.inflight === 0) return; // cannot be one of ours
+    // flux-core answers {full:false} with a backlog of the active jobs (all their events in one
+    // response) before the sentinel; live responses carry one event each. Our jobs are submitted
+    // after the journal is registered, so a many-event response is never one of ours.
+    if (entries.length > 1) return;
     this.stats.unclaimedBuffered++;
     const copy = entries.slice();
     if (hasClean(entries)) {
@@ -436,7 +488,8 @@ export class ExecutorEngine {
 
   /** When nothing is pending: close the journal (so the process may exit), or the handle. */
   private maybeIdle(): void {
-    if (this.tracks.size > 0 || this.inflight > 0 || this.queue.length > 0) return;
+    if (this.tracks.size > 0 || this.inflight > 0) return;
+    this.queue.length = 0; // only canceled entries can be left
     if (this.closing) {
       this.shutdownConnection();
       return;

@@ -3,7 +3,7 @@
  * get FluxExecutorFutures back at once, and let them fulfil in the background. The executor owns
  * its connection and follows its jobs itself (engine.ts): nobody has to run a reactor.
  *
- *     await using executor = new FluxExecutor();
+ *     await using executor = new FluxExecutor();   // or: await FluxExecutor.open()
  *     const futs = Array.from({ length: 100 }, () => executor.submit(JobspecV1.fromCommand(['true'])));
  *     for await (const fut of asCompleted(futs)) console.log(await fut.jobid(), await fut);
  *
@@ -16,10 +16,9 @@ import { JobspecV1 } from '../../job/jobspec.js';
 import { JobID, type JobIDLike } from '../../job/jobid.js';
 import type { EventlogEntry, EventlogEvent } from '../../job/eventlog.js';
 import type { JobspecInput, SubmitOptions } from '../job/submit.js';
-import { ExecutorEngine, type EngineSink, type EventsMode } from './engine.js';
+import { ExecutorEngine, type EngineLike, type EngineOptions, type EngineSink, type EventsMode } from './engine.js';
 import { FluxExecutorFuture, type FutureOwner } from './future.js';
 import { ExecutorError } from './errors.js';
-import { WorkerEngine } from './worker-engine.js';
 
 export interface FluxExecutorOptions {
   /** Instance URI; default $FLUX_URI. */
@@ -30,16 +29,12 @@ export interface FluxExecutorOptions {
    * 'journal' falls back to 'watch' by itself where the instance refuses the journal (guests).
    */
   events?: EventsMode;
-  /**
-   * Run the connection and the event routing in a worker thread ('worker') instead of on the
-   * main thread ('main', default). See examples/async-bulk-job-submit/README.md for what it
-   * costs and buys.
-   */
-  thread?: 'main' | 'worker';
   /** Submits in flight at once (default 1024); the rest wait in submission order. */
   maxInflight?: number;
   /** Called when a user callback throws (default: console.error). */
   onCallbackError?: (err: unknown, fut: FluxExecutorFuture) => void;
+  /** @internal another engine (the benchmark's worker-thread experiment) */
+  engine?: (sink: EngineSink, opts: EngineOptions) => EngineLike;
 }
 
 export interface ExecutorSubmitOptions extends Omit<SubmitOptions, 'novalidate'> {
@@ -69,15 +64,6 @@ export interface FluxExecutorEvents {
   'job:done': [future: FluxExecutorFuture];
   /** The executor lost its instance; every pending future has failed. */
   broken: [error: Error];
-}
-
-/** The engine as the executor sees it: on this thread, or a proxy to a worker. @internal */
-export interface EngineLike {
-  submit(key: number, jobspec: string, opts: SubmitOptions): void;
-  attach(key: number, id: bigint): void;
-  cancel(key: number): void;
-  close(): Promise<void>;
-  readonly eventsMode: EventsMode;
 }
 
 function jobspecText(spec: JobspecInput): string {
@@ -113,7 +99,19 @@ export class FluxExecutor extends EventEmitter<FluxExecutorEvents> implements Fu
       },
     };
     const engineOpts = { uri: opts.uri, events: opts.events, maxInflight: opts.maxInflight };
-    this.engine = opts.thread === 'worker' ? new WorkerEngine(sink, engineOpts) : new ExecutorEngine(sink, engineOpts);
+    this.engine = opts.engine ? opts.engine(sink, engineOpts) : new ExecutorEngine(sink, engineOpts);
+  }
+
+  /** `new FluxExecutor(opts)`, resolved once connected (rejects with the connect error). */
+  static async open(opts: FluxExecutorOptions = {}): Promise<FluxExecutor> {
+    const ex = new FluxExecutor(opts);
+    try {
+      await ex.ready();
+    } catch (e) {
+      await ex.shutdown({ wait: false });
+      throw e;
+    }
+    return ex;
   }
 
   /** 'journal' or 'watch' (after a fallback, the design actually in use). */
@@ -121,9 +119,23 @@ export class FluxExecutor extends EventEmitter<FluxExecutorEvents> implements Fu
     return this.engine.eventsMode;
   }
 
+  /** Counters of the engine (journal responses, watches, events that came before their id, …). */
+  get stats(): Readonly<Record<string, number>> {
+    return { ...(this.engine.stats ?? {}) };
+  }
+
   /** Futures whose job may still send events. */
   get pending(): number {
     return this.futures.size;
+  }
+
+  /**
+   * Resolves once the executor is connected to its instance (rejects with the connect error).
+   * Not needed before submit(); useful to fail early, or before submitting and then computing
+   * without awaiting (the submits then reach the instance at once, see the README).
+   */
+  ready(): Promise<void> {
+    return this.engine.ready();
   }
 
   /**

@@ -15,17 +15,36 @@ export interface AsCompletedOptions {
   timeoutMs?: number;
 }
 
+/** One completed future, as asCompleted hands it out. */
+export interface Completed<F> {
+  /** The future, now done: `await future`, `future.result()`, `future.exception()`. */
+  future: F;
+  /** Its position in the input (first occurrence). */
+  index: number;
+}
+
 /**
  * Yield each future as it completes (finished or cancelled), those already done first, each
- * once (duplicates in the input are yielded once). The values are the futures themselves:
- * `await fut` (or `fut.result()`) gives the outcome.
+ * once; like `concurrent.futures.as_completed`:
+ *
+ *     for await (const { future } of asCompleted(futures)) console.log(await future.exception());
+ *
+ * Each future comes wrapped in `{ future, index }`: a FluxExecutorFuture is a thenable, and
+ * `for await`, `yield` and Promise resolution all unwrap thenables (TypeScript types the loop
+ * variable as the awaited result too), so a bare future could not come out of an async
+ * iterator as itself.
  */
-export async function* asCompleted<F extends WaitableFuture>(futures: Iterable<F>, opts: AsCompletedOptions = {}): AsyncGenerator<F, void, undefined> {
-  const unique = [...new Set(futures)];
+export async function* asCompleted<F extends WaitableFuture>(futures: Iterable<F>, opts: AsCompletedOptions = {}): AsyncGenerator<Completed<F>, void, undefined> {
+  const index = new Map<F, number>();
+  let i = 0;
+  for (const f of futures) {
+    if (!index.has(f)) index.set(f, i);
+    i++;
+  }
   const deadline = opts.timeoutMs === undefined ? undefined : performance.now() + opts.timeoutMs;
   const ready: F[] = [];
   let wake: (() => void) | undefined;
-  for (const f of unique) {
+  for (const f of index.keys()) {
     if (f.done()) ready.push(f);
     else {
       f.addDoneCallback(() => {
@@ -37,7 +56,7 @@ export async function* asCompleted<F extends WaitableFuture>(futures: Iterable<F
     }
   }
   let yielded = 0;
-  const total = unique.length;
+  const total = index.size;
   while (yielded < total) {
     if (ready.length === 0) {
       let timer: NodeJS.Timeout | undefined;
@@ -52,10 +71,9 @@ export async function* asCompleted<F extends WaitableFuture>(futures: Iterable<F
       }
       continue;
     }
-    // hand out in completion order
-    const f = ready.shift()!;
+    const f = ready.shift()!; // completion order
     yielded++;
-    yield f;
+    yield { future: f, index: index.get(f)! };
   }
 }
 

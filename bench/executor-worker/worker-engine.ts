@@ -1,21 +1,27 @@
 /**
- * Main-thread proxy of an ExecutorEngine running in a worker thread (FluxExecutor's
- * `thread: 'worker'`). Requests and notifications travel in batches: one postMessage per turn
- * of the event loop in each direction.
+ * EXPERIMENT, not part of the library: FluxExecutor with its I/O in a worker thread, as Flux's
+ * Python executor runs its reactor in threads. bench/executor.ts measures it against the
+ * main-thread design; the decision and the figures are in
+ * examples/async-bulk-job-submit/README.md (it is not worth it, so the library has no such mode).
+ *
+ * This is the main-thread proxy: an EngineLike for `new FluxExecutor({ engine })`. Requests go
+ * to the worker one message each, at once; notifications come back in batches, one message per
+ * turn of the worker's event loop.
  */
 import { Worker } from 'node:worker_threads';
-import type { SubmitOptions } from '../job/submit.js';
-import type { EventlogEntry } from '../../job/eventlog.js';
-import { uriToPath } from '../handle.js';
-import { Errno, FluxError } from '../../protocol/errno.js';
-import type { EngineOptions, EngineSink, EventsMode } from './engine.js';
-import { BrokenExecutorError, errorFromRecord, type ErrorRecord } from './errors.js';
+import type { SubmitOptions } from '../../src/client/job/submit.js';
+import type { EventlogEntry } from '../../src/job/eventlog.js';
+import { uriToPath } from '../../src/client/handle.js';
+import { Errno, FluxError } from '../../src/protocol/errno.js';
+import type { EngineLike, EngineOptions, EngineSink, EventsMode } from '../../src/client/executor/engine.js';
+import { BrokenExecutorError, errorFromRecord, type ErrorRecord } from '../../src/client/executor/errors.js';
 
 /** main → worker */
 export type ToWorker =
   | ['s', number, string, SubmitOptions]
   | ['a', number, bigint]
   | ['c', number]
+  | ['r', number]
   | ['x'];
 /** worker → main */
 export type FromWorker =
@@ -25,12 +31,11 @@ export type FromWorker =
   | ['n', number]
   | ['b', ErrorRecord]
   | ['m', string]
+  | ['r', number, ErrorRecord | null]
   | ['x'];
 
-export class WorkerEngine {
+export class WorkerEngine implements EngineLike {
   private readonly worker: Worker;
-  private out: ToWorker[] = [];
-  private scheduled = false;
   private readonly live = new Set<number>();
   private mode: EventsMode;
   private closeWaiters: (() => void)[] = [];
@@ -70,6 +75,19 @@ export class WorkerEngine {
     this.send(['c', key]);
   }
 
+  private readyWaiters = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
+  private readySeq = 0;
+
+  ready(): Promise<void> {
+    if (this.dead) return Promise.reject(new BrokenExecutorError(Errno.EIO, 'executor worker thread is gone'));
+    const seq = ++this.readySeq;
+    this.worker.ref();
+    return new Promise((resolve, reject) => {
+      this.readyWaiters.set(seq, { resolve, reject });
+      this.send(['r', seq]);
+    });
+  }
+
   close(): Promise<void> {
     if (this.dead) return Promise.resolve();
     this.worker.ref();
@@ -82,18 +100,10 @@ export class WorkerEngine {
     this.live.add(key);
   }
 
+  /** Requests go to the worker at once (not at the end of the tick): it submits while we compute. */
   private send(m: ToWorker): void {
     if (this.dead) return;
-    this.out.push(m);
-    if (!this.scheduled) {
-      this.scheduled = true;
-      queueMicrotask(() => {
-        this.scheduled = false;
-        const batch = this.out;
-        this.out = [];
-        this.worker.postMessage(batch);
-      });
-    }
+    this.worker.postMessage([m]);
   }
 
   private onBatch(batch: FromWorker[]): void {
@@ -111,7 +121,7 @@ export class WorkerEngine {
         case 'n':
           this.live.delete(n[1]);
           this.sink.end(n[1]);
-          if (this.live.size === 0 && !this.closeWaiters.length) this.worker.unref();
+          if (this.live.size === 0 && this.readyWaiters.size === 0 && !this.closeWaiters.length) this.worker.unref();
           break;
         case 'b':
           this.sink.broken(errorFromRecord(n[1]));
@@ -119,6 +129,14 @@ export class WorkerEngine {
         case 'm':
           this.mode = n[1] as EventsMode;
           break;
+        case 'r': {
+          const w = this.readyWaiters.get(n[1]);
+          this.readyWaiters.delete(n[1]);
+          if (this.live.size === 0 && this.readyWaiters.size === 0 && !this.closeWaiters.length) this.worker.unref();
+          if (n[2]) w?.reject(errorFromRecord(n[2]));
+          else w?.resolve();
+          break;
+        }
         case 'x':
           this.closedFlag = true;
           void this.worker.terminate();
@@ -135,6 +153,8 @@ export class WorkerEngine {
       this.sink.end(key);
     }
     this.live.clear();
+    for (const w of this.readyWaiters.values()) w.reject(err);
+    this.readyWaiters.clear();
     this.sink.broken(err);
   }
 }

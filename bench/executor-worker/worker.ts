@@ -1,11 +1,12 @@
 /**
- * Worker-thread side of FluxExecutor's `thread: 'worker'` mode: runs an ExecutorEngine (the
+ * EXPERIMENT (see worker-engine.ts): the worker-thread side of a FluxExecutor whose I/O runs in
+ * a worker thread: runs an ExecutorEngine (the
  * connection, the submits and the event routing) and sends what it learns to the main thread in
  * batches, one message per turn of this thread's event loop.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { ExecutorEngine, type EngineOptions } from './engine.js';
-import { errorToRecord } from './errors.js';
+import { ExecutorEngine, type EngineOptions } from '../../src/client/executor/engine.js';
+import { errorToRecord } from '../../src/client/executor/errors.js';
 import type { FromWorker, ToWorker } from './worker-engine.js';
 
 const port = parentPort!;
@@ -53,6 +54,14 @@ port.on('message', (batch: ToWorker[]) => {
       case 'c':
         engine.cancel(m[1]);
         break;
+      case 'r': {
+        const seq = m[1];
+        engine.ready().then(
+          () => note(['r', seq, null]),
+          (e) => note(['r', seq, errorToRecord(e)]),
+        );
+        break;
+      }
       case 'x':
         void engine.close().then(() => {
           note(['x']);
