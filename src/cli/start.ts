@@ -76,11 +76,19 @@ export async function runStart(cmd: string[], opts: StartOpts): Promise<number> 
     return code;
   };
   return await new Promise<number>((resolve) => {
-    const child = spawn(argv[0]!, argv.slice(1), { stdio: 'inherit', env });
+    // Without a terminal, CMD gets its own process group so that ending the instance ends
+    // everything CMD started; on a terminal it stays in ours, in the foreground.
+    const ownGroup = !process.stdin.isTTY;
+    const child = spawn(argv[0]!, argv.slice(1), { stdio: 'inherit', env, detached: ownGroup });
     const onSignal = (sig: NodeJS.Signals) => {
       // An interactive shell handles ^C itself; anything else ends the instance.
       if (sig === 'SIGINT' && interactive && process.stdin.isTTY) return;
-      child.kill('SIGTERM');
+      try {
+        if (ownGroup && child.pid) process.kill(-child.pid, 'SIGTERM');
+        else child.kill('SIGTERM');
+      } catch {
+        /* already gone */
+      }
       void stop(128 + (sig === 'SIGINT' ? 2 : 15)).then(resolve);
     };
     process.on('SIGINT', onSignal);
