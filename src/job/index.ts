@@ -1,0 +1,10 @@
+/** The job model, pure and shared by the client and the instance (flux-protocol.md §C). */
+export * from './jobid.js';
+export * from './fluid.js';
+export * from './jobspec.js';
+export * from './states.js';
+export * from './waitstatus.js';
+export * from './eventlog.js';
+export * from './fsd.js';
+export * from './idset.js';
+export * from './sign-none.js';
