@@ -91,12 +91,13 @@ export function encodeEvent(e: EventlogEntry): string {
     throw new EventlogError('event timestamp must be a finite number');
   }
   if (e.name.includes('\n')) throw new EventlogError('event name must not contain a newline');
-  let s = '{"timestamp":' + formatJanssonReal(e.timestamp) + ',"name":' + JSON.stringify(e.name);
-  if (e.context !== undefined) {
-    if (!isPlainObject(e.context)) throw new EventlogError('event context must be an object');
-    s += ',"context":' + compactJson(e.context);
-  }
-  return s + '}\n';
+  const ts = formatJanssonReal(e.timestamp);
+  const name = JSON.stringify(e.name);
+  if (e.context === undefined) return ['{"timestamp":', ts, ',"name":', name, '}\n'].join('');
+  if (!isPlainObject(e.context)) throw new EventlogError('event context must be an object');
+  // join, not +: one flat string, where + would leave a tree of pieces that a store keeping
+  // every line of every job would hold on to (and the garbage collector would walk).
+  return ['{"timestamp":', ts, ',"name":', name, ',"context":', compactJson(e.context), '}\n'].join('');
 }
 
 /** Encode a whole log (concatenated lines). */

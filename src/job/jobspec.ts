@@ -211,6 +211,18 @@ function checkSlot(slot: Tree, path: string): string {
   return slot['label'] as string;
 }
 
+/**
+ * The jobspec without `attributes.system.environment`: what flux-core's job manager keeps and
+ * shows (the journal, job-list, `job-info.lookup` of the current jobspec). Shares unchanged parts.
+ */
+export function redactJobspec<T>(jobspec: T): T {
+  const js = jobspec as any;
+  const sys = js?.attributes?.system;
+  if (!sys || typeof sys !== 'object' || !('environment' in sys)) return jobspec;
+  const { environment: _env, ...rest } = sys;
+  return { ...js, attributes: { ...js.attributes, system: rest } };
+}
+
 /** Validate a parsed jobspec object; returns it typed. Throws JobspecError. */
 export function validateJobspec(js: unknown): JobspecObject {
   if (!isPlainObject(js)) throw new JobspecError(`jobspec must be a JSON object (got ${typeName(js)})`);

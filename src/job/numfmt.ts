@@ -112,11 +112,49 @@ function expSuffix(e: number, minDigits = 2): string {
   return 'e' + sign + String(Math.abs(e)).padStart(minDigits, '0');
 }
 
+/**
+ * `%.{P}g` of x without BigInt arithmetic, for the common case (1 <= |x| < 1e15, fixed
+ * notation: every eventlog timestamp); undefined when the slow exact path must decide.
+ * `toPrecision` rounds correctly but breaks exact ties upward where glibc rounds half to even;
+ * a tie needs the exact decimal expansion to be exactly P+1 significant digits long (a dyadic
+ * fraction with q binary places has exactly q decimal places), so those go the slow way.
+ */
+function formatGFast(x: number, P: number): string | undefined {
+  const a = x < 0 ? -x : x;
+  if (!(a >= 1 && a < 1e15) || P > 21) return undefined;
+  const ip = Math.floor(a);
+  const D = String(ip).length;
+  if (D > P) return undefined;
+  let f = a - ip; // exact
+  let q = 0;
+  while (f !== Math.floor(f)) {
+    f *= 2; // exact: a dyadic fraction
+    q++;
+  }
+  if (D + q === P + 1) return undefined;
+  let s = a.toPrecision(P);
+  if (s.includes('e')) return undefined; // rounding carried into exponential notation
+  if (s.includes('.')) {
+    let end = s.length;
+    while (s.charCodeAt(end - 1) === 48) end--;
+    if (s.charCodeAt(end - 1) === 46) end--;
+    s = s.slice(0, end);
+  }
+  return x < 0 ? '-' + s : s;
+}
+
 /** C `printf("%.{prec}g", x)` (glibc rules: trailing zeros removed, no `#` flag). */
 export function formatG(x: number, prec: number): string {
   if (Number.isNaN(x)) return 'nan';
   if (!Number.isFinite(x)) return x < 0 ? '-inf' : 'inf';
   const P = prec === 0 ? 1 : prec;
+  const fast = formatGFast(x, P);
+  if (fast !== undefined) return fast;
+  return formatGExact(x, P);
+}
+
+/** formatG by the exact decimal value (BigInt), for every case. Exported for tests. */
+export function formatGExact(x: number, P: number): string {
   const { neg, digits, exp10 } = exactDecimal(x);
   const sign = neg ? '-' : '';
   if (digits === '0') return sign + '0';

@@ -4,7 +4,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { vectorsDir } from '../helpers/paths.js';
 import { PyFloat, pyDumps, pyEncodeString, unwrapPy } from '../../src/job/pyjson.js';
-import { exactDecimal, formatFixed, formatG, formatJanssonReal, formatPyFloat } from '../../src/job/numfmt.js';
+import fc from 'fast-check';
+import { exactDecimal, formatFixed, formatG, formatGExact, formatJanssonReal, formatPyFloat } from '../../src/job/numfmt.js';
 
 test('pyDumps uses Python separators, ints and float repr', () => {
   assert.equal(pyDumps({ a: 1, b: [1, 2], c: {}, d: [], e: null, f: true, g: 'x' }),
@@ -37,6 +38,28 @@ test('the real dry-run vector re-serializes byte for byte', () => {
 test('unwrapPy removes PyFloat markers', () => {
   assert.deepEqual(unwrapPy({ a: new PyFloat(1), b: [new PyFloat(2)], c: undefined }), { a: 1, b: [2] });
   assert.equal(JSON.stringify({ d: new PyFloat(0) }), '{"d":0}');
+});
+
+test('numfmt: the fast %g path agrees with the exact one, ties included', () => {
+  // exact ties at the 18th digit round half to even (toPrecision would round up)
+  assert.equal(formatG(1795624709.00390625, 17), '1795624709.0039062');
+  assert.equal(formatG(1795624709.01171875, 17), '1795624709.0117188');
+  assert.equal(formatG(2.5, 1), '2');
+  assert.equal(formatG(3.5, 1), '4');
+  assert.equal(formatG(99.96, 3), '100');
+  assert.equal(formatG(999999999999999.9, 15), '1e+15');
+  assert.equal(formatG(-1.25, 2), '-1.2');
+  const check = (x: number, p: number) => assert.equal(formatG(x, p), formatGExact(x, p), `formatG(${x}, ${p})`);
+  fc.assert(
+    fc.property(fc.double({ noNaN: true, noDefaultInfinity: true }), fc.integer({ min: 1, max: 21 }), (x, p) => check(x, p)),
+    { numRuns: 3000 },
+  );
+  // timestamps (seconds since the epoch, µs-ish resolution) and dyadic fractions near ties
+  fc.assert(fc.property(fc.double({ min: 1.6e9, max: 2.2e9, noNaN: true }), (x) => check(x, 17)), { numRuns: 3000 });
+  fc.assert(
+    fc.property(fc.integer({ min: 1, max: 2 ** 30 }), fc.integer({ min: 0, max: 30 }), fc.integer({ min: 1, max: 21 }), (k, q, p) => check(k / 2 ** q, p)),
+    { numRuns: 3000 },
+  );
 });
 
 test('numfmt: printf-exact formatting', () => {

@@ -7,15 +7,13 @@
  * and one job-manager.submit.
  */
 import { Errno, FluxError } from '../../protocol/errno.js';
-import { parseJson, jobIdToWire } from '../../protocol/json.js';
-import { validateJobspec } from '../../job/jobspec.js';
+import { jobIdToWire } from '../../protocol/json.js';
 import { FluidGenerator } from '../../job/fluid.js';
 import { encodeEvent } from '../../job/eventlog.js';
 import type { BrokerContext, Request, Service } from '../service.js';
 import type { ResourceRequest, SubmitJob } from '../contract.js';
 import type { NewJobRecord } from '../store/store.js';
-import { unwrapNone } from '../../job/sign-none.js';
-import { resourceRequest } from './request.js';
+import { JDecoder, type Decoded } from './decode.js';
 
 const FLAG_DEBUG = 2;
 const FLAG_WAITABLE = 4;
@@ -28,18 +26,7 @@ interface Pending {
   req: Request;
   urgency: number;
   flags: number;
-  userid: number;
-  jobspecText: string;
-  jobspec: any;
-  request: ResourceRequest;
-}
-
-/** The jobspec without attributes.system.environment (what the journal and job-list see). */
-function redact(jobspec: any): any {
-  const sys = jobspec?.attributes?.system;
-  if (!sys || !('environment' in sys)) return jobspec;
-  const { environment: _env, ...rest } = sys;
-  return { ...jobspec, attributes: { ...jobspec.attributes, system: rest } };
+  d: Decoded;
 }
 
 function now(): number {
@@ -51,6 +38,7 @@ export class JobIngest implements Service {
   private ctx!: BrokerContext;
   private fluid!: FluidGenerator;
   private batch: Pending[] = [];
+  private readonly decoder = new JDecoder();
   private flushScheduled = false;
   private shuttingDown = false;
   readonly methods = {
@@ -77,45 +65,59 @@ export class JobIngest implements Service {
     const isOwner = req.userid === this.ctx.owner || (req.rolemask & 1) !== 0;
     if (!isOwner && urgency > 16) return req.error(Errno.EINVAL, 'only the instance owner can submit with urgency >16');
     if (!isOwner && flags & FLAG_WAITABLE) return req.error(Errno.EINVAL, 'only the instance owner can submit with FLUX_JOB_WAITABLE');
-    let userid: number;
-    let jobspecText: string;
-    let jobspec: any;
-    let request: ResourceRequest;
     if (p.J.length > (MAX_JOBSPEC_SIZE * 4) / 3 + 1024) {
       return req.error(Errno.E2BIG, `jobspec is too large: about ${Math.round((p.J.length * 3) / 4)} bytes, the limit is ${MAX_JOBSPEC_SIZE}`);
     }
+    let d: Decoded;
     try {
-      const u = unwrapNone(p.J);
-      userid = u.userid;
-      if (userid !== req.userid) throw new FluxError(Errno.EPERM, `signer=${userid} != requestor=${req.userid}`);
-      jobspecText = u.payload.toString('utf8');
-      try {
-        jobspec = parseJson(jobspecText);
-      } catch (e) {
-        throw new FluxError(Errno.EINVAL, `jobspec: invalid JSON: ${(e as Error).message}`);
-      }
-      if (!(flags & FLAG_NOVALIDATE) || !isOwner) validateJobspec(jobspec);
-      else if (jobspec === null || typeof jobspec !== 'object') throw new FluxError(Errno.EPERM, 'jobspec must be a JSON object');
-      request = resourceRequest(jobspec);
+      d = this.decoder.decode(p.J, req.userid, !(flags & FLAG_NOVALIDATE) || !isOwner);
     } catch (e) {
       const err = e as Error & { errno?: number };
       return req.error(err.errno ?? Errno.EINVAL, err.message);
     }
-    this.batch.push({ req, urgency, flags, userid, jobspecText, jobspec, request });
+    this.batch.push({ req, urgency, flags, d });
     if (!this.flushScheduled) {
       this.flushScheduled = true;
       setImmediate(() => void this.flush());
     }
   }
 
+  /** The scheduler's verdict on each request: null (can run here) or the error to answer. */
+  private async feasibility(requests: ResourceRequest[]): Promise<(FluxError | null)[]> {
+    const keyOf = (r: ResourceRequest) => `${r.nnodes}/${r.nslots}/${r.coresPerSlot}/${r.gpusPerSlot}/${r.exclusive}/${r.duration}`;
+    const index = new Map<string, number>();
+    const distinct: ResourceRequest[] = [];
+    const which = requests.map((r) => {
+      const k = keyOf(r);
+      let i = index.get(k);
+      if (i === undefined) {
+        i = distinct.length;
+        index.set(k, i);
+        distinct.push(r);
+      }
+      return i;
+    });
+    const res = await this.ctx.rpc<{ errors: ({ errnum: number; errstr: string } | null)[] }>('sched.feasible', { requests: distinct });
+    const errs = distinct.map((_, i) => {
+      const e = res.errors?.[i];
+      return e ? new FluxError(e.errnum, e.errstr) : null;
+    });
+    return which.map((i) => errs[i]!);
+  }
+
   private async flush(): Promise<void> {
     this.flushScheduled = false;
     const batch = this.batch;
     this.batch = [];
-    // Reject what can never run here (more cores or GPUs than the instance has).
-    const feasible = await Promise.all(
-      batch.map((p) => this.ctx.rpc('sched.feasible', { request: p.request }).then(() => null, (e: FluxError) => e)),
-    );
+    // Reject what can never run here (more cores or GPUs than the instance has): one question
+    // to the scheduler per batch, about each distinct request shape.
+    let feasible: (FluxError | null)[];
+    try {
+      feasible = await this.feasibility(batch.map((p) => p.d.request));
+    } catch (e) {
+      const err = e as FluxError;
+      feasible = batch.map(() => err);
+    }
     const accepted: { p: Pending; job: SubmitJob }[] = [];
     const records: NewJobRecord[] = [];
     for (let i = 0; i < batch.length; i++) {
@@ -127,16 +129,16 @@ export class JobIngest implements Service {
       }
       const id = this.fluid.next();
       const t_submit = now();
-      const job: SubmitJob = { id, userid: p.userid, urgency: p.urgency, flags: p.flags, t_submit, jobspec: redact(p.jobspec), request: p.request };
+      const job: SubmitJob = { id, userid: p.d.userid, urgency: p.urgency, flags: p.flags, t_submit, jobspec: p.d.redacted, request: p.d.request };
       accepted.push({ p, job });
       records.push({
         id,
-        userid: p.userid,
-        jobspec: p.jobspecText,
+        userid: p.d.userid,
+        jobspec: p.d.jobspecText,
         eventlog: encodeEvent({
           timestamp: t_submit,
           name: 'submit',
-          context: { userid: p.userid, urgency: p.urgency, flags: p.flags, version: 1 },
+          context: { userid: p.d.userid, urgency: p.urgency, flags: p.flags, version: 1 },
         }),
       });
     }

@@ -12,8 +12,6 @@ export interface Job {
   state: number;
   t_submit: number;
   request: ResourceRequest;
-  /** Redacted jobspec (no environment), for the journal and job-list; the full one is in the store. */
-  jobspecRedacted: any;
   R?: Rv1;
   /** Timestamps of state entries (job-list's t_depend … t_inactive). */
   times: Partial<Record<'t_depend' | 't_priority' | 't_sched' | 't_run' | 't_cleanup' | 't_inactive', number>>;

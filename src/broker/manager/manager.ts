@@ -4,7 +4,8 @@
  * (contract.ts), and answers wait / raise / kill / urgency / events-journal (§B).
  */
 import { Errno, FluxError } from '../../protocol/errno.js';
-import { toJobId, jobIdToWire, JOBID_ANY } from '../../protocol/json.js';
+import { toJobId, jobIdToWire, JOBID_ANY, parseJson } from '../../protocol/json.js';
+import { redactJobspec } from '../../job/jobspec.js';
 import { encodeEvent } from '../../job/eventlog.js';
 import { waitErrstr, waitSuccess, type EndEvent } from '../../job/waitstatus.js';
 import type { BrokerContext, Request, Service } from '../service.js';
@@ -130,7 +131,6 @@ export class JobManager implements Service {
       state: S.NEW,
       t_submit: sj.t_submit,
       request: sj.request,
-      jobspecRedacted: sj.jobspec,
       times: {},
       allocPending: false,
       running: false,
@@ -146,7 +146,7 @@ export class JobManager implements Service {
         name: 'submit',
         context: { userid: sj.userid, urgency: sj.urgency, flags: sj.flags, version: 1 },
       };
-      this.journal.publish({ id: job.id, events: [submit], jobspec: job.jobspecRedacted });
+      this.journal.publish({ id: job.id, events: [submit], jobspec: sj.jobspec });
     }
     this.post(job, 'validate');
     this.post(job, 'depend');
@@ -381,9 +381,24 @@ export class JobManager implements Service {
         .split('\n')
         .filter((l) => l.length > 0)
         .map((l) => JSON.parse(l) as EventEntry);
-      const e: JournalEntry = { id: job.id, events, jobspec: job.jobspecRedacted };
+      const e: JournalEntry = { id: job.id, events, jobspec: this.redactedJobspec(job.id) };
       if (job.R) e.R = job.R;
       yield e;
+    }
+  }
+
+  /**
+   * The job's jobspec without its environment, read back from the store: the manager does not
+   * keep a parsed jobspec per job (thousands of small objects per job are what makes the
+   * broker's garbage collector slow with many jobs queued).
+   */
+  private redactedJobspec(id: bigint): unknown {
+    const text = this.ctx.store.get(id, 'jobspec');
+    if (text === undefined) return undefined;
+    try {
+      return redactJobspec(parseJson(text));
+    } catch {
+      return undefined;
     }
   }
 

@@ -9,6 +9,7 @@
  *   sched.priority  {id, priority}      → {} (ENOENT if not pending)
  *   sched.free      {id, R}             → {} (a second free of a job is logged and ignored)
  *   sched.feasible  {request}           → {} | ENOSPC "unsatisfiable request: …"
+ *                   {requests: [...]}   → {errors: [null | {errnum, errstr}, ...]} (batched)
  *   sched.status    (none)              → {all, down, allocated} as Rv1 (for resource.sched-status;
  *                                          also answered as sched.resource-status, flux-core's name)
  *
@@ -179,6 +180,17 @@ export class Scheduler implements Service {
   }
 
   private feasible(req: Request): void {
+    const requests = req.payload?.requests;
+    if (Array.isArray(requests)) {
+      // The batched form ingest uses: one answer per request, null when feasible.
+      const errors = requests.map((r: unknown) => {
+        const bad = checkRequest(r);
+        if (bad) return { errnum: Errno.EPROTO, errstr: `malformed request: ${bad}` };
+        const why = this.policy.feasible(r as ResourceRequest);
+        return why ? { errnum: Errno.ENOSPC, errstr: why } : null;
+      });
+      return req.respond({ errors });
+    }
     const request = req.payload?.request;
     const bad = checkRequest(request);
     if (bad) return req.error(Errno.EPROTO, `malformed request: ${bad}`);

@@ -1,8 +1,32 @@
-/** In-memory JobStore (see store.ts). Logs are kept as arrays of chunks joined on read. */
+/**
+ * In-memory JobStore (see store.ts). Logs are kept as arrays of chunks joined on read.
+ *
+ * One small fixed-shape record per job (the jobspec and the eventlog, which every job has, in
+ * their own fields; other keys in a Map made on first use): a broker holding tens of thousands
+ * of jobs spends its garbage collector's time in proportion to the objects it keeps per job.
+ */
 import type { JobStore, NewJobRecord, StoreWatcher } from './store.js';
 
-interface Rec {
-  values: Map<string, string | string[]>;
+type Value = string | string[];
+
+class Rec {
+  others: Map<string, Value> | undefined = undefined;
+  constructor(
+    public jobspec: string,
+    public eventlog: Value,
+  ) {}
+
+  get(key: string): Value | undefined {
+    if (key === 'eventlog') return this.eventlog;
+    if (key === 'jobspec') return this.jobspec;
+    return this.others?.get(key);
+  }
+
+  set(key: string, v: Value): void {
+    if (key === 'eventlog') this.eventlog = v;
+    else if (key === 'jobspec' && typeof v === 'string') this.jobspec = v;
+    else (this.others ??= new Map()).set(key, v);
+  }
 }
 
 export class MemoryStore implements JobStore {
@@ -10,12 +34,7 @@ export class MemoryStore implements JobStore {
   private readonly watchers = new Set<StoreWatcher>();
 
   async createJobs(jobs: NewJobRecord[]): Promise<void> {
-    for (const j of jobs) {
-      const values = new Map<string, string | string[]>();
-      values.set('jobspec', j.jobspec);
-      values.set('eventlog', [j.eventlog]);
-      this.jobs.set(j.id, { values });
-    }
+    for (const j of jobs) this.jobs.set(j.id, new Rec(j.jobspec, j.eventlog));
   }
 
   has(id: bigint): boolean {
@@ -25,29 +44,27 @@ export class MemoryStore implements JobStore {
   append(id: bigint, key: string, text: string): void {
     const rec = this.jobs.get(id);
     if (!rec) throw new Error(`store: unknown job ${id}`);
-    const cur = rec.values.get(key);
-    if (cur === undefined) rec.values.set(key, [text]);
+    const cur = rec.get(key);
+    if (cur === undefined) rec.set(key, text);
     else if (Array.isArray(cur)) cur.push(text);
-    else rec.values.set(key, [cur, text]);
+    else rec.set(key, [cur, text]);
     for (const w of this.watchers) w(id, key, text);
   }
 
   put(id: bigint, key: string, value: string): void {
     const rec = this.jobs.get(id);
     if (!rec) throw new Error(`store: unknown job ${id}`);
-    rec.values.set(key, value);
+    rec.set(key, value);
     for (const w of this.watchers) w(id, key, value);
   }
 
   get(id: bigint, key: string): string | undefined {
-    const v = this.jobs.get(id)?.values.get(key);
+    const rec = this.jobs.get(id);
+    const v = rec?.get(key);
     if (v === undefined || typeof v === 'string') return v;
-    if (v.length > 1) {
-      const joined = v.join('');
-      v.length = 0;
-      v.push(joined);
-    }
-    return v[0];
+    const joined = v.join('');
+    rec!.set(key, joined);
+    return joined;
   }
 
   ids(): Iterable<bigint> {
