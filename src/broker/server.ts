@@ -12,7 +12,8 @@ import net from 'node:net';
 import fs from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { StreamDecoder } from '../protocol/stream.js';
-import { encodeMessage, errorResponse, response, event as eventMessage } from '../protocol/codec.js';
+import { errorResponse, response, event as eventMessage, withTextPayload } from '../protocol/codec.js';
+import { OutQueue } from '../protocol/outqueue.js';
 import { parseJson } from '../protocol/json.js';
 import { Errno, FluxError } from '../protocol/errno.js';
 import { MsgFlag, MsgType, Role, type Message } from '../protocol/types.js';
@@ -52,12 +53,12 @@ class WireRequest implements Request {
   respond(payload?: object): void {
     if (this.finished || this.noresponse) return;
     if (!this.streaming) this.finished = true;
-    this.c.send(encodeMessage(response(this.msg, payload, this.c.cred)));
+    this.c.send(withTextPayload(response(this.msg, undefined, this.c.cred), payload));
   }
   error(errnum: number, text?: string): void {
     if (this.finished || this.noresponse) return;
     this.finished = true;
-    this.c.send(encodeMessage(errorResponse(this.msg, errnum || Errno.EINVAL, text, this.c.cred)));
+    this.c.send(errorResponse(this.msg, errnum || Errno.EINVAL, text, this.c.cred));
   }
 }
 
@@ -67,8 +68,7 @@ export class ClientConn {
   readonly rolemask = OWNER_ROLES;
   readonly cred: { userid: number; rolemask: number };
   private readonly decoder: StreamDecoder;
-  private out: Buffer[] = [];
-  private outBytes = 0;
+  private readonly out = new OutQueue();
   private flushScheduled = false;
   closed = false;
   /** Event topic prefixes this client subscribed to. */
@@ -84,11 +84,11 @@ export class ClientConn {
     this.decoder = new StreamDecoder({ maxMessageSize });
   }
 
-  send(buf: Buffer): void {
+  /** Queue a message for this client; it is encoded when the socket has room (outqueue.ts). */
+  send(msg: Message): void {
     if (this.closed) return;
-    this.out.push(buf);
-    this.outBytes += buf.length;
-    if (this.outBytes >= 1 << 20) {
+    this.out.push(msg);
+    if (this.out.length >= 4096) {
       this.flush();
     } else if (!this.flushScheduled) {
       this.flushScheduled = true;
@@ -98,11 +98,8 @@ export class ClientConn {
 
   flush(): void {
     this.flushScheduled = false;
-    if (this.closed || this.out.length === 0) return;
-    const buf = this.out.length === 1 ? this.out[0]! : Buffer.concat(this.out, this.outBytes);
-    this.out = [];
-    this.outBytes = 0;
-    this.socket.write(buf);
+    if (this.closed) return;
+    this.out.pump(this.socket);
   }
 
   onData(chunk: Buffer): void {
@@ -122,7 +119,7 @@ export class ClientConn {
 
   close(): void {
     if (this.closed) return;
-    this.flush();
+    this.out.drain(this.socket);
     this.closed = true;
     this.socket.end();
     this.socket.destroySoon?.();
@@ -298,14 +295,13 @@ export class LocalServer {
       type: MsgType.REQUEST,
       flags: req.streaming ? MsgFlag.STREAMING : req.noresponse ? MsgFlag.NORESPONSE : 0,
       topic: req.topic,
-      payload: req.payload === undefined ? undefined : Buffer.from(JSON.stringify(req.payload)),
       route: [req.conn, name],
       userid: req.userid,
       rolemask: req.rolemask,
       aux1: 0,
       aux2: tag,
     };
-    provider.send(encodeMessage(fwd));
+    provider.send(withTextPayload(fwd, typeof req.payload === 'object' || req.payload === undefined ? req.payload : JSON.stringify(req.payload)));
   }
 
   private handleServiceResponse(c: ClientConn, m: Message): void {
@@ -333,11 +329,11 @@ export class LocalServer {
   }
 
   private deliverEvent(topic: string, payload: any, seq: number): void {
-    let buf: Buffer | undefined;
+    let msg: Message | undefined;
     for (const c of this.conns.values()) {
       if (!c.subscriptions.some((p) => topic.startsWith(p))) continue;
-      buf ??= encodeMessage(eventMessage(topic, payload, seq));
-      c.send(buf);
+      msg ??= eventMessage(topic, payload, seq);
+      c.send(msg);
     }
   }
 }

@@ -8,7 +8,8 @@
  */
 import net from 'node:net';
 import { StreamDecoder } from '../protocol/stream.js';
-import { encodeMessage, request } from '../protocol/codec.js';
+import { encodeMessage, request, withTextPayload } from '../protocol/codec.js';
+import { OutQueue } from '../protocol/outqueue.js';
 import { parseJson } from '../protocol/json.js';
 import { Errno, FluxError, strerror } from '../protocol/errno.js';
 import { MsgFlag, MsgType, NODEID_ANY, type Message } from '../protocol/types.js';
@@ -113,7 +114,7 @@ export class Flux {
   private closed = false;
   private readonly pending = new Map<number, Pending>();
   private nextTag = 1;
-  private outQ: Buffer[] = [];
+  private readonly out = new OutQueue();
   private flushScheduled = false;
   private readonly idleWaiters: (() => void)[] = [];
   private retries: number;
@@ -249,8 +250,7 @@ export class Flux {
     this.handshakeDone = false;
     const all = [...this.pending.values()];
     this.pending.clear();
-    this.outQ = [];
-    this.outBytes = 0;
+    this.out.discard();
     for (const w of this.readyWaiters.splice(0)) w.reject(err);
     for (const p of all) p.onError(err);
     this.closed = true;
@@ -280,14 +280,14 @@ export class Flux {
     return t;
   }
 
-  private outBytes = 0;
-
-  private send(buf: Buffer): void {
-    this.outQ.push(buf);
-    this.outBytes += buf.length;
-    // A burst of requests goes out in chunks so the instance starts on the first ones while
-    // the rest are still being encoded.
-    if (this.outBytes >= 256 * 1024 && this.handshakeDone) {
+  /** Queue a request (its payload is written straight into the output when encoded). */
+  private send(topic: string, payload: object | string | undefined, matchtag: number, nodeid: number | undefined, flags: number | undefined): void {
+    const opts = { matchtag, nodeid: nodeid ?? NODEID_ANY, flags };
+    const msg = Buffer.isBuffer(payload) ? request(topic, payload, opts) : withTextPayload(request(topic, undefined, opts), payload);
+    this.out.push(msg);
+    // A burst of requests starts going out while the rest are still being made, so the
+    // instance starts on the first ones early.
+    if (this.out.length >= 64 && this.handshakeDone) {
       this.flush();
       return;
     }
@@ -297,14 +297,11 @@ export class Flux {
     }
   }
 
-  /** Write the queued requests now instead of at the end of this tick. */
+  /** Start writing the queued requests now instead of at the end of this tick. */
   flush(): void {
     this.flushScheduled = false;
-    if (!this.handshakeDone || !this.sock || this.outQ.length === 0) return;
-    const buf = this.outQ.length === 1 ? this.outQ[0]! : Buffer.concat(this.outQ, this.outBytes);
-    this.outQ = [];
-    this.outBytes = 0;
-    this.sock.write(buf);
+    if (!this.handshakeDone || !this.sock) return;
+    this.out.pump(this.sock);
   }
 
   private checkOpen(): void {
@@ -320,13 +317,13 @@ export class Flux {
         return reject(e);
       }
       if ((opts.flags ?? 0) & MsgFlag.NORESPONSE) {
-        this.send(encodeMessage(request(topic, payload, { matchtag: 0, nodeid: opts.nodeid ?? NODEID_ANY, flags: opts.flags })));
+        this.send(topic, payload, 0, opts.nodeid, opts.flags);
         return resolve(undefined as T);
       }
       const tag = this.allocTag();
       this.pending.set(tag, { streaming: false, topic, onResponse: resolve, onError: reject });
       this.ref();
-      this.send(encodeMessage(request(topic, payload, { matchtag: tag, nodeid: opts.nodeid ?? NODEID_ANY, flags: opts.flags })));
+      this.send(topic, payload, tag, opts.nodeid, opts.flags);
     });
   }
 
@@ -340,7 +337,7 @@ export class Flux {
     const cancelTopic = opts.cancelTopic ?? `${topic}-cancel`;
     const stream = new RpcStream<T>(tag, (s) => {
       if (this.closed || !this.pending.has(s.matchtag)) return;
-      this.send(encodeMessage(request(cancelTopic, { matchtag: s.matchtag }, { matchtag: 0, nodeid: opts.nodeid ?? NODEID_ANY, flags: MsgFlag.NORESPONSE })));
+      this.send(cancelTopic, { matchtag: s.matchtag }, 0, opts.nodeid, MsgFlag.NORESPONSE);
     });
     this.pending.set(tag, {
       streaming: true,
@@ -349,7 +346,7 @@ export class Flux {
       onError: (e) => stream.end(e),
     });
     this.ref();
-    this.send(encodeMessage(request(topic, payload, { matchtag: tag, nodeid: opts.nodeid ?? NODEID_ANY, flags: (opts.flags ?? 0) | MsgFlag.STREAMING })));
+    this.send(topic, payload, tag, opts.nodeid, (opts.flags ?? 0) | MsgFlag.STREAMING);
     return stream;
   }
 
@@ -387,7 +384,7 @@ export class Flux {
   /** Close the connection; outstanding requests fail with ECONNRESET. */
   close(): void {
     if (this.closed) return;
-    this.flush();
+    if (this.handshakeDone && this.sock) this.out.drain(this.sock);
     this.closed = true;
     this.sock?.end();
     this.sock?.destroySoon?.();

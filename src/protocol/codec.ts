@@ -62,8 +62,12 @@ function writePrefix(buf: Buffer, off: number, n: number): number {
   return off + 5;
 }
 
-/** Encode a full message: 8-byte stream header + frames (§A.2, §A.3, §A.4). */
-export function encodeMessage(msg: Message): Buffer {
+/**
+ * Encode a full message: 8-byte stream header + frames (§A.2, §A.3, §A.4). `alloc` gives the
+ * output buffer of exactly the size asked (default: the private slab; a connection passes its
+ * OutBuffer so that the bytes land in reused memory).
+ */
+export function encodeMessage(msg: Message, alloc: (n: number) => Buffer = allocBuffer): Buffer {
   const { topic, payload, route } = msg;
   let flags = msg.flags & ~DERIVED_FLAGS & 0xff;
   let size = PROTO_SIZE + 1;
@@ -87,14 +91,19 @@ export function encodeMessage(msg: Message): Buffer {
     size += frameSize(topicLen);
   }
   let payloadLen = 0;
-  const nul = msg.payloadNul !== false;
-  if (payload !== undefined) {
+  const text = msg.payloadText;
+  const nul = text !== undefined || msg.payloadNul !== false;
+  if (text !== undefined) {
+    flags |= MsgFlag.PAYLOAD;
+    payloadLen = Buffer.byteLength(text, 'utf8') + 1;
+    size += frameSize(payloadLen);
+  } else if (payload !== undefined) {
     flags |= MsgFlag.PAYLOAD;
     payloadLen = payload.length + (nul ? 1 : 0);
     size += frameSize(payloadLen);
   }
 
-  const buf = allocBuffer(HEADER_SIZE + size);
+  const buf = alloc(HEADER_SIZE + size);
   buf[0] = 0x12;
   buf[1] = 0x00;
   buf[2] = 0xee;
@@ -112,7 +121,11 @@ export function encodeMessage(msg: Message): Buffer {
     off = writePrefix(buf, off, topicLen);
     off += buf.write(topic, off, 'utf8');
   }
-  if (payload !== undefined) {
+  if (text !== undefined) {
+    off = writePrefix(buf, off, payloadLen);
+    off += buf.write(text, off, 'utf8');
+    buf[off++] = 0;
+  } else if (payload !== undefined) {
     off = writePrefix(buf, off, payloadLen);
     off += payload.copy(buf, off);
     if (nul) buf[off++] = 0;
@@ -243,6 +256,25 @@ function setPayload(msg: Message, payload: PayloadInput): void {
   buf.write(text, 0, 'utf8');
   msg.payload = buf;
   msg.payloadNul = true;
+}
+
+/**
+ * Set a message's payload as text for the encoder to write directly (no intermediate buffer);
+ * an object is JSON-encoded (lossless bigints) first. Empty text means no payload, as setPayload.
+ * For messages that are only encoded, never read back.
+ */
+export function withTextPayload(msg: Message, payload: object | string | undefined): Message {
+  const text = payload === undefined ? '' : typeof payload === 'string' ? payload : stringifyJson(payload);
+  msg.payload = undefined;
+  msg.payloadNul = undefined;
+  if (text.length === 0) {
+    msg.payloadText = undefined;
+    msg.flags &= ~MsgFlag.PAYLOAD;
+  } else {
+    msg.payloadText = text;
+    msg.flags |= MsgFlag.PAYLOAD;
+  }
+  return msg;
 }
 
 export interface RequestOptions {

@@ -54,6 +54,12 @@ export interface Message {
   payload?: Buffer;
   /** true (default) when the payload frame ends with a NUL that is not part of the payload. */
   payloadNul?: boolean;
+  /**
+   * Encoder input only: the payload as text, written by the encoder straight into the wire
+   * buffer with its NUL (saves a copy for large payloads). Never set by the decoder; when set,
+   * `payload` is absent. See codec.ts `withTextPayload`.
+   */
+  payloadText?: string;
   route?: string[];
   userid: number;
   rolemask: number;

@@ -80,7 +80,7 @@ describe('codec round trip', () => {
         fc.array(messageArb, { minLength: 1, maxLength: 8 }),
         fc.array(fc.nat({ max: 8000 }), { maxLength: 30 }),
         (msgs, cuts) => {
-          const stream = Buffer.concat(msgs.map(encodeMessage));
+          const stream = Buffer.concat(msgs.map((m) => encodeMessage(m)));
           assert.deepEqual(decodeChunks(splitAt(stream, cuts)), msgs);
         },
       ),
@@ -90,7 +90,7 @@ describe('codec round trip', () => {
 
   test('one byte at a time', () => {
     const [a] = fc.sample(fc.array(messageArb, { minLength: 3, maxLength: 3 }), { numRuns: 1, seed: 42 });
-    const stream = Buffer.concat(a!.map(encodeMessage));
+    const stream = Buffer.concat(a!.map((m) => encodeMessage(m)));
     const chunks = [...stream].map((b) => Buffer.from([b]));
     assert.deepEqual(decodeChunks(chunks), a);
   });

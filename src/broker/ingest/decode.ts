@@ -38,6 +38,9 @@ function deepFreeze<T>(v: T): T {
 
 export class JDecoder {
   private readonly cache = new Map<string, Decoded>();
+  /** The last J found in the cache: comparing to it costs less than hashing a long J. */
+  private lastJ = '';
+  private lastD: Decoded | undefined;
 
   /**
    * Decode J sent by `requestor`. `validate` false (owner's FLUX_JOB_NOVALIDATE) checks only
@@ -49,8 +52,10 @@ export class JDecoder {
       if (userid !== requestor) throw new FluxError(Errno.EPERM, `signer=${userid} != requestor=${requestor}`);
     };
     if (validate) {
-      const hit = this.cache.get(J);
+      const hit = J === this.lastJ ? this.lastD : this.cache.get(J);
       if (hit) {
+        this.lastJ = J;
+        this.lastD = hit;
         signerCheck(hit.userid);
         return hit;
       }
