@@ -4,6 +4,9 @@
  * the broker keeps serving).
  */
 import { test } from 'node:test';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import assert from 'node:assert/strict';
 import { withInstance } from '../helpers/instance.js';
 import * as job from '../../src/client/job/index.js';
@@ -191,4 +194,26 @@ test('a client that disconnects with waits and watches outstanding leaves the br
     await job.cancel(h, id);
     assert.equal((await job.wait(h, id)).errstr, 'Fatal exception type=cancel ');
   });
+});
+
+test('FLUX_JOB_TMPDIR exists while the job runs and is removed after, emptied or not', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tmpdir-test-'));
+  try {
+    await withInstance(async (inst, h) => {
+      const out = (n: number) => path.join(dir, `out${n}`);
+      const a = await job.submit(h, spec(['sh', '-c', `test -d "$FLUX_JOB_TMPDIR" && echo x > "$FLUX_JOB_TMPDIR/f" && echo "$FLUX_JOB_TMPDIR" > ${out(1)}`]), { waitable: true });
+      const b = await job.submit(h, spec(['sh', '-c', `test -d "$FLUX_JOB_TMPDIR" && echo "$FLUX_JOB_TMPDIR" > ${out(2)}`]), { waitable: true });
+      assert.equal((await job.wait(h, a)).success, true);
+      assert.equal((await job.wait(h, b)).success, true);
+      for (const n of [1, 2]) {
+        const tmp = fs.readFileSync(out(n), 'utf8').trim();
+        assert.ok(tmp.startsWith(inst.rundir + '/jobtmp-0-'), tmp);
+        // removal is asynchronous: give it a moment
+        for (let i = 0; i < 400 && fs.existsSync(tmp); i++) await new Promise((r) => setTimeout(r, 25));
+        assert.equal(fs.existsSync(tmp), false, `${tmp} removed`);
+      }
+    });
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });
