@@ -56,8 +56,38 @@ export function validateEntry(obj: unknown, line?: number): EventlogEntry {
   return entry;
 }
 
+/**
+ * True when JSON.stringify writes `value` exactly as compactJson would: only strings, booleans,
+ * null, integers, plain arrays and plain objects with such values (no reals, no undefined, no
+ * toJSON). Most event contexts are like that, and the native encoder is several times faster.
+ */
+function nativeSafe(value: unknown, depth = 0): boolean {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return true;
+    case 'number':
+      return Number.isInteger(value);
+    case 'object': {
+      if (value === null) return true;
+      if (depth > 8) return false;
+      if (Array.isArray(value)) {
+        for (const v of value) if (!nativeSafe(v, depth + 1)) return false;
+        return true;
+      }
+      const proto = Object.getPrototypeOf(value);
+      if (proto !== Object.prototype && proto !== null) return false;
+      for (const k in value) if (!nativeSafe((value as Record<string, unknown>)[k], depth + 1)) return false;
+      return true;
+    }
+    default:
+      return false;
+  }
+}
+
 /** Compact JSON with jansson-style reals for non-integer numbers (JSON.stringify otherwise). */
 function compactJson(value: unknown): string {
+  if (typeof value === 'object' && value !== null && nativeSafe(value)) return JSON.stringify(value);
   if (typeof value === 'number') {
     if (!Number.isFinite(value)) throw new EventlogError(`cannot encode non-finite number ${value}`);
     return Number.isInteger(value) ? JSON.stringify(value) : formatJanssonReal(value);

@@ -1,4 +1,5 @@
 import { test } from 'node:test';
+import fc from 'fast-check';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -120,4 +121,17 @@ test('JobException mirrors Python JobException', () => {
   assert.equal(je.message, je.toString());
   const cancel = new JobException(new EventlogEvent({ timestamp: 1, name: 'exception', context: { type: 'cancel', severity: 0, note: '' } }));
   assert.equal(`${cancel}`, 'job.exception: type=cancel: ');
+});
+
+test('encodeEvent: contexts with and without reals encode as jansson would, nested too', () => {
+  const ctx = (line: string) => line.slice(line.indexOf(',"context":') + 11, -2);
+  assert.equal(ctx(encodeEvent({ timestamp: 1, name: 'x', context: { a: 1, b: 'é"', c: [1, null, true], d: { e: -0 } } })), '{"a":1,"b":"é\\"","c":[1,null,true],"d":{"e":0}}');
+  assert.equal(ctx(encodeEvent({ timestamp: 1, name: 'x', context: { a: [1, { r: 0.1 }], t: 2.5 } })), '{"a":[1,{"r":0.10000000000000001}],"t":2.5}');
+  assert.equal(ctx(encodeEvent({ timestamp: 1, name: 'x', context: { u: undefined, n: 3 } })), '{"n":3}');
+  fc.assert(
+    fc.property(fc.dictionary(fc.string(), fc.oneof(fc.integer(), fc.string(), fc.boolean(), fc.constant(null), fc.array(fc.integer()))), (c) => {
+      assert.equal(ctx(encodeEvent({ timestamp: 1, name: 'x', context: c })), JSON.stringify(c));
+    }),
+    { numRuns: 500 },
+  );
 });
