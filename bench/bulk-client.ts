@@ -8,6 +8,20 @@ import * as job from '../src/client/job/index.js';
 import { JobspecV1 } from '../src/job/jobspec.js';
 import fs from 'node:fs';
 
+/** Which task launcher the broker runs: its child named tsflux-launcher (native) or tsflux-spawner (node). */
+function launcherOf(pid: string): string {
+  try {
+    for (const child of fs.readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/)) {
+      const comm = fs.readFileSync(`/proc/${child}/comm`, 'utf8').trim();
+      if (comm === 'tsflux-launcher') return 'native';
+      if (comm === 'tsflux-spawner') return 'node';
+    }
+  } catch {
+    /* not Linux, or gone */
+  }
+  return '?';
+}
+
 function rssMiB(pid: string): number {
   const m = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) / 1024 : NaN;
@@ -41,6 +55,7 @@ for (let i = 0; i < n; i++) {
 const tRun = (performance.now() - t0) / 1000;
 const brokerPid = await h.attrGet('broker.pid');
 const brokerRssMiB = rssMiB(brokerPid);
+const launcher = launcherOf(brokerPid);
 h.close();
 process.stdout.write(
   JSON.stringify({
@@ -51,5 +66,6 @@ process.stdout.write(
     pingMedianMs: lat[lat.length >> 1],
     pingP99Ms: lat[Math.floor(lat.length * 0.99)],
     brokerRssMiB,
+    launcher,
   }) + '\n',
 );

@@ -22,6 +22,8 @@ export interface BulkFigures {
   pingMedianMs: number;
   pingP99Ms: number;
   brokerRssMiB: number;
+  /** The broker's task launcher: 'native', 'node' (TSFLUX_LAUNCHER chooses), or '?'. */
+  launcher: string;
 }
 
 export function runBulk(n: number, cores?: string): BulkFigures {
@@ -43,7 +45,7 @@ export async function run(sizes = [1025, 20000]): Promise<Record<string, number>
   rows.push(['flux-core, this kind of machine', '1082', '1.097', '51.9', '', '']);
   for (const n of sizes) {
     const b = runBulk(n);
-    rows.push([`tsflux ${n} jobs`, f(b.submitRate), f(b.firstFinish, 3), f(b.runRate, 1), f((100 * b.runRate) / raw, 0) + ' %', f(b.brokerRssMiB, 0)]);
+    rows.push([`tsflux ${n} jobs (${b.launcher} launcher)`, f(b.submitRate), f(b.firstFinish, 3), f(b.runRate, 1), f((100 * b.runRate) / raw, 0) + ' %', f(b.brokerRssMiB, 0)]);
     out[`submit${n}`] = b.submitRate;
     out[`first${n}`] = b.firstFinish;
     out[`run${n}`] = b.runRate;

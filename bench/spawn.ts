@@ -1,15 +1,18 @@
 /**
  * Spawn throughput: node's own spawn from a small and from a big process, against the task
- * launcher helper (src/broker/exec) driven from a big process.
+ * launchers (src/broker/exec: the native one and the node helper) driven from a big process.
  *
  *   node dist/bench/spawn.js [--n=2000] [--raw-big-n=300] [--inflate=500] [--quick] [--json]
  *
  * (a) raw child_process.spawn('/bin/true') from a small process, 4 and 16 in flight;
- * (b) the same launches through Spawner from a parent inflated to ~500 MiB RSS, for several
- *     in-flight counts, helper batch sizes and 1 vs 2 helpers;
+ * (b) the same launches through Spawner from a parent inflated to ~500 MiB RSS, with the
+ *     native launcher and with the node helper, for several in-flight counts, batch sizes and
+ *     1 vs 2 launchers; "parent µs/op" is the broker's CPU per launch;
  * (c) raw spawn from that inflated parent, for contrast;
- * (d) the IPC transport alone (no processes started): fork IPC 'advanced' vs 'json' vs NDJSON
- *     over stdio pipes, each batched per event-loop turn, echoing launch-shaped messages.
+ * (d) the transport alone (no processes started): fork IPC 'advanced' vs 'json' vs NDJSON
+ *     over stdio pipes, each batched per event-loop turn, echoing launch-shaped messages; then
+ *     both launchers with `--dry-run` through Spawner (the whole broker side: encode, decode,
+ *     bookkeeping, events) with the same messages.
  *
  * Each part runs in a fresh node process (`--part=...`) so its RSS is what the row says.
  * Figures only; no assertions on time. The machine's load average is printed with the table:
@@ -18,7 +21,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import os from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { Spawner, DEFAULT_BATCH } from '../src/broker/exec/spawner.js';
+import { Spawner, DEFAULT_BATCH, findNativeLauncher, type LaunchSpec } from '../src/broker/exec/spawner.js';
+
+type Launcher = 'native' | 'node';
+const NAME: Record<Launcher, string> = { native: 'native launcher', node: 'node helper' };
+/** The launchers to measure: the native one only when its binary has been built. */
+const launchers = (): Launcher[] => (findNativeLauncher() ? ['native', 'node'] : ['node']);
 
 export interface SpawnRow {
   section: 'a' | 'b' | 'c' | 'd';
@@ -31,9 +39,13 @@ export interface SpawnRow {
   perSec: number;
   /** Parent (caller) CPU per launch, µs. */
   parentCpuUs: number;
+  /** Launcher CPU per launch, µs (rows through Spawner). */
+  launcherCpuUs: number | null;
 }
 export interface SpawnFigures {
   rows: SpawnRow[];
+  /** Was the native launcher measured (its binary built)? */
+  native: boolean;
   loadAvg: { before: number[]; after: number[] };
   cpus: number;
   node: string;
@@ -84,8 +96,17 @@ export async function rawSpawnRate(n = 1000, k = 16): Promise<number> {
   return n / r.seconds;
 }
 
-/** Launches of /bin/true through Spawner(s), `k` in flight, n in all. */
-async function viaSpawner(sps: Spawner[], n: number, k: number): Promise<{ seconds: number; cpu: number }> {
+const trueSpec = (i: number): LaunchSpec => ({ key: `bench.${i}`, argv: ['/bin/true'], cwd: '/tmp', env: { PATH: '/usr/bin:/bin' } });
+
+/** Launches through Spawner(s) (default: /bin/true), `k` in flight, n in all. */
+async function viaSpawner(
+  sps: Spawner[],
+  n: number,
+  k: number,
+  spec: (i: number) => LaunchSpec = trueSpec,
+): Promise<{ seconds: number; cpu: number; launcherCpu: number }> {
+  const launcherCpu = async (): Promise<number> => (await Promise.all(sps.map((sp) => sp.stats()))).reduce((a, s) => a + s.cpuUs, 0);
+  const l0 = await launcherCpu();
   const t0 = performance.now();
   const c0 = cpuUs();
   let started = 0;
@@ -94,7 +115,7 @@ async function viaSpawner(sps: Spawner[], n: number, k: number): Promise<{ secon
     const next = (): void => {
       if (started >= n) return;
       const i = started++;
-      sps[i % sps.length]!.launch({ key: `bench.${i}`, argv: ['/bin/true'], cwd: '/tmp', env: { PATH: '/usr/bin:/bin' } });
+      sps[i % sps.length]!.launch(spec(i));
     };
     const done = (): void => {
       if (++finished === n) resolve();
@@ -107,7 +128,8 @@ async function viaSpawner(sps: Spawner[], n: number, k: number): Promise<{ secon
     for (let i = 0; i < Math.min(k, n); i++) next();
   });
   for (const sp of sps) sp.removeAllListeners();
-  return { seconds: (performance.now() - t0) / 1000, cpu: cpuUs() - c0 };
+  const r = { seconds: (performance.now() - t0) / 1000, cpu: cpuUs() - c0 };
+  return { ...r, launcherCpu: (await launcherCpu()) - l0 };
 }
 
 /** Grow this process to about `mib` MiB resident with JS objects and touched buffers. */
@@ -132,7 +154,7 @@ function row(
   name: string,
   n: number,
   inFlight: number | string,
-  r: { seconds: number; cpu: number },
+  r: { seconds: number; cpu: number; launcherCpu?: number },
   helperRss: number | null = null,
 ): SpawnRow {
   return {
@@ -145,6 +167,7 @@ function row(
     seconds: Math.round(r.seconds * 100) / 100,
     perSec: Math.round(n / r.seconds),
     parentCpuUs: Math.round(r.cpu / n),
+    launcherCpuUs: r.launcherCpu === undefined ? null : Math.round(r.launcherCpu / n),
   };
 }
 
@@ -160,30 +183,34 @@ async function partBig(o: Options): Promise<SpawnRow[]> {
   const hold = inflate(o.inflateMiB);
   const helperRss = async (sp: Spawner): Promise<number> => Math.round((await sp.stats()).rss / 2 ** 20);
 
-  const sp = await Spawner.start();
-  await viaSpawner([sp], 50, 4); // warm up
-  const inFlight = o.quick ? [4, 16, o.n] : [1, 4, 16, 64, 256, o.n];
-  for (const k of inFlight) {
-    const r = await viaSpawner([sp], o.n, k);
-    rows.push(row('b', `Spawner, batch ${DEFAULT_BATCH}`, o.n, k === o.n ? 'all' : k, r, await helperRss(sp)));
+  for (const launcher of launchers()) {
+    const sp = await Spawner.start({ launcher });
+    await viaSpawner([sp], 50, 4); // warm up
+    const inFlight = o.quick ? [4, 16, o.n] : [1, 4, 16, 64, 256, o.n];
+    for (const k of inFlight) {
+      const r = await viaSpawner([sp], o.n, k);
+      rows.push(row('b', `${NAME[launcher]}, batch ${DEFAULT_BATCH}`, o.n, k === o.n ? 'all' : k, r, await helperRss(sp)));
+    }
+    await sp.shutdown();
   }
-  await sp.shutdown();
 
   if (!o.quick) {
-    for (const batch of [1, 8, 128, 1024]) {
-      const s = await Spawner.start({ batch });
-      await viaSpawner([s], 50, 4);
-      const r = await viaSpawner([s], o.n, o.n);
-      rows.push(row('b', `Spawner, batch ${batch}`, o.n, 'all', r, await helperRss(s)));
-      await s.shutdown();
+    for (const launcher of launchers()) {
+      for (const batch of [1, 8, 128, 1024]) {
+        const s = await Spawner.start({ launcher, batch });
+        await viaSpawner([s], 50, 4);
+        const r = await viaSpawner([s], o.n, o.n);
+        rows.push(row('b', `${NAME[launcher]}, batch ${batch}`, o.n, 'all', r, await helperRss(s)));
+        await s.shutdown();
+      }
+      const two = [await Spawner.start({ launcher }), await Spawner.start({ launcher })];
+      await viaSpawner(two, 50, 4);
+      for (const k of [16, o.n]) {
+        const r = await viaSpawner(two, o.n, k);
+        rows.push(row('b', `2 × ${NAME[launcher]}, batch ${DEFAULT_BATCH}`, o.n, k === o.n ? 'all' : k, r, await helperRss(two[0]!)));
+      }
+      await Promise.all(two.map((s) => s.shutdown()));
     }
-    const two = [await Spawner.start(), await Spawner.start()];
-    await viaSpawner(two, 50, 4);
-    for (const k of [16, o.n]) {
-      const r = await viaSpawner(two, o.n, k);
-      rows.push(row('b', `2 Spawners, batch ${DEFAULT_BATCH}`, o.n, k === o.n ? 'all' : k, r, await helperRss(two[0]!)));
-    }
-    await Promise.all(two.map((s) => s.shutdown()));
   }
 
   for (const k of [4, 16]) rows.push(row('c', 'raw spawn, inflated parent', o.rawBigN, k, await rawSpawn(o.rawBigN, k)));
@@ -300,6 +327,22 @@ async function partTransport(o: Options): Promise<SpawnRow[]> {
     const name = mode === 'ndjson' ? 'transport: NDJSON stdio pipes, batched' : `transport: fork IPC ${mode}, batched`;
     rows.push(row('d', name, n, 2000, await transport(mode, n, 2000)));
   }
+  // The same launch-shaped messages through Spawner and a launcher that starts nothing.
+  const baseEnv: Record<string, string> = { PATH: '/usr/bin:/bin', HOME: '/root' };
+  for (let i = 0; i < 20; i++) baseEnv[`VAR_${i}`] = `value-${i}-${'x'.repeat(20)}`;
+  const spec = (i: number): LaunchSpec => ({
+    key: `${1_000_000 + i}.0`,
+    argv: ['/bin/true'],
+    cwd: '/tmp',
+    env: { ...baseEnv, FLUX_JOB_ID: String(i) },
+  });
+  for (const launcher of launchers()) {
+    const sp = await Spawner.start({ launcher, launcherArgs: ['--dry-run'] });
+    await viaSpawner([sp], 5000, 2000, spec); // warm up
+    const how = launcher === 'native' ? 'binary frames over pipes' : 'fork IPC advanced';
+    rows.push(row('d', `Spawner + ${NAME[launcher]} --dry-run (${how})`, n, 2000, await viaSpawner([sp], n, 2000, spec)));
+    await sp.shutdown();
+  }
   return rows;
 }
 
@@ -329,11 +372,32 @@ export async function run(opts: Partial<Options> = {}): Promise<SpawnFigures> {
     ...(await runPart('big', o)),
     ...(await runPart('transport', o)),
   ];
-  return { rows, loadAvg: { before, after: os.loadavg() }, cpus: os.cpus().length, node: process.version };
+  return { rows, native: findNativeLauncher() !== null, loadAvg: { before, after: os.loadavg() }, cpus: os.cpus().length, node: process.version };
+}
+
+/** The headline figures: launches/s and broker CPU per launch of each way to start /bin/true. */
+export function summary(f: SpawnFigures): string[] {
+  const find = (section: SpawnRow['section'], name: string, inFlight: number | string): SpawnRow | undefined =>
+    f.rows.find((r) => r.section === section && r.case === name && r.inFlight === inFlight);
+  const raw = find('a', 'raw spawn, small parent', 16);
+  const lines = [`node raw spawn (small parent, 16 in flight): ${raw?.perSec ?? '-'} /s, ${raw?.parentCpuUs ?? '-'} µs CPU per spawn`];
+  for (const l of ['native', 'node'] as const) {
+    const all = find('b', `${NAME[l]}, batch ${DEFAULT_BATCH}`, 'all');
+    const dry = f.rows.find((r) => r.section === 'd' && r.case.startsWith(`Spawner + ${NAME[l]}`));
+    if (!all) {
+      lines.push(`${NAME[l]}: not measured (binary not built: node scripts/build-launcher.mjs)`);
+      continue;
+    }
+    lines.push(
+      `${NAME[l]} (500 MiB parent, all in flight): ${all.perSec} launches/s, broker ${all.parentCpuUs} µs and launcher ${all.launcherCpuUs} µs CPU per launch; ` +
+        `transport alone (--dry-run): ${dry?.perSec ?? '-'} /s, ${dry?.parentCpuUs ?? '-'} µs per launch`,
+    );
+  }
+  return lines;
 }
 
 export function formatTable(f: SpawnFigures): string {
-  const head = ['', 'case', 'parent RSS', 'helper RSS', 'in flight', 'N', 'seconds', '/s', 'parent µs/op'];
+  const head = ['', 'case', 'parent RSS', 'launcher RSS', 'in flight', 'N', 'seconds', '/s', 'parent µs/op', 'launcher µs/op'];
   const lines = f.rows.map((r) => [
     `(${r.section})`,
     r.case,
@@ -344,6 +408,7 @@ export function formatTable(f: SpawnFigures): string {
     r.seconds.toFixed(2),
     String(r.perSec),
     String(r.parentCpuUs),
+    r.launcherCpuUs === null ? '-' : String(r.launcherCpuUs),
   ]);
   const w = head.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
   const fmt = (l: string[]): string => l.map((c, i) => (i >= 2 ? c.padStart(w[i]!) : c.padEnd(w[i]!))).join('  ');
@@ -353,8 +418,10 @@ export function formatTable(f: SpawnFigures): string {
     ...lines.map(fmt),
     '',
     `node ${f.node}, ${f.cpus} CPUs, load average before ${la(f.loadAvg.before)}, after ${la(f.loadAvg.after)}`,
-    '(a)/(c) spawn /bin/true with child_process.spawn; (b) the same through the task launcher;',
-    '(d) IPC messages only (launch -> started + exited echo), "/s" = launches/s.',
+    '(a)/(c) spawn /bin/true with child_process.spawn; (b) the same through the task launchers;',
+    '(d) messages only (launch -> started + exited), "/s" = launches/s.',
+    '',
+    ...summary(f),
   ].join('\n');
 }
 

@@ -1,7 +1,9 @@
 /**
  * Wire protocol between the broker (Spawner, spawner.ts) and the task launcher helper
  * (spawner-main.ts). Types only: the helper imports this file with `import type`, so at run
- * time it still loads nothing but node builtins.
+ * time it still loads nothing but node builtins. The native launcher (native/launcher.c)
+ * implements the same commands and events in binary frames over pipes; native-transport.ts
+ * turns them into these types, so Spawner and its users see no difference.
  *
  * Transport: the channel of `child_process.fork(..., {serialization: 'advanced'})`. Each side
  * sends at most one message per event-loop turn: an ARRAY of the commands (or events) queued
@@ -126,10 +128,12 @@ export interface ReadyEvent {
 export type TaskEvent = StartedEvent | OutputEvent | ExitedEvent | FailedEvent;
 export type HelperEvent = TaskEvent | StatsEvent | ReadyEvent;
 
-/** Helper command line: `node spawner-main.js [--kill-grace=SEC] [--batch=N]`. */
+/** Helper command line: `node spawner-main.js [--kill-grace=SEC] [--batch=N] [--dry-run]`. */
 export interface HelperOptions {
   /** Default seconds from SIGALRM (time limit) to SIGKILL. */
   killGraceSec: number;
   /** Commands handled per event-loop turn before the helper yields (to reap, send events). */
   batch: number;
+  /** `--dry-run`: answer each launch with `started` (pid 0) + `exited`, start nothing. */
+  dryRun: boolean;
 }

@@ -4,8 +4,10 @@
  * forking process's resident memory; this process keeps a tiny heap, so its spawn rate does
  * not depend on how many jobs the broker holds.
  *
- * Run by Spawner (spawner.ts) as `node spawner-main.js [--kill-grace=SEC] [--batch=N]` through
- * child_process.fork with `serialization: 'advanced'`; protocol.ts describes the messages.
+ * Run by Spawner (spawner.ts) as `node spawner-main.js [--kill-grace=SEC] [--batch=N] [--dry-run]`
+ * through child_process.fork with `serialization: 'advanced'`; protocol.ts describes the
+ * messages. `--dry-run` answers each launch with `started` (pid 0) + `exited` and starts nothing
+ * (bench/spawn.ts measures the transport with it).
  * Imports node builtins only (protocol.ts is imported for types, erased at run time).
  *
  * Each task:
@@ -77,8 +79,12 @@ const errnoOf = (code: string): number => ERRNO[code] ?? ERRNO.EIO!;
 // Options
 
 function parseOptions(args: string[]): HelperOptions {
-  const o: HelperOptions = { killGraceSec: 5, batch: 64 };
+  const o: HelperOptions = { killGraceSec: 5, batch: 64, dryRun: false };
   for (const a of args) {
+    if (a === '--dry-run') {
+      o.dryRun = true;
+      continue;
+    }
     const m = /^--(kill-grace|batch)=(.+)$/.exec(a);
     const v = m ? Number(m[2]) : NaN;
     if (!m || !Number.isFinite(v) || v < 0) {
@@ -355,6 +361,11 @@ function launch(spec: LaunchSpec): void {
   }
   if (shuttingDown) return fail(key, 'ESHUTDOWN', 'task launcher is shutting down');
   if (tasks.has(key)) return fail(key, 'EEXIST', `task ${key} is already running`);
+  if (opts.dryRun) {
+    post({ type: 'started', key, pid: 0 });
+    post({ type: 'exited', key, waitStatus: 0, timedOut: false });
+    return;
+  }
   const env = spec.env ?? process.env;
   let argv = spec.argv;
   if (spec.rlimits) {

@@ -1,36 +1,29 @@
 /**
- * Broker side of the task launcher: starts the helper process (spawner-main.ts) and talks to
- * it over a fork IPC channel (advanced serialization, one array of commands per event-loop
- * turn; see protocol.ts for the measurements behind that choice).
+ * Broker side of the task launcher: starts the launcher process and keeps the books. The
+ * launcher is the native one (native/launcher.c, over pipes: native-transport.ts) when its
+ * binary is there and starts, else the node helper (spawner-main.ts, over fork IPC:
+ * node-transport.ts); `launcher` option, or TSFLUX_LAUNCHER=native|node, to choose.
  *
  *   const sp = await Spawner.start();
  *   sp.on('started', ({key, pid}) => ...);
  *   sp.on('exited', ({key, waitStatus, timedOut}) => ...);
  *   sp.on('failed', ({key, errno, code, message}) => ...);   // start failure
- *   sp.on('error', (err) => ...);                             // helper died
+ *   sp.on('error', (err) => ...);                             // launcher died
  *   sp.launch({key: '123.0', argv: ['true'], cwd: '/tmp', env});
  *   await sp.shutdown();
  *
- * Every launched key ends with exactly one `exited` or `failed` event, even when the helper
+ * Every launched key ends with exactly one `exited` or `failed` event, even when the launcher
  * dies: then its started tasks' process groups get SIGKILL from here and are reported as
  * `exited` with `lost: true` (waitStatus 9), and tasks not yet started as `failed` with code
- * `ESPAWNER`. `restart()` starts a new helper on the same object.
+ * `ESPAWNER`. `restart()` starts a new launcher on the same object. These books are kept here
+ * for both launchers; a transport (transport.ts) only moves commands and events.
  */
-import { fork, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
-import fs from 'node:fs';
 import os from 'node:os';
-import { fileURLToPath } from 'node:url';
-import type {
-  Command,
-  ExitedEvent,
-  FailedEvent,
-  HelperEvent,
-  LaunchSpec,
-  OutputEvent,
-  StartedEvent,
-  StatsEvent,
-} from './protocol.js';
+import type { ExitedEvent, FailedEvent, LaunchSpec, OutputEvent, StartedEvent, StatsEvent, TaskEvent } from './protocol.js';
+import { findNativeLauncher, NativeTransport } from './native-transport.js';
+import { NodeTransport } from './node-transport.js';
+import { SpawnerError, type LauncherKind, type Transport, type TransportHooks } from './transport.js';
 
 export type {
   LaunchSpec,
@@ -41,35 +34,51 @@ export type {
   ExitedEvent,
   FailedEvent,
 } from './protocol.js';
+export { SpawnerError, type LauncherKind } from './transport.js';
+export { findNativeLauncher } from './native-transport.js';
 
 export interface SpawnerOptions {
-  /** Node executable for the helper (default: this process's). */
+  /**
+   * Which launcher: `'native'` (the C launcher; start fails if its binary is missing),
+   * `'node'` (the node helper), or `'auto'` (default): native when the binary exists and
+   * starts, else node. When absent or `'auto'`, TSFLUX_LAUNCHER=native|node decides.
+   */
+  launcher?: 'auto' | LauncherKind;
+  /** Native launcher binary (default: dist/native/tsflux-launcher, see findNativeLauncher). */
+  nativePath?: string;
+  /**
+   * Extra arguments for the launcher, either kind. `--dry-run` makes it answer each launch with
+   * `started` (pid 0) + `exited` and start nothing: bench/spawn.ts measures the transport so.
+   */
+  launcherArgs?: string[];
+  /** Node executable for the node helper (default: this process's). */
   nodePath?: string;
-  /** Extra node flags for the helper (the broker's own execArgv is NOT passed on). */
+  /** Extra node flags for the node helper (the broker's own execArgv is NOT passed on). */
   execArgv?: string[];
   /** Default seconds from SIGALRM (time limit) to SIGKILL; default 5. */
   killGraceSec?: number;
-  /** Launches the helper handles per event-loop turn before yielding; default DEFAULT_BATCH. */
+  /** Launches the launcher handles per turn of its loop before yielding; default DEFAULT_BATCH. */
   batch?: number;
-  /** How long to wait for the helper to come up; default 10 s. */
+  /** How long to wait for the launcher to come up; default 10 s. */
   startTimeoutMs?: number;
 }
 
 /**
- * Launches handled per helper turn. Measured with bench/spawn.ts on 2 cores: throughput is
- * flat from 16 upward (the helper is bound by fork+exec, not by turns), and smaller batches
+ * Launches handled per launcher turn. Measured with bench/spawn.ts on 2 cores: throughput is
+ * flat from 16 upward (the launcher is bound by fork+exec, not by turns), and smaller batches
  * keep `started`/`exited` latency low during bursts.
  */
 export const DEFAULT_BATCH = 32;
 
 export interface SpawnerStats {
   pid: number;
-  /** Helper resident set size, bytes. */
+  /** Launcher resident set size, bytes. */
   rss: number;
+  /** Node helper: V8 heap in use; native launcher: malloc heap in use. */
   heapUsed: number;
-  /** Helper CPU time so far (user + system), µs. */
+  /** Launcher CPU time so far (user + system), µs. */
   cpuUs: number;
-  /** Tasks the helper is running. */
+  /** Tasks the launcher is running. */
   tasks: number;
 }
 
@@ -81,43 +90,24 @@ export interface SpawnerEvents {
   error: [Error];
 }
 
-export class SpawnerError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'SpawnerError';
-  }
-}
-
 const SIGNALS = os.constants.signals as Record<string, number>;
 const EIO = (os.constants.errno as Record<string, number>).EIO ?? 5;
 
-/** The helper script, compiled (`.js`) or, under tsx, the `.ts` source. */
-function helperScript(): { file: string; execArgv: string[] } {
-  const js = fileURLToPath(new URL('./spawner-main.js', import.meta.url));
-  if (fs.existsSync(js)) return { file: js, execArgv: [] };
-  const ts = fileURLToPath(new URL('./spawner-main.ts', import.meta.url));
-  if (fs.existsSync(ts)) return { file: ts, execArgv: ['--import', 'tsx'] };
-  throw new SpawnerError('ENOENT', `task launcher script not found: ${js}`);
-}
-
 export class Spawner extends EventEmitter<SpawnerEvents> {
   readonly options: Readonly<SpawnerOptions>;
-  private child: ChildProcess | null = null;
-  /** The current helper has said `ready` (commands are held until then). */
-  private helperReady = false;
+  private transport: Transport | null = null;
   private starting: Promise<void> | null = null;
   private stopping = false;
-  private outbox: Command[] = [];
-  private flushScheduled = false;
+  /** Resolved when the current launcher has closed (shutdown() waits on these). */
+  private closeWaiters: (() => void)[] = [];
+  /** 'auto' tried the native launcher and it did not start: the node helper from now on. */
+  private nativeUnusable = false;
   /** Launched and not yet exited/failed: key → pid (0 until `started`). */
   private readonly outstanding = new Map<string, number>();
   private readonly statsWaiters = new Map<number, { resolve: (s: SpawnerStats) => void; reject: (e: Error) => void }>();
   private nextStatsId = 1;
 
-  /** Start a helper and resolve once it is ready. */
+  /** Start a launcher and resolve once it is ready. */
   static async start(opts: SpawnerOptions = {}): Promise<Spawner> {
     const sp = new Spawner(opts);
     await sp.restart();
@@ -129,14 +119,19 @@ export class Spawner extends EventEmitter<SpawnerEvents> {
     this.options = { ...opts };
   }
 
-  /** The helper's pid (undefined when no helper is running). */
+  /** The launcher's pid (undefined when none is running). */
   get pid(): number | undefined {
-    return this.child?.pid;
+    return this.transport?.pid;
   }
 
-  /** True while a helper is up and accepting launches. */
+  /** Which launcher is running: 'native' or 'node' (undefined when none). */
+  get launcher(): LauncherKind | undefined {
+    return this.transport?.kind;
+  }
+
+  /** True while a launcher is up and accepting launches. */
   get running(): boolean {
-    return this.child !== null && !this.stopping && this.starting === null;
+    return this.transport !== null && !this.stopping && this.starting === null;
   }
 
   /** Tasks launched and not yet reported `exited` or `failed`. */
@@ -146,19 +141,19 @@ export class Spawner extends EventEmitter<SpawnerEvents> {
 
   /**
    * Start a task. Its outcome arrives as events for `spec.key`: `started` then `exited`, or
-   * `failed`. Throws (SpawnerError EEXIST) if the key is still outstanding. When no helper is
-   * running, `failed` (ESPAWNER) follows asynchronously.
+   * `failed`. Throws (SpawnerError EEXIST) if the key is still outstanding. When no launcher
+   * is running, `failed` (ESPAWNER) follows asynchronously.
    */
   launch(spec: LaunchSpec): void {
     if (this.outstanding.has(spec.key)) {
       throw new SpawnerError('EEXIST', `task ${spec.key} is already outstanding`);
     }
     this.outstanding.set(spec.key, 0);
-    if (!this.child || this.stopping) {
+    if (!this.transport || this.stopping) {
       setImmediate(() => this.settleLost(spec.key, 'task launcher is not running'));
       return;
     }
-    this.push({ op: 'launch', ...spec });
+    this.transport.launch(spec);
   }
 
   /**
@@ -166,113 +161,148 @@ export class Spawner extends EventEmitter<SpawnerEvents> {
    * is not outstanding (already exited, or never launched).
    */
   kill(key: string, signum: number | NodeJS.Signals): boolean {
-    if (!this.outstanding.has(key) || !this.child) return false;
+    if (!this.outstanding.has(key) || !this.transport) return false;
     const n = typeof signum === 'number' ? signum : SIGNALS[signum];
     if (n === undefined || !Number.isInteger(n)) throw new SpawnerError('EINVAL', `unknown signal ${String(signum)}`);
-    this.push({ op: 'kill', key, signum: n });
+    this.transport.kill(key, n);
     return true;
   }
 
-  /** The helper's memory use and task count. */
+  /** The launcher's memory use, CPU time and task count. */
   stats(): Promise<SpawnerStats> {
-    if (!this.child) return Promise.reject(new SpawnerError('ESPAWNER', 'task launcher is not running'));
+    const t = this.transport;
+    if (!t) return Promise.reject(new SpawnerError('ESPAWNER', 'task launcher is not running'));
     const id = this.nextStatsId++;
     return new Promise((resolve, reject) => {
       this.statsWaiters.set(id, { resolve, reject });
-      this.push({ op: 'stats', id });
+      t.stats(id);
     });
   }
 
   /**
    * Kill every running task (SIGKILL to its process group), wait for their `exited` events
-   * and for the helper to exit. Resolves at once when no helper is running.
+   * and for the launcher to exit. Resolves at once when no launcher is running.
    */
   async shutdown(timeoutMs = 10_000): Promise<void> {
-    const child = this.child;
-    if (!child) return;
+    const t = this.transport;
+    if (!t) return;
     this.stopping = true;
-    const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
-    this.push({ op: 'shutdown' });
-    this.flush();
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    const closed = new Promise<void>((resolve) => this.closeWaiters.push(resolve));
+    t.shutdown();
+    const timer = setTimeout(() => t.destroy(), timeoutMs);
     await closed;
     clearTimeout(timer);
   }
 
-  /** Start a helper if none is running (after `shutdown()` or after the helper died). */
+  /** Start a launcher if none is running (after `shutdown()` or after the launcher died). */
   restart(): Promise<void> {
     if (this.starting) return this.starting;
-    if (this.child) return Promise.resolve();
-    this.starting = this.startHelper().finally(() => {
+    if (this.transport) return Promise.resolve();
+    this.starting = this.startLauncher().finally(() => {
       this.starting = null;
     });
     return this.starting;
   }
 
-  private startHelper(): Promise<void> {
+  /** The launcher asked for: the option, else TSFLUX_LAUNCHER, else 'auto'. */
+  private wanted(): 'auto' | LauncherKind {
+    const o = this.options.launcher;
+    if (o === 'native' || o === 'node') return o;
+    const env = process.env.TSFLUX_LAUNCHER;
+    return env === 'native' || env === 'node' ? env : 'auto';
+  }
+
+  private async startLauncher(): Promise<void> {
+    const want = this.wanted();
+    if (want !== 'auto') return this.startTransport(want);
+    if (!this.nativeUnusable && findNativeLauncher(this.options.nativePath)) {
+      try {
+        return await this.startTransport('native');
+      } catch (e) {
+        this.nativeUnusable = true;
+        process.emitWarning(`native task launcher did not start (${(e as Error).message}); using the node helper`, {
+          code: 'TSFLUX_SPAWNER',
+        });
+      }
+    }
+    return this.startTransport('node');
+  }
+
+  private startTransport(kind: LauncherKind): Promise<void> {
     const o = this.options;
-    const script = helperScript();
-    const args = [`--kill-grace=${o.killGraceSec ?? 5}`, `--batch=${o.batch ?? DEFAULT_BATCH}`];
-    const child = fork(script.file, args, {
-      execPath: o.nodePath ?? process.execPath,
-      execArgv: [...script.execArgv, ...(o.execArgv ?? [])],
-      serialization: 'advanced',
-      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
-    });
-    this.child = child;
-    this.helperReady = false;
-    this.stopping = false;
+    const timeoutMs = o.startTimeoutMs ?? 10_000;
+    const killGraceSec = o.killGraceSec ?? 5;
+    const batch = o.batch ?? DEFAULT_BATCH;
     return new Promise<void>((resolve, reject) => {
       let ready = false;
-      const timer = setTimeout(() => {
-        if (ready) return;
-        child.kill('SIGKILL');
-        reject(new SpawnerError('ETIMEDOUT', `task launcher did not start within ${o.startTimeoutMs ?? 10_000} ms`));
-      }, o.startTimeoutMs ?? 10_000);
-      child.on('message', (batch: HelperEvent[]) => {
-        for (const ev of batch) {
-          if (ev.type === 'ready') {
-            ready = true;
-            this.helperReady = true;
-            clearTimeout(timer);
-            resolve();
-            this.flush();
-          } else this.dispatch(ev);
-        }
-      });
-      child.on('error', (e) => {
-        if (!ready) {
+      let timer: NodeJS.Timeout | undefined;
+      let t: Transport | null = null;
+      const hooks: TransportHooks = {
+        ready: () => {
+          ready = true;
           clearTimeout(timer);
-          reject(e);
+          resolve();
+        },
+        event: (ev) => this.dispatch(ev),
+        error: (e) => {
+          if (!ready) {
+            clearTimeout(timer);
+            reject(e);
+          }
+        },
+        closed: (code, signal) => {
+          clearTimeout(timer);
+          const why = signal ? `killed by ${signal}` : `exited with status ${code}`;
+          if (!ready) reject(new SpawnerError('ESPAWNER', `task launcher ${why} before it was ready`));
+          if (this.transport !== t) return; // already given up on (start timeout)
+          const expected = this.stopping;
+          if (ready && !expected) this.raise(new SpawnerError('ESPAWNER', `task launcher (pid ${t!.pid}) ${why}`));
+          this.gone(`task launcher ${why}`);
+        },
+      };
+      try {
+        if (kind === 'native') {
+          const path = findNativeLauncher(o.nativePath);
+          if (!path) {
+            throw new SpawnerError(
+              'ENOENT',
+              `native task launcher not found${o.nativePath ? `: ${o.nativePath}` : ''} (build it: node scripts/build-launcher.mjs)`,
+            );
+          }
+          t = new NativeTransport({ path, killGraceSec, batch, args: o.launcherArgs }, hooks);
+        } else {
+          t = new NodeTransport({ nodePath: o.nodePath, execArgv: o.execArgv, killGraceSec, batch, args: o.launcherArgs }, hooks);
         }
-      });
-      // 'close' comes after 'exit' and after the IPC channel is drained, so every event the
-      // helper sent has been dispatched by then.
-      child.on('close', (code, signal) => {
-        clearTimeout(timer);
-        if (this.child === child) {
-          this.child = null;
-          this.helperReady = false;
-        }
-        const expected = this.stopping;
-        this.stopping = false;
-        this.outbox = [];
-        const why = signal ? `killed by ${signal}` : `exited with status ${code}`;
-        if (!ready) {
-          reject(new SpawnerError('ESPAWNER', `task launcher ${why} before it was ready`));
-        } else if (!expected) {
-          this.raise(new SpawnerError('ESPAWNER', `task launcher (pid ${child.pid}) ${why}`));
-        }
-        for (const [id, w] of this.statsWaiters) {
-          this.statsWaiters.delete(id);
-          w.reject(new SpawnerError('ESPAWNER', `task launcher ${why}`));
-        }
-        for (const key of [...this.outstanding.keys()]) this.settleLost(key, `task launcher ${why}`);
-      });
+      } catch (e) {
+        reject(e);
+        return;
+      }
+      this.transport = t;
+      this.stopping = false;
+      timer = setTimeout(() => {
+        if (ready || this.transport !== t) return;
+        t!.destroy();
+        reject(new SpawnerError('ETIMEDOUT', `task launcher did not start within ${timeoutMs} ms`));
+        this.gone('task launcher did not start');
+      }, timeoutMs);
     });
   }
 
-  private dispatch(ev: HelperEvent): void {
+  /** The current launcher is gone: settle everything it owed. */
+  private gone(why: string): void {
+    this.transport = null;
+    this.stopping = false;
+    for (const [id, w] of this.statsWaiters) {
+      this.statsWaiters.delete(id);
+      w.reject(new SpawnerError('ESPAWNER', why));
+    }
+    for (const key of [...this.outstanding.keys()]) this.settleLost(key, why);
+    const waiters = this.closeWaiters;
+    this.closeWaiters = [];
+    for (const w of waiters) w();
+  }
+
+  private dispatch(ev: TaskEvent | StatsEvent): void {
     switch (ev.type) {
       case 'started':
         if (this.outstanding.has(ev.key)) this.outstanding.set(ev.key, ev.pid);
@@ -292,7 +322,7 @@ export class Spawner extends EventEmitter<SpawnerEvents> {
       case 'stats': {
         const w = this.statsWaiters.get(ev.id);
         this.statsWaiters.delete(ev.id);
-        w?.resolve(toStats(ev));
+        w?.resolve({ pid: ev.pid, rss: ev.rss, heapUsed: ev.heapUsed, cpuUs: ev.cpuUs, tasks: ev.tasks });
         return;
       }
       default:
@@ -300,7 +330,7 @@ export class Spawner extends EventEmitter<SpawnerEvents> {
     }
   }
 
-  /** Settle a task the helper can no longer report on. */
+  /** Settle a task the launcher can no longer report on. */
   private settleLost(key: string, why: string): void {
     const pid = this.outstanding.get(key);
     if (pid === undefined) return;
@@ -322,34 +352,4 @@ export class Spawner extends EventEmitter<SpawnerEvents> {
     if (this.listenerCount('error') > 0) this.emit('error', err);
     else process.emitWarning(err.message, { code: 'TSFLUX_SPAWNER' });
   }
-
-  private push(c: Command): void {
-    this.outbox.push(c);
-    if (!this.flushScheduled) {
-      this.flushScheduled = true;
-      setImmediate(() => this.flush());
-    }
-  }
-
-  private flush(): void {
-    this.flushScheduled = false;
-    if (this.outbox.length === 0) return;
-    const batch = this.outbox;
-    this.outbox = [];
-    const child = this.child;
-    if (!child || !this.helperReady) {
-      this.outbox = batch; // held until 'ready' ('close' settles them if it never comes)
-      return;
-    }
-    if (!child.connected) return; // 'close' settles the launches
-    child.send(batch, (err) => {
-      if (err) {
-        /* channel closed: 'close' settles everything */
-      }
-    });
-  }
-}
-
-function toStats(ev: StatsEvent): SpawnerStats {
-  return { pid: ev.pid, rss: ev.rss, heapUsed: ev.heapUsed, cpuUs: ev.cpuUs, tasks: ev.tasks };
 }

@@ -1,0 +1,106 @@
+/**
+ * Transport to the node helper (spawner-main.ts): child_process.fork with `serialization:
+ * 'advanced'`, one array of commands per event-loop turn each way (protocol.ts has the
+ * measurements behind that choice).
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { Command, HelperEvent, LaunchSpec } from './protocol.js';
+import { SpawnerError, type Transport, type TransportHooks } from './transport.js';
+
+export interface NodeTransportOptions {
+  nodePath?: string;
+  execArgv?: string[];
+  killGraceSec: number;
+  batch: number;
+  /** Extra helper arguments (`--dry-run`). */
+  args?: string[];
+}
+
+/** The helper script, compiled (`.js`) or, under tsx, the `.ts` source. */
+function helperScript(): { file: string; execArgv: string[] } {
+  const js = fileURLToPath(new URL('./spawner-main.js', import.meta.url));
+  if (fs.existsSync(js)) return { file: js, execArgv: [] };
+  const ts = fileURLToPath(new URL('./spawner-main.ts', import.meta.url));
+  if (fs.existsSync(ts)) return { file: ts, execArgv: ['--import', 'tsx'] };
+  throw new SpawnerError('ENOENT', `task launcher script not found: ${js}`);
+}
+
+export class NodeTransport implements Transport {
+  readonly kind = 'node' as const;
+  private readonly child: ChildProcess;
+  private ready = false;
+  private outbox: Command[] = [];
+  private flushScheduled = false;
+
+  constructor(o: NodeTransportOptions, hooks: TransportHooks) {
+    const script = helperScript();
+    const child = fork(script.file, [`--kill-grace=${o.killGraceSec}`, `--batch=${o.batch}`, ...(o.args ?? [])], {
+      execPath: o.nodePath ?? process.execPath,
+      execArgv: [...script.execArgv, ...(o.execArgv ?? [])],
+      serialization: 'advanced',
+      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+    });
+    this.child = child;
+    child.on('message', (batch: HelperEvent[]) => {
+      for (const ev of batch) {
+        if (ev.type === 'ready') {
+          this.ready = true;
+          hooks.ready();
+          this.flush();
+        } else hooks.event(ev);
+      }
+    });
+    child.on('error', (e) => hooks.error(e));
+    // 'close' comes after 'exit' and after the IPC channel is drained, so every event the
+    // helper sent has been dispatched by then.
+    child.on('close', (code, signal) => {
+      this.outbox = [];
+      hooks.closed(code, signal);
+    });
+  }
+
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  launch(spec: LaunchSpec): void {
+    this.push({ op: 'launch', ...spec });
+  }
+  kill(key: string, signum: number): void {
+    this.push({ op: 'kill', key, signum });
+  }
+  stats(id: number): void {
+    this.push({ op: 'stats', id });
+  }
+  shutdown(): void {
+    this.push({ op: 'shutdown' });
+    this.flush();
+  }
+  destroy(): void {
+    this.child.kill('SIGKILL');
+  }
+
+  private push(c: Command): void {
+    this.outbox.push(c);
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(() => this.flush());
+    }
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    // Held until 'ready' ('close' settles them if it never comes).
+    if (this.outbox.length === 0 || !this.ready) return;
+    const batch = this.outbox;
+    this.outbox = [];
+    if (!this.child.connected) return; // 'close' settles the launches
+    this.child.send(batch, (err) => {
+      if (err) {
+        /* channel closed: 'close' settles everything */
+      }
+    });
+  }
+}
