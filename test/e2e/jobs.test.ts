@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { spawnSync } from 'node:child_process';
 import assert from 'node:assert/strict';
 import { withInstance } from '../helpers/instance.js';
 import * as job from '../../src/client/job/index.js';
@@ -216,4 +217,33 @@ test('FLUX_JOB_TMPDIR exists while the job runs and is removed after, emptied or
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('jobs canceled at every moment around their start all end canceled, and no task is left running', async () => {
+  await withInstance(async (_i, h) => {
+    const marker = `tsflux-cancel-race-${process.pid}`;
+    const ids: bigint[] = [];
+    // Cancel each job at a different point: before submit is acknowledged, right after, on alloc,
+    // on start (exec is making FLUX_JOB_TMPDIR or the task is being launched), while running.
+    for (let i = 0; i < 10; i++) {
+      const id = await job.submit(h, spec(['sh', '-c', `sleep 300; : ${marker}`]), { waitable: true });
+      ids.push(id);
+      const when = i % 5;
+      if (when === 1) await job.eventWait(h, id, 'alloc');
+      else if (when === 2) await job.eventWait(h, id, 'start');
+      else if (when === 3) {
+        await job.eventWait(h, id, 'start');
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      if (when !== 4) await job.cancel(h, id, `race ${i}`);
+    }
+    for (const id of ids.filter((_, i) => i % 5 === 4)) await job.cancel(h, id, 'late');
+    for (const id of ids) {
+      const r = await job.wait(h, id);
+      assert.equal(r.success, false);
+      assert.match(r.errstr, /^Fatal exception type=cancel (race \d|late)$/);
+    }
+    const left = spawnSync('pgrep', ['-f', marker], { encoding: 'utf8' }).stdout.trim();
+    assert.equal(left, '', 'no task left running');
+  });
 });
