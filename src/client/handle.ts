@@ -187,7 +187,7 @@ export class Flux {
       }
       this.handshakeDone = true;
       for (const w of this.readyWaiters.splice(0)) w.resolve();
-      this.flush();
+      this.pump();
       if (chunk.length === 0) return;
     }
     let msgs: Message[];
@@ -288,20 +288,31 @@ export class Flux {
     // A burst of requests starts going out while the rest are still being made, so the
     // instance starts on the first ones early.
     if (this.out.length >= 64 && this.handshakeDone) {
-      this.flush();
+      this.pump();
       return;
     }
     if (!this.flushScheduled) {
       this.flushScheduled = true;
-      queueMicrotask(() => this.flush());
+      queueMicrotask(() => this.pump());
     }
   }
 
-  /** Start writing the queued requests now instead of at the end of this tick. */
-  flush(): void {
+  /** Encode and write queued requests as fast as the socket takes them (outqueue.ts). */
+  private pump(): void {
     this.flushScheduled = false;
     if (!this.handshakeDone || !this.sock) return;
     this.out.pump(this.sock);
+  }
+
+  /**
+   * Write every queued request now, instead of at the end of this tick or as earlier writes
+   * complete: for a caller that submits and then computes without yielding, so that its jobs
+   * reach the instance (and run) meanwhile.
+   */
+  flush(): void {
+    this.flushScheduled = false;
+    if (!this.handshakeDone || !this.sock) return;
+    this.out.drain(this.sock);
   }
 
   private checkOpen(): void {

@@ -45,6 +45,7 @@ test('OutQueue: thousands of messages of mixed sizes (one larger than a chunk) a
     q.push(withTextPayload(request(`t.${i}`, undefined, { matchtag: i }), text));
     expect.push(`${i}:t.${i}:${text}`);
     if (i % 500 === 0) q.pump(client); // pumps interleaved with pushes, as a client does
+    else if (i % 97 === 0 || (i > 2900 && i % 3 === 0)) q.drain(client); // and explicit flushes
   }
   q.pump(client);
   await new Promise<void>((r) => {
