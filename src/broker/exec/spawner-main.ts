@@ -465,16 +465,35 @@ function launch(spec: LaunchSpec): void {
   const limit = spec.timeLimitSec;
   if (typeof limit === 'number' && limit > 0 && Number.isFinite(limit)) {
     const grace = typeof spec.killGraceSec === 'number' ? spec.killGraceSec : opts.killGraceSec;
-    t.limitTimer = setTimeout(() => {
-      t.limitTimer = undefined;
-      t.timedOut = true;
-      signalGroup(t, SIGALRM);
-      t.graceTimer = setTimeout(() => {
-        t.graceTimer = undefined;
-        signalGroup(t, SIGKILL);
-      }, grace * 1000);
-    }, limit * 1000);
+    timeoutAfter(
+      limit * 1000,
+      () => {
+        t.limitTimer = undefined;
+        t.timedOut = true;
+        signalGroup(t, SIGALRM);
+        timeoutAfter(
+          grace * 1000,
+          () => {
+            t.graceTimer = undefined;
+            signalGroup(t, SIGKILL);
+          },
+          (h) => (t.graceTimer = h),
+        );
+      },
+      (h) => (t.limitTimer = h),
+    );
   }
+}
+
+const MAX_TIMEOUT = 2 ** 31 - 1;
+
+/**
+ * setTimeout for any delay: node's fires at once past 2^31-1 ms (24.8 days), so longer delays
+ * are chained timers; `set` records the one pending now (for clearTimeout).
+ */
+function timeoutAfter(ms: number, fn: () => void, set: (h: NodeJS.Timeout) => void): void {
+  if (ms <= MAX_TIMEOUT) set(setTimeout(fn, ms));
+  else set(setTimeout(() => timeoutAfter(ms - MAX_TIMEOUT, fn, set), MAX_TIMEOUT));
 }
 
 function encodeStatus(code: number | null, signal: NodeJS.Signals | null): number {

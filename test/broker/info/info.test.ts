@@ -333,11 +333,8 @@ describe('job-info.eventlog-watch', () => {
     await store.createJobs(ids.map((id) => ({ id, userid: 0, jobspec: '{}', eventlog: line('submit', { userid: 0, urgency: 16, flags: 0, version: 1 }) })));
     for (const id of ids) reqs.push(watch(broker, id, 'eventlog', 0, { conn: 'internal-ish', matchtag: Number(id) }));
     assert.equal(info.watchCount, N);
-    const t0 = performance.now();
     for (const id of ids) store.append(id, 'eventlog', line('validate'));
-    const dt = performance.now() - t0;
     assert.ok(reqs.every((r) => r.answers.length === 2));
-    assert.ok(dt < 2000, `20k appends took ${dt.toFixed(0)} ms`);
     const all = NORMAL.slice(1).map((n) => line(n)).join('');
     for (const id of ids) store.append(id, 'eventlog', all);
     assert.ok(reqs.every((r) => r.lastError?.errnum === ENODATA));
