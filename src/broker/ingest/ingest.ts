@@ -82,17 +82,18 @@ export class JobIngest implements Service {
     }
   }
 
-  /** The scheduler's verdict on each request: null (can run here) or the error to answer. */
+  /**
+   * The scheduler's verdict on each request: null (can run here) or the error to answer. One
+   * question per distinct request object: jobs whose J was decoded once (decode.ts) share one.
+   */
   private async feasibility(requests: ResourceRequest[]): Promise<(FluxError | null)[]> {
-    const keyOf = (r: ResourceRequest) => `${r.nnodes}/${r.nslots}/${r.coresPerSlot}/${r.gpusPerSlot}/${r.exclusive}/${r.duration}`;
-    const index = new Map<string, number>();
+    const index = new Map<ResourceRequest, number>();
     const distinct: ResourceRequest[] = [];
     const which = requests.map((r) => {
-      const k = keyOf(r);
-      let i = index.get(k);
+      let i = index.get(r);
       if (i === undefined) {
         i = distinct.length;
-        index.set(k, i);
+        index.set(r, i);
         distinct.push(r);
       }
       return i;

@@ -161,13 +161,9 @@ export class JobExec implements Service {
       tmpdir: path.join(this.rundir, `jobtmp-${this.ctx.rank}-${encodeJobId(id, 'f58plain')}`),
       exception: false,
       launched: false,
-      captured: { stdout: false, stderr: false },
+      captured: { stdout: !outputFile(jobspec, 'stdout'), stderr: !outputFile(jobspec, 'stderr') },
     };
     this.jobs.set(id, job);
-    const vars = { id: id.toString(), 'id.dec': id.toString(), 'id.f58': f58, jobid: f58, name: String(jobspec.attributes?.system?.job?.name ?? '') };
-    const stdoutFile = outputFile(jobspec, 'stdout');
-    const stderrFile = outputFile(jobspec, 'stderr');
-    job.captured = { stdout: !stdoutFile, stderr: !stderrFile };
     this.log(job, 'init');
     this.log(job, 'starting');
     this.log(job, 'shell.init', { service: `${p.userid}-shell-${encodeJobId(id, 'f58plain')}`, 'leader-rank': 0, size: 1 });
@@ -175,12 +171,12 @@ export class JobExec implements Service {
     makeTmpdir(
       job.tmpdir,
       (e) => this.ctx.log('warning', `job-exec: ${job.tmpdir}: ${e.message}`),
-      () => this.launchTasks(job, jobspec, R, vars, stdoutFile, stderrFile),
+      () => this.launchTasks(job, jobspec, R),
     );
   }
 
   /** Start the job's tasks (once its FLUX_JOB_TMPDIR exists). */
-  private launchTasks(job: ExecJob, jobspec: any, R: Rv1, vars: Record<string, string>, stdoutFile: string | undefined, stderrFile: string | undefined): void {
+  private launchTasks(job: ExecJob, jobspec: any, R: Rv1): void {
     const { id, f58 } = job;
     const ntasks = job.tasks.length;
     if (this.stopped) {
@@ -193,7 +189,10 @@ export class JobExec implements Service {
     }
     job.launched = true;
     const sys = jobspec.attributes?.system ?? {};
-    const baseEnv: Record<string, string> = { ...(sys.environment ?? {}) };
+    const vars = { id: id.toString(), 'id.dec': id.toString(), 'id.f58': f58, jobid: f58, name: String(sys.job?.name ?? '') };
+    const stdoutFile = outputFile(jobspec, 'stdout');
+    const stderrFile = outputFile(jobspec, 'stderr');
+    const baseEnv: Record<string, string> = sys.environment ?? {};
     const cwd = typeof sys.cwd === 'string' ? sys.cwd : process.cwd();
     const argv: string[] = jobspec.tasks[0].command;
     const rlimits = rlimitsOf(jobspec);
