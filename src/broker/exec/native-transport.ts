@@ -15,7 +15,7 @@ import fs from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
 import { fileURLToPath } from 'node:url';
 import type { InputSpec, LaunchSpec, OutputSpec } from './protocol.js';
-import type { Transport, TransportHooks } from './transport.js';
+import { Outbox, type Transport, type TransportHooks } from './transport.js';
 
 /** Where build-launcher.mjs puts the binary, seen from dist/src/broker/exec/ (or src/ under tsx). */
 const CANDIDATES = ['../../../native/tsflux-launcher', '../../../dist/native/tsflux-launcher'];
@@ -108,11 +108,8 @@ export function encodeLaunch(id: number, s: LaunchSpec): string {
 export class NativeTransport implements Transport {
   readonly kind = 'native' as const;
   private readonly child: ChildProcess;
-  private ready = false;
-  private closed = false;
   /** Command frame bodies queued this turn. */
-  private frames: string[] = [];
-  private flushScheduled = false;
+  private readonly outbox = new Outbox<string>((frames) => this.write(frames));
   /** Task ids on the wire: keys[id] is the task's key; ids are reused once released. */
   private readonly keys: (string | undefined)[] = [undefined];
   private readonly freeIds: number[] = [];
@@ -139,8 +136,7 @@ export class NativeTransport implements Transport {
     child.on('error', (e) => hooks.error(e));
     // 'close' comes after 'exit' and after stdout has ended: every event has been handled.
     child.on('close', (code, signal) => {
-      this.closed = true;
-      this.frames = [];
+      this.outbox.close();
       hooks.closed(code, signal);
     });
   }
@@ -155,36 +151,25 @@ export class NativeTransport implements Transport {
     const id = this.freeIds.pop() ?? this.keys.length;
     this.keys[id] = spec.key;
     this.idByKey.set(spec.key, id);
-    this.push(encodeLaunch(id, spec));
+    this.outbox.push(encodeLaunch(id, spec));
   }
   kill(key: string, signum: number): void {
     const id = this.idByKey.get(key);
-    if (id !== undefined) this.push(`K${id}\0${signum}\0`);
+    if (id !== undefined) this.outbox.push(`K${id}\0${signum}\0`);
   }
   stats(id: number): void {
-    this.push(`S${id}\0`);
+    this.outbox.push(`S${id}\0`);
   }
   shutdown(): void {
-    this.push('Q');
-    this.flush();
+    this.outbox.push('Q');
+    this.outbox.flush();
   }
   destroy(): void {
     this.child.kill('SIGKILL');
   }
 
-  private push(frame: string): void {
-    this.frames.push(frame);
-    if (!this.flushScheduled) {
-      this.flushScheduled = true;
-      setImmediate(() => this.flush());
-    }
-  }
-
-  private flush(): void {
-    this.flushScheduled = false;
-    if (!this.ready || this.closed || this.frames.length === 0) return; // held until 'ready'
-    const frames = this.frames;
-    this.frames = [];
+  /** One write of length-prefixed frames. */
+  private write(frames: string[]): void {
     let cap = 0;
     for (const f of frames) cap += 4 + 3 * f.length; // UTF-8 takes at most 3 bytes per UTF-16 unit
     const buf = Buffer.allocUnsafe(cap);
@@ -225,9 +210,8 @@ export class NativeTransport implements Transport {
   private onFrame(buf: Buffer, a: number, b: number): void {
     const op = buf[a];
     if (op === READY) {
-      this.ready = true;
       this.hooks.ready();
-      this.flush();
+      this.outbox.open();
       return;
     }
     const id = buf.readUInt32LE(a + 1);

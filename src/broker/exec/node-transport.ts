@@ -7,7 +7,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Command, HelperEvent, LaunchSpec } from './protocol.js';
-import { SpawnerError, type Transport, type TransportHooks } from './transport.js';
+import { Outbox, SpawnerError, type Transport, type TransportHooks } from './transport.js';
 
 export interface NodeTransportOptions {
   nodePath?: string;
@@ -30,9 +30,12 @@ function helperScript(): { file: string; execArgv: string[] } {
 export class NodeTransport implements Transport {
   readonly kind = 'node' as const;
   private readonly child: ChildProcess;
-  private ready = false;
-  private outbox: Command[] = [];
-  private flushScheduled = false;
+  private readonly outbox = new Outbox<Command>((batch) => {
+    if (!this.child.connected) return; // 'close' settles the launches
+    this.child.send(batch, () => {
+      /* an error means the channel closed: 'close' settles everything */
+    });
+  });
 
   constructor(o: NodeTransportOptions, hooks: TransportHooks) {
     const script = helperScript();
@@ -46,9 +49,8 @@ export class NodeTransport implements Transport {
     child.on('message', (batch: HelperEvent[]) => {
       for (const ev of batch) {
         if (ev.type === 'ready') {
-          this.ready = true;
           hooks.ready();
-          this.flush();
+          this.outbox.open();
         } else hooks.event(ev);
       }
     });
@@ -56,7 +58,7 @@ export class NodeTransport implements Transport {
     // 'close' comes after 'exit' and after the IPC channel is drained, so every event the
     // helper sent has been dispatched by then.
     child.on('close', (code, signal) => {
-      this.outbox = [];
+      this.outbox.close();
       hooks.closed(code, signal);
     });
   }
@@ -66,41 +68,19 @@ export class NodeTransport implements Transport {
   }
 
   launch(spec: LaunchSpec): void {
-    this.push({ op: 'launch', ...spec });
+    this.outbox.push({ op: 'launch', ...spec });
   }
   kill(key: string, signum: number): void {
-    this.push({ op: 'kill', key, signum });
+    this.outbox.push({ op: 'kill', key, signum });
   }
   stats(id: number): void {
-    this.push({ op: 'stats', id });
+    this.outbox.push({ op: 'stats', id });
   }
   shutdown(): void {
-    this.push({ op: 'shutdown' });
-    this.flush();
+    this.outbox.push({ op: 'shutdown' });
+    this.outbox.flush();
   }
   destroy(): void {
     this.child.kill('SIGKILL');
-  }
-
-  private push(c: Command): void {
-    this.outbox.push(c);
-    if (!this.flushScheduled) {
-      this.flushScheduled = true;
-      setImmediate(() => this.flush());
-    }
-  }
-
-  private flush(): void {
-    this.flushScheduled = false;
-    // Held until 'ready' ('close' settles them if it never comes).
-    if (this.outbox.length === 0 || !this.ready) return;
-    const batch = this.outbox;
-    this.outbox = [];
-    if (!this.child.connected) return; // 'close' settles the launches
-    this.child.send(batch, (err) => {
-      if (err) {
-        /* channel closed: 'close' settles everything */
-      }
-    });
   }
 }

@@ -42,3 +42,44 @@ export interface Transport {
   /** SIGKILL the launcher process. */
   destroy(): void;
 }
+
+/**
+ * Commands queued during one event-loop turn, handed to `send` as one batch, held until the
+ * launcher is `open()` and dropped once it is `close()`d (the Spawner settles what they were for).
+ */
+export class Outbox<T> {
+  private items: T[] = [];
+  private scheduled = false;
+  private state: 'waiting' | 'open' | 'closed' = 'waiting';
+
+  constructor(private readonly send: (batch: T[]) => void) {}
+
+  push(item: T): void {
+    if (this.state === 'closed') return;
+    this.items.push(item);
+    if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(() => this.flush());
+    }
+  }
+
+  /** Send what is queued now (if the launcher is open). */
+  flush(): void {
+    this.scheduled = false;
+    if (this.state !== 'open' || this.items.length === 0) return;
+    const batch = this.items;
+    this.items = [];
+    this.send(batch);
+  }
+
+  /** The launcher is ready: send what was held. */
+  open(): void {
+    if (this.state === 'waiting') this.state = 'open';
+    this.flush();
+  }
+
+  close(): void {
+    this.state = 'closed';
+    this.items = [];
+  }
+}
