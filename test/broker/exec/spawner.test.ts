@@ -96,17 +96,23 @@ const skipFor = (launcher: Launcher): string | false =>
     ? 'native launcher not built (no C compiler?): run node scripts/build-launcher.mjs'
     : false;
 
+/** One launcher for a describe block: started before its tests, shut down after them. */
+function spawnerFor(launcher: Launcher, set: (sp: Spawner, c: Collector) => void): void {
+  let sp: Spawner | undefined;
+  before(async () => {
+    sp = await Spawner.start({ launcher, killGraceSec: 0.5 });
+    set(sp, new Collector(sp));
+  });
+  after(async () => {
+    await sp?.shutdown();
+  });
+}
+
 for (const launcher of LAUNCHERS) {
   describe(`Spawner with the real helper [${launcher}]`, { skip: skipFor(launcher) }, () => {
     let sp: Spawner;
     let c: Collector;
-    before(async () => {
-      sp = await Spawner.start({ launcher, killGraceSec: 0.5 });
-      c = new Collector(sp);
-    });
-    after(async () => {
-      await sp?.shutdown();
-    });
+    spawnerFor(launcher, (s, col) => ((sp = s), (c = col)));
 
     test('helper is up and small', async () => {
       assert.equal(sp.launcher, launcher);
@@ -416,13 +422,7 @@ for (const launcher of LAUNCHERS) {
     // What the node helper does is the reference: every test here runs against both launchers.
     let sp: Spawner;
     let c: Collector;
-    before(async () => {
-      sp = await Spawner.start({ launcher, killGraceSec: 0.5 });
-      c = new Collector(sp);
-    });
-    after(async () => {
-      await sp?.shutdown();
-    });
+    spawnerFor(launcher, (s, col) => ((sp = s), (c = col)));
 
     test('a task that closes its stdout and stderr early', async () => {
       const o = await c.run({
