@@ -14,13 +14,15 @@ import { randomBytes } from 'node:crypto';
 import { StreamDecoder } from '../protocol/stream.js';
 import { errorResponse, response, event as eventMessage, withTextPayload } from '../protocol/codec.js';
 import { OutQueue } from '../protocol/outqueue.js';
-import { parseJson } from '../protocol/json.js';
+import { deepFreeze, parseJson } from '../protocol/json.js';
 import { Errno, FluxError } from '../protocol/errno.js';
 import { MsgFlag, MsgType, Role, type Message } from '../protocol/types.js';
 import type { Broker } from './broker.js';
 import type { ConnId, Request, Service } from './service.js';
 
 const OWNER_ROLES = Role.OWNER | Role.LOCAL;
+/** Request payloads at least this long are remembered by their connection (ClientConn.decode). */
+const REPEAT_MIN = 1024;
 
 export interface ServerOptions {
   /** Largest message accepted from a client (bytes); default 64 MiB. */
@@ -73,6 +75,8 @@ export class ClientConn {
   closed = false;
   /** Event topic prefixes this client subscribed to. */
   readonly subscriptions: string[] = [];
+  /** The last long request payload decoded: its topic, bytes and (frozen) value. */
+  private repeat: { topic: string; bytes: Buffer; value: object } | undefined;
 
   constructor(
     readonly server: LocalServer,
@@ -100,6 +104,22 @@ export class ClientConn {
     this.flushScheduled = false;
     if (this.closed) return;
     this.out.pump(this.socket);
+  }
+
+  /**
+   * A request's payload, decoded. A bulk submission sends one payload (the same signed
+   * jobspec, urgency and flags) thousands of times, 3 KB each: a long payload that repeats the
+   * previous long one of this connection byte for byte, on the same topic, is handed out again
+   * as the same frozen value, without decoding 3 KB of text into a new string and object per
+   * job. Services treat request payloads as read-only (service.ts). Throws SyntaxError.
+   */
+  decodePayload(topic: string, bytes: Buffer): unknown {
+    if (bytes.length < REPEAT_MIN) return parseJson(bytes);
+    const r = this.repeat;
+    if (r !== undefined && r.topic === topic && bytes.equals(r.bytes)) return r.value;
+    const value = parseJson(bytes);
+    if (value !== null && typeof value === 'object') this.repeat = { topic, bytes: Buffer.from(bytes), value: deepFreeze(value) };
+    return value;
   }
 
   onData(chunk: Buffer): void {
@@ -223,7 +243,7 @@ export class LocalServer {
     let payload: any;
     if (m.payload !== undefined) {
       try {
-        payload = parseJson(m.payload);
+        payload = c.decodePayload(m.topic ?? '', m.payload);
       } catch (e) {
         const req = new WireRequest(c, m, undefined);
         req.error(Errno.EPROTO, `${m.topic}: invalid JSON payload: ${(e as Error).message}`);

@@ -16,7 +16,10 @@ export type ConnId = string;
 
 export interface Request {
   readonly topic: string;
-  /** Decoded JSON payload (lossless: ids past 2^53 are bigint), or undefined without one. */
+  /**
+   * Decoded JSON payload (lossless: ids past 2^53 are bigint), or undefined without one.
+   * Read-only: a repeated payload is one shared, frozen value (server.ts).
+   */
   readonly payload: any;
   /** The wire message, when the request came over a socket. */
   readonly msg?: Message;

@@ -22,6 +22,15 @@ const MAX_SAFE_BIG = BigInt(Number.MAX_SAFE_INTEGER);
  */
 const LONG_DIGITS = /\d\d\d\d\d\d\d\d\d\d\d\d\d\d\d\d/;
 
+/** Freeze a decoded JSON value and everything in it (for values handed out more than once). */
+export function deepFreeze<T>(v: T): T {
+  if (v && typeof v === 'object' && !Object.isFrozen(v)) {
+    Object.freeze(v);
+    for (const k of Object.keys(v)) deepFreeze((v as Record<string, unknown>)[k]);
+  }
+  return v;
+}
+
 /** Parse JSON text (any whitespace); unsafe integers become bigint. Throws SyntaxError. */
 export function parseJson(text: string | Buffer): unknown {
   const s = typeof text === 'string' ? text : text.toString('utf8');

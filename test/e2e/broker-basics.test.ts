@@ -35,6 +35,22 @@ test('ping echoes the request with route, userid, rolemask and rank', async () =
   });
 });
 
+test('long request payloads, repeated or not, are each answered from their own bytes', async () => {
+  await withInstance(async (_inst, h) => {
+    // Long payloads repeated byte for byte are decoded once per connection (server.ts): a
+    // repeat, a one-byte change, a return to the first, the same bytes on another topic.
+    const a = 'a'.repeat(4000);
+    const b = 'a'.repeat(3999) + 'b';
+    const sent = [a, a, b, a, a];
+    const replies = await Promise.all(sent.map((pad, i) => h.rpc(i === 4 ? 'job-manager.ping' : 'broker.ping', { pad })));
+    assert.deepEqual(replies.map((r) => r.pad), sent);
+    assert.equal(replies[4].rank, 0);
+    const x = await h.rpc('broker.ping', { pad: b, seq: 1 });
+    const y = await h.rpc('broker.ping', { pad: b, seq: 2 });
+    assert.deepEqual([x.seq, y.seq], [1, 2]);
+  });
+});
+
 test('unknown topic gives ENOSYS with flux-core text', async () => {
   await withInstance(async (_inst, h) => {
     await assert.rejects(h.rpc('nosuch.topic', {}), (e: FluxError) => {

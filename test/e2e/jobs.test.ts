@@ -90,6 +90,26 @@ test('wait-any reaps every waitable job once, in any order', async () => {
   });
 });
 
+test('one jobspec submitted many times pipelined: one job each, each with that jobspec', async () => {
+  await withInstance(async (_i, h) => {
+    const text = spec(['true']).dumps();
+    const ids = await Promise.all(Array.from({ length: 200 }, () => job.submitAsync(h, text, { waitable: true })));
+    assert.equal(new Set(ids).size, 200);
+    const other = await job.submitAsync(h, spec(['false']).dumps(), { waitable: true });
+    for (const id of [ids[0]!, ids[199]!]) {
+      const r = await job.lookup(h, id, ['jobspec']);
+      assert.deepEqual(JSON.parse(r.jobspec!).tasks[0].command, ['true']);
+    }
+    const results = new Map<bigint, boolean>();
+    for (let i = 0; i < 201; i++) {
+      const w = await job.wait(h);
+      results.set(w.jobid, w.success);
+    }
+    assert.equal(results.get(other), false);
+    assert.ok(ids.every((id) => results.get(id) === true));
+  });
+});
+
 test('cancel pending, cancel running, kill running; errors for inactive and unknown', async () => {
   await withInstance(async (_i, h) => {
     const pending = await job.submit(h, spec(['true']), { urgency: 0, waitable: true });

@@ -9,7 +9,7 @@
  * and only for J up to CACHE_MAX_J characters.
  */
 import { Errno, FluxError } from '../../protocol/errno.js';
-import { parseJson } from '../../protocol/json.js';
+import { deepFreeze, parseJson } from '../../protocol/json.js';
 import { validateJobspec, redactJobspec } from '../../job/jobspec.js';
 import { unwrapNone } from '../../job/sign-none.js';
 import type { ResourceRequest } from '../contract.js';
@@ -27,14 +27,6 @@ export interface Decoded {
 
 const CACHE_SIZE = 16;
 const CACHE_MAX_J = 256 * 1024;
-
-function deepFreeze<T>(v: T): T {
-  if (v && typeof v === 'object' && !Object.isFrozen(v)) {
-    Object.freeze(v);
-    for (const k of Object.keys(v)) deepFreeze((v as Record<string, unknown>)[k]);
-  }
-  return v;
-}
 
 export class JDecoder {
   private readonly cache = new Map<string, Decoded>();
