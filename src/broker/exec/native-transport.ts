@@ -75,6 +75,7 @@ export function encodeLaunch(id: number, s: LaunchSpec): string {
     outputField(s.stderr),
     typeof limit === 'number' && limit > 0 && Number.isFinite(limit) ? limit : '',
     typeof grace === 'number' ? grace : '',
+    s.mkdir ?? '',
   ];
   const rl = s.rlimits;
   if (rl) {
@@ -156,6 +157,9 @@ export class NativeTransport implements Transport {
   kill(key: string, signum: number): void {
     const id = this.idByKey.get(key);
     if (id !== undefined) this.outbox.push(`K${id}\0${signum}\0`);
+  }
+  rmdir(dir: string): void {
+    this.outbox.push(`D${dir}\0`);
   }
   stats(id: number): void {
     this.outbox.push(`S${id}\0`);

@@ -73,6 +73,9 @@ export class NodeTransport implements Transport {
   kill(key: string, signum: number): void {
     this.outbox.push({ op: 'kill', key, signum });
   }
+  rmdir(dir: string): void {
+    this.outbox.push({ op: 'rmdir', dir });
+  }
   stats(id: number): void {
     this.outbox.push({ op: 'stats', id });
   }

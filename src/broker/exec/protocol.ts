@@ -56,11 +56,20 @@ export interface LaunchSpec {
   timeLimitSec?: number;
   /** Seconds between SIGALRM at the time limit and SIGKILL; the Spawner's default if absent. */
   killGraceSec?: number;
+  /**
+   * A directory to make (mode 0700, missing parents too; one that exists is fine) before the
+   * task starts: the job's FLUX_JOB_TMPDIR, given with its first task. Made by the launcher so
+   * that the broker never waits on the file system per job. A failure is reported on the
+   * launcher's stderr and the task starts anyway.
+   */
+  mkdir?: string;
 }
 
 export type Command =
   | ({ op: 'launch' } & LaunchSpec)
   | { op: 'kill'; key: string; signum: number }
+  /** Remove a directory and whatever is in it (a job's FLUX_JOB_TMPDIR once its tasks are done). */
+  | { op: 'rmdir'; dir: string }
   | { op: 'stats'; id: number }
   | { op: 'shutdown' };
 

@@ -354,6 +354,37 @@ function spawnFailed(spec: LaunchSpec, e: unknown): void {
   fail(spec.key, code, `${spec.argv[0]}: ${strerror(code)}`);
 }
 
+/** A job's scratch directory (LaunchSpec.mkdir): mode 0700, missing parents too. */
+function makeDir(dir: string): void {
+  try {
+    fs.mkdirSync(dir, { mode: 0o700 });
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') return;
+    try {
+      if (code !== 'ENOENT') throw e;
+      fs.mkdirSync(dir, { mode: 0o700, recursive: true });
+    } catch (e2) {
+      process.stderr.write(`tsflux-spawner: mkdir ${dir}: ${strerror(String((e2 as NodeJS.ErrnoException).code))}\n`);
+    }
+  }
+}
+
+/** Remove a directory with one rmdir when empty, else with everything in it. */
+function removeDir(dir: string): void {
+  try {
+    fs.rmdirSync(dir);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return;
+    try {
+      fs.rmSync(dir, { recursive: true, force: true });
+    } catch (e2) {
+      process.stderr.write(`tsflux-spawner: rmdir ${dir}: ${strerror(String((e2 as NodeJS.ErrnoException).code))}\n`);
+    }
+  }
+}
+
 function launch(spec: LaunchSpec): void {
   const key = spec.key;
   if (typeof key !== 'string' || !Array.isArray(spec.argv) || spec.argv.length === 0) {
@@ -366,6 +397,7 @@ function launch(spec: LaunchSpec): void {
     post({ type: 'exited', key, waitStatus: 0, timedOut: false });
     return;
   }
+  if (typeof spec.mkdir === 'string' && spec.mkdir !== '') makeDir(spec.mkdir);
   const env = spec.env ?? process.env;
   let argv = spec.argv;
   if (spec.rlimits) {
@@ -555,6 +587,9 @@ function handle(c: Command): void {
       }
       return;
     }
+    case 'rmdir':
+      if (typeof c.dir === 'string' && c.dir !== '') removeDir(c.dir);
+      return;
     case 'stats': {
       const m = process.memoryUsage();
       const cpu = process.cpuUsage();

@@ -20,6 +20,7 @@
  */
 import { EventEmitter } from 'node:events';
 import os from 'node:os';
+import fs from 'node:fs';
 import type { ExitedEvent, FailedEvent, LaunchSpec, OutputEvent, StartedEvent, StatsEvent, TaskEvent } from './protocol.js';
 import { findNativeLauncher, NativeTransport } from './native-transport.js';
 import { NodeTransport } from './node-transport.js';
@@ -166,6 +167,16 @@ export class Spawner extends EventEmitter<SpawnerEvents> {
     if (n === undefined || !Number.isInteger(n)) throw new SpawnerError('EINVAL', `unknown signal ${String(signum)}`);
     this.transport.kill(key, n);
     return true;
+  }
+
+  /**
+   * Remove a directory and what is in it, after the commands sent before (a job's
+   * FLUX_JOB_TMPDIR, made with its first task's `mkdir`). Without a launcher, done here, in
+   * the background.
+   */
+  rmdir(dir: string): void {
+    if (this.transport && !this.stopping) this.transport.rmdir(dir);
+    else fs.rm(dir, { recursive: true, force: true }, () => {});
   }
 
   /** The launcher's memory use, CPU time and task count. */

@@ -7,7 +7,6 @@
  * shell.start, complete, done) and `guest.output` (RFC 24: header, data, eof), which
  * job-info streams to `tsflux run` / `job attach`.
  */
-import fs from 'node:fs';
 import path from 'node:path';
 import { Errno } from '../../protocol/errno.js';
 import { encodeEvent } from '../../job/eventlog.js';
@@ -42,41 +41,8 @@ interface ExecJob {
   timer?: NodeJS.Timeout;
   killTimer?: NodeJS.Timeout;
   exception: boolean;
-  /** The tasks have been handed to the spawner (its FLUX_JOB_TMPDIR exists). */
-  launched: boolean;
-  /** A signal asked for before the tasks were launched. */
-  pendingSignal?: number;
   /** Streams with output captured to guest.output. */
   captured: { stdout: boolean; stderr: boolean };
-}
-
-/**
- * FLUX_JOB_TMPDIR: made and removed with one system call each in the common case (an empty
- * directory in the existing rundir). The recursive forms walk the path and stat every entry,
- * several times the cost (measured: 1 ms of broker CPU per job), and the broker does this for
- * every job.
- */
-function makeTmpdir(dir: string, warn: (e: Error) => void, done: () => void): void {
-  // Asynchronous too: on ext4 here a mkdir next to concurrent rmdirs blocks for ~0.5 ms.
-  fs.mkdir(dir, { mode: 0o700 }, (e) => {
-    if (!e || e.code === 'EEXIST') return done();
-    if (e.code !== 'ENOENT') {
-      warn(e);
-      return done();
-    }
-    fs.mkdir(dir, { recursive: true, mode: 0o700 }, (e2) => {
-      if (e2) warn(e2);
-      done();
-    });
-  });
-}
-
-function removeTmpdir(dir: string): void {
-  // Asynchronous: on ext4 an rmdir waits 0.2-1 ms for the journal (measured here), which the
-  // broker's event loop should not. A tree the job left behind is removed recursively.
-  fs.rmdir(dir, (e) => {
-    if (e && e.code !== 'ENOENT') fs.rm(dir, { recursive: true, force: true }, () => {});
-  });
 }
 
 function now(): number {
@@ -160,7 +126,6 @@ export class JobExec implements Service {
       startSent: false,
       tmpdir: path.join(this.rundir, `jobtmp-${this.ctx.rank}-${encodeJobId(id, 'f58plain')}`),
       exception: false,
-      launched: false,
       captured: { stdout: !outputFile(jobspec, 'stdout'), stderr: !outputFile(jobspec, 'stderr') },
     };
     this.jobs.set(id, job);
@@ -168,14 +133,13 @@ export class JobExec implements Service {
     this.log(job, 'starting');
     this.log(job, 'shell.init', { service: `${p.userid}-shell-${encodeJobId(id, 'f58plain')}`, 'leader-rank': 0, size: 1 });
     this.output(job, { version: 1, encoding: { stdout: 'UTF-8', stderr: 'UTF-8' }, count: { stdout: ntasks, stderr: ntasks }, options: {} }, 'header');
-    makeTmpdir(
-      job.tmpdir,
-      (e) => this.ctx.log('warning', `job-exec: ${job.tmpdir}: ${e.message}`),
-      () => this.launchTasks(job, jobspec, R),
-    );
+    this.launchTasks(job, jobspec, R);
   }
 
-  /** Start the job's tasks (once its FLUX_JOB_TMPDIR exists). */
+  /**
+   * Start the job's tasks. The launcher makes FLUX_JOB_TMPDIR before the first one and
+   * removes it when taskDone asks (the broker never waits on the file system per job).
+   */
   private launchTasks(job: ExecJob, jobspec: any, R: Rv1): void {
     const { id, f58 } = job;
     const ntasks = job.tasks.length;
@@ -187,7 +151,6 @@ export class JobExec implements Service {
       }
       return;
     }
-    job.launched = true;
     const sys = jobspec.attributes?.system ?? {};
     const vars = { id: id.toString(), 'id.dec': id.toString(), 'id.f58': f58, jobid: f58, name: String(sys.job?.name ?? '') };
     const stdoutFile = outputFile(jobspec, 'stdout');
@@ -220,9 +183,9 @@ export class JobExec implements Service {
         stderr: stderrFile ? { file: expandTemplate(stderrFile, vars) } : 'capture',
         stdin: stdin ? { file: expandTemplate(stdin, vars) } : 'null',
         rlimitAboveHard: 'clamp',
+        mkdir: t.rank === 0 ? job.tmpdir : undefined,
       });
     }
-    if (job.pendingSignal !== undefined) this.killJob(job, job.pendingSignal);
     const duration = Number(sys.duration ?? 0);
     if (duration > 0 && Number.isFinite(duration)) {
       job.timer = setTimeout(() => this.expire(job), Math.min(duration * 1000, 2 ** 31 - 1));
@@ -318,7 +281,7 @@ export class JobExec implements Service {
     job.req.respond({ type: 'finish', status });
     job.req.respond({ type: 'release', ranks: 'all', final: true });
     job.req.error(Errno.ENODATA);
-    removeTmpdir(job.tmpdir);
+    this.spawner.rmdir(job.tmpdir);
   }
 
   /**
@@ -338,11 +301,6 @@ export class JobExec implements Service {
   private lastJobspec: any;
 
   private killJob(job: ExecJob, signum: number): void {
-    if (!job.launched) {
-      // still making its FLUX_JOB_TMPDIR: signal the tasks as soon as they are launched
-      job.pendingSignal = signum;
-      return;
-    }
     for (const t of job.tasks) {
       if (t.status === undefined && t.failed === undefined) this.spawner.kill(`${job.id}.${t.rank}`, signum);
     }

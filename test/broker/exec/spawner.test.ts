@@ -323,6 +323,37 @@ for (const launcher of LAUNCHERS) {
       assert.equal((await done).exited?.waitStatus, 9);
     });
 
+    test('mkdir: made (mode 0700, missing parents too) before the task starts; one that exists is fine', async () => {
+      const dir = path.join(tmp, `mk-${key()}`, 'a', 'b');
+      const check = { argv: ['/bin/sh', '-c', 'test -d "$D" && stat -c %a "$D"'], env: { D: dir, PATH: '/usr/bin:/bin' }, stdout: 'capture' as const };
+      const first = await c.run({ key: key(), ...check, mkdir: dir });
+      assert.equal(first.stdout, '700\n');
+      const again = await c.run({ key: key(), ...check, mkdir: dir });
+      assert.equal(again.exited?.waitStatus, 0);
+      // one that cannot be made (under a file) is reported on stderr; the task still runs
+      const file = path.join(tmp, `file-${key()}`);
+      fs.writeFileSync(file, '');
+      const bad = await c.run({ key: key(), argv: ['true'], mkdir: path.join(file, 'x') });
+      assert.equal(bad.exited?.waitStatus, 0);
+    });
+
+    test('rmdir: after the commands before it, an empty directory or a whole tree; a missing one is fine', async () => {
+      const full = path.join(tmp, `rm-${key()}`);
+      const empty = path.join(tmp, `rm-${key()}`);
+      const env = { D: full, PATH: '/usr/bin:/bin' };
+      const filled = await c.run({ key: key(), argv: ['/bin/sh', '-c', 'mkdir -p "$D/x/y" && echo hi > "$D/x/y/f" && : > "$D/g"'], env, mkdir: full });
+      assert.equal(filled.exited?.waitStatus, 0);
+      assert.equal(fs.readFileSync(path.join(full, 'x/y/f'), 'utf8'), 'hi\n');
+      assert.equal((await c.run({ key: key(), argv: ['true'], mkdir: empty })).exited?.waitStatus, 0);
+      sp.rmdir(full);
+      sp.rmdir(empty);
+      sp.rmdir(path.join(tmp, 'never-made'));
+      // commands are handled in order: a task launched after the rmdirs sees them done
+      const after = await c.run({ key: key(), argv: ['/bin/sh', '-c', 'test ! -e "$D" && test ! -e "$E"'], env: { ...env, E: empty } });
+      assert.equal(after.exited?.waitStatus, 0);
+      assert.equal(fs.existsSync(full) || fs.existsSync(empty), false);
+    });
+
     test('2000 `true` launches all report exited 0', async () => {
       const outcomes = await Promise.all(Array.from({ length: 2000 }, () => c.run({ key: key(), argv: ['true'] })));
       assert.equal(outcomes.length, 2000);

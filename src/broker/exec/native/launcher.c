@@ -9,13 +9,15 @@
  * Wire format. Every frame, both ways: u32 little-endian length of what follows, one op byte,
  * the body. Numbers in commands are decimal text; every command field ends with a NUL, so
  * argv and envp point straight into the frame.
- *   'L' launch: id argc envc nrl flags cwd stdin stdout stderr timelimit grace
+ *   'L' launch: id argc envc nrl flags cwd stdin stdout stderr timelimit grace mkdir
  *               (rlimit-name rlimit-value){nrl} argv{argc} env{envc}
  *       envc -1 = inherit ours; flags "c" = clamp rlimits above the hard limit; cwd "" = ours;
  *       stdin "" | "r<file>"; stdout/stderr "" (/dev/null) | "c" (capture) | "w<file>" |
  *       "a<file>" (append); timelimit/grace "" = none/default; an rlimit value is String(v),
- *       or "?" + String(v) when v is not a number.
+ *       or "?" + String(v) when v is not a number; mkdir "" = none, else a directory to make
+ *       (mode 0700, missing parents too) before the task starts (a job's FLUX_JOB_TMPDIR).
  *   'K' kill: id signum          'S' stats: request-id          'Q' shutdown
+ *   'D' rmdir: dir (removed with whatever is in it)
  * Events are binary:
  *   'R' ready   u32 pid
  *   'S' started u32 id, u32 pid
@@ -44,11 +46,13 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <ftw.h>
 #include <sys/epoll.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
@@ -603,9 +607,49 @@ static size_t nslots;
 static rl_plan_t *plans;
 static size_t nplans;
 
+/* ---------------------------------------------------------------------------------------
+ * A job's scratch directory (FLUX_JOB_TMPDIR): made before its first task, removed after its
+ * last, here rather than in the broker, which would wait on the file system for each job.
+ * Failures are reported on stderr; the task starts anyway (as the node helper does). */
+
+static void make_dir(const char *dir) {
+  if (mkdir(dir, 0700) == 0 || errno == EEXIST) return;
+  if (errno == ENOENT) { /* missing parents: make each, then the directory itself */
+    size_t n = strlen(dir);
+    char *path = malloc(n + 1);
+    if (!path) die("out of memory");
+    memcpy(path, dir, n + 1);
+    for (char *s = path + 1; *s; s++) {
+      if (*s != '/') continue;
+      *s = '\0';
+      if (mkdir(path, 0700) < 0 && errno != EEXIST) break;
+      *s = '/';
+    }
+    free(path);
+    if (mkdir(dir, 0700) == 0 || errno == EEXIST) return;
+  }
+  fprintf(stderr, "tsflux-launcher: mkdir %s: %s\n", dir, err_text(errno));
+}
+
+static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw) {
+  (void)st, (void)ftw;
+  if ((type == FTW_DP ? rmdir(path) : unlink(path)) < 0 && errno != ENOENT)
+    fprintf(stderr, "tsflux-launcher: rmdir: %s: %s\n", path, err_text(errno));
+  return 0; /* go on with the rest */
+}
+
+static void remove_dir(const char *dir) {
+  if (rmdir(dir) == 0 || errno == ENOENT) return;
+  if (errno == ENOTEMPTY || errno == EEXIST) {
+    nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+    return;
+  }
+  fprintf(stderr, "tsflux-launcher: rmdir %s: %s\n", dir, err_text(errno));
+}
+
 static void launch(char *p, char *end) {
-  char *h[11];
-  for (int i = 0; i < 11; i++)
+  char *h[12];
+  for (int i = 0; i < 12; i++)
     if (!(h[i] = next_str(&p, end))) return; /* not a launch frame: nothing to answer */
   uint32_t id = (uint32_t)strtoul(h[0], NULL, 10);
   long argc = strtol(h[1], NULL, 10), envc = strtol(h[2], NULL, 10);
@@ -653,6 +697,7 @@ static void launch(char *p, char *end) {
     ev_exited(id, 0, false);
     return;
   }
+  if (h[11][0]) make_dir(h[11]);
   int nplan = 0;
   for (long i = 0; i < nrl; i++)
     if (plan_rlimit(id, rl[2 * i], rl[2 * i + 1], clamp, plans, &nplan) < 0) return;
@@ -800,7 +845,7 @@ static void run_commands(void) {
     in_off = (size_t)(e - in.p);
     if (e == b) continue;
     char *p = b + 1, *f1 = NULL, *f2 = NULL;
-    if (b[0] == 'K' || b[0] == 'S') f1 = next_str(&p, e), f2 = f1 ? next_str(&p, e) : NULL;
+    if (b[0] == 'K' || b[0] == 'S' || b[0] == 'D') f1 = next_str(&p, e), f2 = f1 ? next_str(&p, e) : NULL;
     switch (b[0]) {
     case 'L':
       launch(b + 1, e);
@@ -814,6 +859,9 @@ static void run_commands(void) {
     }
     case 'S':
       if (f1) stats((uint32_t)strtoul(f1, NULL, 10));
+      break;
+    case 'D':
+      if (f1 && f1[0]) remove_dir(f1);
       break;
     case 'Q':
       shutdown_begin();
