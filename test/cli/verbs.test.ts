@@ -281,6 +281,39 @@ describe('jobs, cancel, job status, job info, job eventlog, job attach', SEQUENT
   });
 });
 
+describe('cancel --all / --user / --states', SEQUENTIAL, () => {
+  const { run, h } = useInstance();
+  const activeIds = async (): Promise<string[]> => (await run(['jobs', '-n', '-o', '{id.f58}'])).stdout.split('\n').filter(Boolean).sort();
+
+  test('dry run counts, -S pending cancels only the pending ones, --all the rest, then nothing matches', async () => {
+    const held = [await submitId(run, ['--urgency=hold', 'true']), await submitId(run, ['--urgency=hold', 'true'])];
+    const running = await submitId(run, ['sleep', '100']);
+    await job.eventWait(h(), parseJobId(running), 'start');
+    assert.deepEqual(await run(['cancel', '--all', '--dry-run']), { rc: 0, stdout: '', stderr: 'tsflux-cancel: Would cancel 3 jobs\n' });
+    assert.deepEqual(await activeIds(), [...held, running].sort());
+    assert.deepEqual(await run(['cancel', '-S', 'pending', '-m', 'cleanup']), { rc: 0, stdout: '', stderr: 'tsflux-cancel: Canceled 2 jobs (0 errors)\n' });
+    for (const id of held) {
+      const r = await run(['jobs', '-n', '-o', '{result} {exception.type} {exception.note}', id]);
+      assert.equal(r.stdout, 'CANCELED cancel cleanup\n');
+    }
+    assert.deepEqual(await activeIds(), [running]);
+    assert.deepEqual(await run(['cancel', '--states=RUN,sched', '--user', String(process.getuid!())]), { rc: 0, stdout: '', stderr: 'tsflux-cancel: Canceled 1 job (0 errors)\n' });
+    assert.equal((await run(['job', 'status', running])).rc, 143, 'SIGTERM: 128 + 15');
+    assert.deepEqual(await run(['cancel', '--all']), { rc: 0, stdout: '', stderr: 'tsflux-cancel: Matched 0 jobs\n' });
+    assert.deepEqual(await run(['cancel', '-u', 'all', '-q']), { rc: 0, stdout: '', stderr: '' });
+  });
+
+  test('bad selections: ids with --all, an unknown state or user', async () => {
+    assert.deepEqual(await run(['cancel', '--all', '123']), {
+      rc: 1,
+      stdout: '',
+      stderr: 'tsflux-cancel: ERROR: Do not specify a list of jobids with --all,--user,--states options\n',
+    });
+    assert.deepEqual(await run(['cancel', '-S', 'pending,bogus']), { rc: 1, stdout: '', stderr: 'tsflux-cancel: ERROR: Invalid state bogus specified\n' });
+    assert.deepEqual(await run(['cancel', '-u', 'no-such-user-here']), { rc: 1, stdout: '', stderr: 'tsflux-cancel: ERROR: Invalid user no-such-user-here specified\n' });
+  });
+});
+
 describe('job wait', SEQUENTIAL, () => {
   const { run } = useInstance();
 

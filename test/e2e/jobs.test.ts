@@ -139,6 +139,28 @@ test('cancel pending, cancel running, kill running; errors for inactive and unkn
   });
 });
 
+test('raiseAll / cancelAll: by state and user, dry run, and errors for malformed requests', async () => {
+  await withInstance(async (_i, h) => {
+    const held = await job.submit(h, spec(['true']), { urgency: 0 });
+    assert.deepEqual(await job.raiseAll(h, 'test', { severity: 3, states: 14, dryRun: true }), { count: 1, errors: 0 });
+    assert.deepEqual(await job.raiseAll(h, 'test', { severity: 3, note: 'just a note' }), { count: 1, errors: 0 });
+    assert.deepEqual(await job.cancelAll(h, { states: 16 }), { count: 0, errors: 0 }, 'nothing is running');
+    assert.deepEqual(await job.cancelAll(h, { userid: process.getuid!() + 1 }), { count: 0, errors: 0 }, 'nobody else has jobs');
+    assert.deepEqual(await job.cancelAll(h, { userid: 'all' }), { count: 1, errors: 0 });
+    const names = await events(h, held);
+    assert.deepEqual(names.filter((n) => n === 'exception').length, 2);
+    assert.equal(names.at(-1), 'clean');
+    const bad: [object, number, string | RegExp][] = [
+      [{}, 71, /^malformed request/],
+      [{ dry_run: 1, userid: 0, states: 14, severity: 0, type: 'cancel' }, 71, /^malformed request/],
+      [{ dry_run: false, userid: 0, states: 14, severity: 8, type: 'cancel' }, 71, 'invalid exception severity'],
+      [{ dry_run: false, userid: 0, states: 14, severity: 0, type: 'a b' }, 71, 'invalid exception type'],
+      [{ dry_run: false, userid: 0, states: 14, severity: 0, type: 'x=y' }, 71, 'invalid exception type'],
+    ];
+    for (const [p, n, text] of bad) await assert.rejects(h.rpc('job-manager.raiseall', p), errno(n, text), JSON.stringify(p));
+  });
+});
+
 test('urgency: old value returned, hold/release, errors', async () => {
   await withInstance(async (_i, h) => {
     const id = await job.submit(h, spec(['true']), { urgency: 0, waitable: true });

@@ -25,6 +25,10 @@ const STATE_TIME: Partial<Record<number, keyof Job['times']>> = {
   [S.INACTIVE]: 't_inactive',
 };
 
+/** FLUX_ROLE_OWNER; FLUX_USERID_UNKNOWN, the any-user wildcard. */
+const ROLE_OWNER = 1;
+const USERID_UNKNOWN = 0xffffffff;
+
 function now(): number {
   return (performance.timeOrigin + performance.now()) / 1000;
 }
@@ -57,6 +61,7 @@ export class JobManager implements Service {
       submit: (r) => this.submit(r),
       wait: (r) => this.wait(r),
       raise: (r) => this.raise(r),
+      raiseall: (r) => this.raiseAll(r),
       kill: (r) => this.kill(r),
       urgency: (r) => this.urgencyRpc(r),
       'events-journal': (r) => this.journalRpc(r),
@@ -329,17 +334,59 @@ export class JobManager implements Service {
     return job;
   }
 
-  private raise(req: Request): void {
+  /** The severity, type and note of a raise / raiseall request; answers the error itself. */
+  private exceptionOf(req: Request): { severity: number; type: string; note: string } | undefined {
     const p = req.payload ?? {};
     const severity = p.severity;
-    if (!Number.isInteger(severity) || severity < 0 || severity > 7) return req.error(Errno.EPROTO, 'invalid exception severity');
+    if (!Number.isInteger(severity) || severity < 0 || severity > 7) return void req.error(Errno.EPROTO, 'invalid exception severity');
     const type = p.type;
-    if (typeof type !== 'string' || type === '' || /[\s=]/.test(type)) return req.error(Errno.EPROTO, 'invalid exception type');
-    if (p.note !== undefined && typeof p.note !== 'string') return req.error(Errno.EPROTO, 'note must be a string');
+    if (typeof type !== 'string' || type === '' || /[\s=]/.test(type)) return void req.error(Errno.EPROTO, 'invalid exception type');
+    if (p.note !== undefined && typeof p.note !== 'string') return void req.error(Errno.EPROTO, 'note must be a string');
+    return { severity, type, note: p.note ?? '' };
+  }
+
+  private raise(req: Request): void {
+    const x = this.exceptionOf(req);
+    if (!x) return;
     const job = this.lookupActive(req, Errno.ENOENT, 'unknown job id');
     if (!job) return;
-    this.postException(job, type, severity, p.note ?? '', req.userid);
+    if ((req.rolemask & ROLE_OWNER) === 0 && req.userid !== job.userid) {
+      return req.error(Errno.EPERM, 'guests can only raise exceptions on their own jobs');
+    }
+    this.postException(job, x.type, x.severity, x.note, req.userid);
     req.respond();
+  }
+
+  /**
+   * `job-manager.raiseall` (flux cancel --all): an exception on every active job of `userid`
+   * (4294967295 or -1: every user, instance owner only) whose state is in the `states` mask;
+   * answers `{count, errors}`, and with `dry_run` only counts.
+   */
+  private raiseAll(req: Request): void {
+    const p = req.payload ?? {};
+    const { dry_run: dryRun, userid, states } = p;
+    if (typeof dryRun !== 'boolean' || !Number.isInteger(userid) || !Number.isInteger(states)) {
+      return req.error(Errno.EPROTO, 'malformed request: dry_run (boolean), userid and states (integers) are required');
+    }
+    const anyUser = userid === USERID_UNKNOWN || userid === -1;
+    if ((req.rolemask & ROLE_OWNER) === 0 && (anyUser || userid !== req.userid)) {
+      return req.error(Errno.EPERM, 'guests can only raise exceptions on their own jobs');
+    }
+    const x = this.exceptionOf(req);
+    if (!x) return;
+    const targets = [...this.active].filter((j) => (j.state & states) !== 0 && (anyUser || j.userid === userid));
+    let errors = 0;
+    if (!dryRun) {
+      for (const job of targets) {
+        try {
+          this.postException(job, x.type, x.severity, x.note, req.userid);
+        } catch (e) {
+          errors++;
+          this.ctx.log('err', `error raising exception on id=${job.id}: ${(e as Error).message}`);
+        }
+      }
+    }
+    req.respond({ count: targets.length, errors });
   }
 
   private kill(req: Request): void {

@@ -1,5 +1,6 @@
 /** Cancel, kill, raise and urgency (flux-protocol.md §B, §D "Cancel and kill"). */
 import { jobIdToWire } from '../../protocol/json.js';
+import { VirtualState } from '../../job/states.js';
 import type { Flux } from '../handle.js';
 
 /** Raise an exception on a job (severity 0 ends it). */
@@ -7,6 +8,33 @@ export async function raise(h: Flux, id: bigint, type: string, severity = 0, not
   const p: Record<string, unknown> = { id: jobIdToWire(id), type, severity };
   if (note !== undefined) p.note = note;
   await h.rpc('job-manager.raise', p);
+}
+
+export interface RaiseAllOptions {
+  /** Whose jobs: a userid, or 'all' (instance owner only); default the caller's own. */
+  userid?: number | 'all';
+  /** A mask of job states (job/states.ts JobState / VirtualState); default pending and running. */
+  states?: number;
+  severity?: number;
+  note?: string;
+  /** Only count the jobs that would get it. */
+  dryRun?: boolean;
+}
+
+/**
+ * Raise an exception on every job matching the options (`flux cancel --all`,
+ * `job-manager.raiseall`); resolves to how many jobs matched and how many raises failed.
+ */
+export async function raiseAll(h: Flux, type: string, o: RaiseAllOptions = {}): Promise<{ count: number; errors: number }> {
+  const userid = o.userid === 'all' ? 0xffffffff : (o.userid ?? process.getuid?.() ?? 0);
+  const p: Record<string, unknown> = { dry_run: o.dryRun ?? false, userid, states: o.states ?? VirtualState.PENDING | VirtualState.RUNNING, severity: o.severity ?? 0, type };
+  if (o.note !== undefined) p.note = o.note;
+  return await h.rpc<{ count: number; errors: number }>('job-manager.raiseall', p);
+}
+
+/** Cancel every job matching the options: raiseAll with a `cancel` exception of severity 0. */
+export function cancelAll(h: Flux, o: Omit<RaiseAllOptions, 'severity'> = {}): Promise<{ count: number; errors: number }> {
+  return raiseAll(h, 'cancel', { ...o, severity: 0 });
 }
 
 /** Cancel a job: a `cancel` exception of severity 0, with the reason as note. */
