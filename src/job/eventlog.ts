@@ -107,6 +107,9 @@ function compactJson(value: unknown): string {
   return '{' + parts.join(',') + '}';
 }
 
+let lastTimestamp = NaN;
+let lastTimestampText = '';
+
 /**
  * One eventlog line, trailing `\n` included. Key order timestamp, name, context; context is
  * left out when absent. The timestamp is always written as a real (`1.0`, never `1`).
@@ -121,7 +124,14 @@ export function encodeEvent(e: EventlogEntry): string {
     throw new EventlogError('event timestamp must be a finite number');
   }
   if (e.name.includes('\n')) throw new EventlogError('event name must not contain a newline');
-  const ts = formatJanssonReal(e.timestamp);
+  // Events posted together share a timestamp: format it once.
+  let ts: string;
+  if (e.timestamp === lastTimestamp) ts = lastTimestampText;
+  else {
+    ts = formatJanssonReal(e.timestamp);
+    lastTimestamp = e.timestamp;
+    lastTimestampText = ts;
+  }
   const name = JSON.stringify(e.name);
   if (e.context === undefined) return ['{"timestamp":', ts, ',"name":', name, '}\n'].join('');
   if (!isPlainObject(e.context)) throw new EventlogError('event context must be an object');

@@ -103,16 +103,38 @@ export class JobManager implements Service {
   /** Append one event to the job's eventlog, advance its state, tell journal consumers. */
   private post(job: Job, name: string, context?: Record<string, unknown>, extra?: Partial<JournalEntry>): EventEntry {
     const entry: EventEntry = context === undefined ? { timestamp: now(), name } : { timestamp: now(), name, context };
+    this.ctx.store.append(job.id, 'eventlog', this.advance(job, entry));
+    if (this.journal.size > 0) this.journal.publish({ id: job.id, events: [entry], ...extra });
+    return entry;
+  }
+
+  /**
+   * Events that happen together (validate, depend and priority of a new job): one timestamp,
+   * one eventlog append and one journal entry for all of them.
+   */
+  private postTogether(job: Job, events: readonly (readonly [string, Record<string, unknown>?])[]): void {
+    const timestamp = now();
+    const entries: EventEntry[] = [];
+    const lines: string[] = [];
+    for (const [name, context] of events) {
+      const entry: EventEntry = context === undefined ? { timestamp, name } : { timestamp, name, context };
+      entries.push(entry);
+      lines.push(this.advance(job, entry));
+    }
+    this.ctx.store.append(job.id, 'eventlog', lines.join(''));
+    if (this.journal.size > 0) this.journal.publish({ id: job.id, events: entries });
+  }
+
+  /** The job's state after the event (and the time it entered it); the event's eventlog line. */
+  private advance(job: Job, entry: EventEntry): string {
     const prev = job.state;
-    job.state = nextState(prev, name, context);
+    job.state = nextState(prev, entry.name, entry.context);
     job.nevents++;
-    this.ctx.store.append(job.id, 'eventlog', encodeEvent(entry));
     if (job.state !== prev) {
       const key = STATE_TIME[job.state];
       if (key) job.times[key] = entry.timestamp;
     }
-    if (this.journal.size > 0) this.journal.publish({ id: job.id, events: [entry], ...extra });
-    return entry;
+    return encodeEvent(entry);
   }
 
   // ---- submit and the job's way through the states -----------------------------------------
@@ -153,9 +175,9 @@ export class JobManager implements Service {
       };
       this.journal.publish({ id: job.id, events: [submit], jobspec: sj.jobspec });
     }
-    this.post(job, 'validate');
-    this.post(job, 'depend');
-    this.prioritize(job);
+    job.priority = priorityOf(job.urgency);
+    this.postTogether(job, [['validate'], ['depend'], ['priority', { priority: job.priority }]]);
+    this.schedule(job);
   }
 
   /** PRIORITY → SCHED: compute the priority, post it, and ask for resources. */
