@@ -51,7 +51,7 @@ const FAILED = 0x46; // F
 const STATS = 0x54; // T
 
 const inputField = (i: InputSpec | undefined): string =>
-  i && i !== 'null' && typeof i === 'object' ? 'r' + i.file : '';
+  i === 'pipe' ? 'p' : i && i !== 'null' && typeof i === 'object' ? 'r' + i.file : '';
 const outputField = (o: OutputSpec | undefined): string =>
   o === 'capture' ? 'c' : o && typeof o === 'object' && o.file !== undefined ? (o.append ? 'a' : 'w') + o.file : '';
 
@@ -109,8 +109,8 @@ export function encodeLaunch(id: number, s: LaunchSpec): string {
 export class NativeTransport implements Transport {
   readonly kind = 'native' as const;
   private readonly child: ChildProcess;
-  /** Command frame bodies queued this turn. */
-  private readonly outbox = new Outbox<string>((frames) => this.write(frames));
+  /** Command frame bodies queued this turn (text, or bytes for stdin). */
+  private readonly outbox = new Outbox<string | Buffer>((frames) => this.write(frames));
   /** Task ids on the wire: keys[id] is the task's key; ids are reused once released. */
   private readonly keys: (string | undefined)[] = [undefined];
   private readonly freeIds: number[] = [];
@@ -161,6 +161,12 @@ export class NativeTransport implements Transport {
   rmdir(dir: string): void {
     this.outbox.push(`D${dir}\0`);
   }
+  stdin(key: string, data: Uint8Array | undefined, eof: boolean): void {
+    const id = this.idByKey.get(key);
+    if (id === undefined) return;
+    const head = `I${id}\0${eof ? 'e' : ''}\0`;
+    this.outbox.push(data && data.length > 0 ? Buffer.concat([Buffer.from(head), data]) : head);
+  }
   stats(id: number): void {
     this.outbox.push(`S${id}\0`);
   }
@@ -173,13 +179,14 @@ export class NativeTransport implements Transport {
   }
 
   /** One write of length-prefixed frames. */
-  private write(frames: string[]): void {
+  private write(frames: (string | Buffer)[]): void {
     let cap = 0;
-    for (const f of frames) cap += 4 + 3 * f.length; // UTF-8 takes at most 3 bytes per UTF-16 unit
+    // UTF-8 takes at most 3 bytes per UTF-16 unit
+    for (const f of frames) cap += 4 + (typeof f === 'string' ? 3 * f.length : f.length);
     const buf = Buffer.allocUnsafe(cap);
     let off = 0;
     for (const f of frames) {
-      const n = buf.write(f, off + 4);
+      const n = typeof f === 'string' ? buf.write(f, off + 4) : f.copy(buf, off + 4);
       buf.writeUInt32LE(n, off);
       off += 4 + n;
     }

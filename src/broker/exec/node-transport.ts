@@ -73,6 +73,9 @@ export class NodeTransport implements Transport {
   kill(key: string, signum: number): void {
     this.outbox.push({ op: 'kill', key, signum });
   }
+  stdin(key: string, data: Uint8Array | undefined, eof: boolean): void {
+    this.outbox.push({ op: 'stdin', key, ...(data && data.length > 0 ? { data } : {}), eof });
+  }
   rmdir(dir: string): void {
     this.outbox.push({ op: 'rmdir', dir });
   }

@@ -23,8 +23,11 @@
 
 /** Where a task's stdout or stderr goes. `'null'` (the default) is /dev/null. */
 export type OutputSpec = 'null' | 'capture' | { file?: string; append?: boolean };
-/** Where a task's stdin comes from. `'null'` (the default) is /dev/null. */
-export type InputSpec = 'null' | { file: string };
+/**
+ * Where a task's stdin comes from. `'null'` (the default) is /dev/null; `'pipe'` is a pipe the
+ * launcher holds, fed by `stdin` commands and closed at their eof (or when the task ends).
+ */
+export type InputSpec = 'null' | 'pipe' | { file: string };
 
 export interface LaunchSpec {
   /** Caller's name for the task, unique among running tasks, e.g. `"<jobid>.<taskrank>"`. */
@@ -68,6 +71,12 @@ export interface LaunchSpec {
 export type Command =
   | ({ op: 'launch' } & LaunchSpec)
   | { op: 'kill'; key: string; signum: number }
+  /**
+   * Bytes for the stdin pipe of a task launched with `stdin: 'pipe'`, in order; `eof` closes it
+   * after them. Written as the task reads (never blocking the launcher); ignored for a task
+   * that is gone or has closed its stdin.
+   */
+  | { op: 'stdin'; key: string; data?: Uint8Array; eof?: boolean }
   /** Remove a directory and whatever is in it (a job's FLUX_JOB_TMPDIR once its tasks are done). */
   | { op: 'rmdir'; dir: string }
   | { op: 'stats'; id: number }

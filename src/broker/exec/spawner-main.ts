@@ -437,7 +437,8 @@ function launch(spec: LaunchSpec): void {
   let stdio: StdioOptions;
   try {
     const inp = spec.stdin;
-    stdio = [inp && inp !== 'null' ? open(inp.file, 'r') : 'ignore', output(spec.stdout), output(spec.stderr)];
+    const input = inp === 'pipe' ? 'pipe' : inp && inp !== 'null' && typeof inp === 'object' ? open(inp.file, 'r') : 'ignore';
+    stdio = [input, output(spec.stdout), output(spec.stderr)];
   } catch (e) {
     closeFds();
     const err = e as NodeJS.ErrnoException;
@@ -478,6 +479,8 @@ function launch(spec: LaunchSpec): void {
   child.on('error', () => {
     /* only kill() errors can come after a successful spawn; we never call child.kill */
   });
+  // EPIPE when the task closed its stdin or ended: what it did not read is dropped.
+  child.stdin?.on('error', () => child.stdin?.destroy());
   for (const [s, which] of [
     [child.stdout, 'out'],
     [child.stderr, 'err'],
@@ -585,6 +588,13 @@ function handle(c: Command): void {
       if (t && t.status === null && Number.isInteger(c.signum) && c.signum >= 0 && c.signum < 65) {
         signalGroup(t, c.signum);
       }
+      return;
+    }
+    case 'stdin': {
+      const inp = tasks.get(c.key)?.child.stdin;
+      if (!inp || inp.destroyed || inp.writableEnded) return;
+      if (c.data && c.data.length > 0) inp.write(c.data);
+      if (c.eof) inp.end();
       return;
     }
     case 'rmdir':

@@ -170,6 +170,16 @@ export class Spawner extends EventEmitter<SpawnerEvents> {
   }
 
   /**
+   * Bytes for the stdin of a task launched with `stdin: 'pipe'` (in order), and with `eof` its
+   * end. Returns false when the key is not outstanding (the task is done or unknown).
+   */
+  writeStdin(key: string, data: Uint8Array | undefined, eof = false): boolean {
+    if (!this.outstanding.has(key) || !this.transport) return false;
+    this.transport.stdin(key, data, eof);
+    return true;
+  }
+
+  /**
    * Remove a directory and what is in it, after the commands sent before (a job's
    * FLUX_JOB_TMPDIR, made with its first task's `mkdir`). Without a launcher, done here, in
    * the background.

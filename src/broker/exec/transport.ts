@@ -36,6 +36,7 @@ export interface Transport {
   /** Commands: queued, and sent as one write per event-loop turn once the launcher is ready. */
   launch(spec: LaunchSpec): void;
   kill(key: string, signum: number): void;
+  stdin(key: string, data: Uint8Array | undefined, eof: boolean): void;
   rmdir(dir: string): void;
   stats(id: number): void;
   /** Queue `shutdown` and send everything now. */

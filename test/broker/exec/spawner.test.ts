@@ -354,6 +354,44 @@ for (const launcher of LAUNCHERS) {
       assert.equal(fs.existsSync(full) || fs.existsSync(empty), false);
     });
 
+    test("stdin 'pipe': bytes in order, then eof; 4 MB through a slow reader; one task each", async () => {
+      const a = key();
+      const b = key();
+      const ca = c.run({ key: a, argv: ['cat'], stdin: 'pipe', stdout: 'capture' });
+      const cb = c.run({ key: b, argv: ['cat'], stdin: 'pipe', stdout: 'capture' });
+      assert.equal(sp.writeStdin(a, Buffer.from('hello ')), true);
+      sp.writeStdin(b, Buffer.from('to b'), true);
+      sp.writeStdin(a, Buffer.from('wörld\n'));
+      sp.writeStdin(a, undefined, true);
+      assert.deepEqual([(await ca).stdout, (await cb).stdout], ['hello wörld\n', 'to b']);
+      assert.equal(sp.writeStdin(a, Buffer.from('late')), false, 'the task is done');
+      // more than any pipe holds, to a reader that takes its time: nothing lost, nothing blocks
+      const big = Buffer.alloc(4 << 20, 'x');
+      const k = key();
+      const slow = c.run({ key: k, argv: ['sh', '-c', 'sleep 0.3; wc -c'], stdin: 'pipe', stdout: 'capture' });
+      sp.writeStdin(k, big.subarray(0, 1 << 20));
+      sp.writeStdin(k, big.subarray(1 << 20), true);
+      const quick = await c.run({ key: key(), argv: ['true'] });
+      assert.equal(quick.exited?.waitStatus, 0, 'the launcher goes on while the big write waits');
+      assert.equal((await slow).stdout.trim(), String(4 << 20));
+    });
+
+    test("stdin 'pipe': a task that never reads, or closes its stdin, loses the rest and nothing else", async () => {
+      const k = key();
+      const run = c.run({ key: k, argv: ['sh', '-c', 'exec 0<&-; sleep 0.2; echo done'], stdin: 'pipe', stdout: 'capture' });
+      sp.writeStdin(k, Buffer.alloc(1 << 20, 'y'), true);
+      assert.equal((await run).stdout, 'done\n');
+      const k2 = key();
+      const never = c.run({ key: k2, argv: ['sleep', '0.2'], stdin: 'pipe' });
+      sp.writeStdin(k2, Buffer.alloc(1 << 20, 'z'));
+      assert.equal((await never).exited?.waitStatus, 0);
+      // without eof a reader waits: kill ends it
+      const { pid, done } = await c.start({ key: key(), argv: ['cat'], stdin: 'pipe' });
+      assert.ok(alive(pid));
+      process.kill(pid, 'SIGTERM');
+      assert.equal((await done).exited?.waitStatus, 15);
+    });
+
     test('2000 `true` launches all report exited 0', async () => {
       const outcomes = await Promise.all(Array.from({ length: 2000 }, () => c.run({ key: key(), argv: ['true'] })));
       assert.equal(outcomes.length, 2000);

@@ -12,12 +12,14 @@
  *   'L' launch: id argc envc nrl flags cwd stdin stdout stderr timelimit grace mkdir
  *               (rlimit-name rlimit-value){nrl} argv{argc} env{envc}
  *       envc -1 = inherit ours; flags "c" = clamp rlimits above the hard limit; cwd "" = ours;
- *       stdin "" | "r<file>"; stdout/stderr "" (/dev/null) | "c" (capture) | "w<file>" |
+ *       stdin "" | "r<file>" | "p" (a pipe fed by 'I'); stdout/stderr "" (/dev/null) | "c" (capture) | "w<file>" |
  *       "a<file>" (append); timelimit/grace "" = none/default; an rlimit value is String(v),
  *       or "?" + String(v) when v is not a number; mkdir "" = none, else a directory to make
  *       (mode 0700, missing parents too) before the task starts (a job's FLUX_JOB_TMPDIR).
  *   'K' kill: id signum          'S' stats: request-id          'Q' shutdown
  *   'D' rmdir: dir (removed with whatever is in it)
+ *   'I' stdin: id flags data  (flags "e" = close the pipe after data; data: raw bytes up to
+ *       the end of the frame; written as the task reads, never blocking)
  * Events are binary:
  *   'R' ready   u32 pid
  *   'S' started u32 id, u32 pid
@@ -191,6 +193,10 @@ typedef struct task {
   int status;     /* wait status once reaped, else -1 */
   bool timed_out;
   int fd[2];      /* capture pipes (our read ends) for stdout, stderr; -1 = none or closed */
+  int in_fd;      /* stdin pipe (our write end, non-blocking); -1 = none or closed */
+  bool in_eof;    /* close in_fd once `in` is written */
+  buf_t in;       /* stdin bytes not written yet, from in_off */
+  size_t in_off;
   double grace;   /* seconds from SIGALRM to SIGKILL */
   int timer;      /* T_*: what happens at `when` */
   double when;    /* ms, CLOCK_MONOTONIC */
@@ -354,8 +360,11 @@ static void finish(void) {
   exit(0);
 }
 
+static void close_stdin(task_t *t);
+
 static void finish_task(task_t *t) {
   timer_cancel(t);
+  close_stdin(t);
   ev_exited(t->id, t->status, t->timed_out);
   task_t **pp = &by_id[t->id % NBUCKETS];
   while (*pp != t) pp = &(*pp)->id_next;
@@ -368,6 +377,55 @@ static void finish_task(task_t *t) {
 static void close_capture(task_t *t, int s) {
   close(t->fd[s]); /* also leaves the capture epoll */
   t->fd[s] = -1;
+}
+
+/* ---------------------------------------------------------------------------------------
+ * Task stdin ("p"): bytes from 'I' commands, written as the pipe takes them. The pipe's
+ * write end sits in the capture epoll (tag id<<2 | TAG_STDIN) for EPOLLOUT while bytes wait. */
+
+#define TAG_STDIN 2
+
+static char *next_str(char **p, char *end);
+
+static void close_stdin(task_t *t) {
+  if (t->in_fd >= 0) close(t->in_fd); /* also leaves the capture epoll */
+  t->in_fd = -1;
+  free(t->in.p);
+  t->in = (buf_t){0};
+  t->in_off = 0;
+}
+
+static void feed_stdin(task_t *t) {
+  while (t->in_off < t->in.len) {
+    ssize_t w = write(t->in_fd, t->in.p + t->in_off, t->in.len - t->in_off);
+    if (w > 0) {
+      t->in_off += (size_t)w;
+      continue;
+    }
+    if (w < 0 && errno == EINTR) continue;
+    if (w < 0 && errno == EAGAIN) { /* full: wait until the task reads */
+      struct epoll_event e = {.events = EPOLLOUT, .data.u64 = (uint64_t)t->id << 2 | TAG_STDIN};
+      if (epoll_ctl(capep, EPOLL_CTL_MOD, t->in_fd, &e) < 0 && errno == ENOENT)
+        epoll_ctl(capep, EPOLL_CTL_ADD, t->in_fd, &e);
+      return;
+    }
+    close_stdin(t); /* EPIPE: the task closed its stdin; what it did not read is dropped */
+    return;
+  }
+  t->in.len = t->in_off = 0;
+  epoll_ctl(capep, EPOLL_CTL_DEL, t->in_fd, NULL); /* nothing waits (ENOENT if never added) */
+  if (t->in_eof) close_stdin(t);
+}
+
+/* 'I': queue bytes for a task's stdin, and the eof after them. */
+static void stdin_command(char *p, char *end) {
+  char *idf = next_str(&p, end), *flags = idf ? next_str(&p, end) : NULL;
+  if (!flags) return;
+  task_t *t = find_id((uint32_t)strtoul(idf, NULL, 10));
+  if (!t || t->in_fd < 0 || t->in_eof) return;
+  if (end > p) buf_put(&t->in, p, (size_t)(end - p));
+  if (flags[0] == 'e') t->in_eof = true;
+  feed_stdin(t);
 }
 
 /* `exited` once the task is reaped and both capture pipes are closed; true if it was sent. */
@@ -705,9 +763,20 @@ static void launch(char *p, char *end) {
   /* stdio: /dev/null, a file opened here (one open file per distinct spec), or a pipe. */
   int fd[3] = {devnull_r, devnull_w, devnull_w}, cap[2] = {-1, -1}, err = 0;
   int opened[3], nopened = 0;
+  int in_w = -1; /* our end of a stdin pipe */
+  if (io[0][0] == 'p') {
+    int pp[2];
+    if (pipe2(pp, O_CLOEXEC) < 0 || fcntl(pp[1], F_SETFL, O_NONBLOCK) < 0) {
+      err = errno;
+      ev_failed(id, err, "%s: %s", argv0, err_text(err));
+    } else {
+      fd[0] = opened[nopened++] = pp[0];
+      in_w = pp[1];
+    }
+  }
   for (int i = 0; i < 3 && !err; i++) {
     const char *s = io[i];
-    if (!s[0] || s[0] == 'c') continue;
+    if (!s[0] || s[0] == 'c' || (i == 0 && s[0] == 'p')) continue;
     int same = -1;
     for (int j = 0; j < i; j++)
       if (strcmp(io[j], s) == 0) same = j;
@@ -734,7 +803,7 @@ static void launch(char *p, char *end) {
   for (int s = 0; s < 2 && !err; s++) {
     if (io[1 + s][0] != 'c') continue;
     int pp[2];
-    struct epoll_event e = {.events = EPOLLIN, .data.u64 = (uint64_t)id << 1 | (uint64_t)s};
+    struct epoll_event e = {.events = EPOLLIN, .data.u64 = (uint64_t)id << 2 | (uint64_t)s};
     if (pipe2(pp, O_CLOEXEC) < 0) {
       err = errno;
     } else {
@@ -774,12 +843,13 @@ static void launch(char *p, char *end) {
   if (err) {
     for (int s = 0; s < 2; s++)
       if (cap[s] >= 0) close(cap[s]);
+    if (in_w >= 0) close(in_w);
     return;
   }
   task_t *t = calloc(1, sizeof *t);
   if (!t) die("out of memory");
-  *t = (task_t){.id = id, .pid = pid, .status = -1, .fd = {cap[0], cap[1]}, .hidx = -1,
-                .grace = isfinite(grace) && grace > 0 ? grace : 0};
+  *t = (task_t){.id = id, .pid = pid, .status = -1, .fd = {cap[0], cap[1]}, .in_fd = in_w,
+                .hidx = -1, .grace = isfinite(grace) && grace > 0 ? grace : 0};
   t->id_next = by_id[id % NBUCKETS];
   by_id[id % NBUCKETS] = t;
   t->pid_next = by_pid[(uint32_t)pid % NBUCKETS];
@@ -862,6 +932,9 @@ static void run_commands(void) {
       break;
     case 'D':
       if (f1 && f1[0]) remove_dir(f1);
+      break;
+    case 'I':
+      stdin_command(b + 1, e);
       break;
     case 'Q':
       shutdown_begin();
@@ -1056,9 +1129,10 @@ int main(int argc, char **argv) {
         struct epoll_event cev[256];
         int m = epoll_wait(capep, cev, 256, 0);
         for (int j = 0; j < m; j++) {
-          task_t *t = find_id((uint32_t)(cev[j].data.u64 >> 1));
-          int s = (int)(cev[j].data.u64 & 1);
-          if (!t || t->fd[s] < 0) continue;
+          task_t *t = find_id((uint32_t)(cev[j].data.u64 >> 2));
+          int s = (int)(cev[j].data.u64 & 3);
+          if (t && s == TAG_STDIN && t->in_fd >= 0) feed_stdin(t);
+          if (!t || s > 1 || t->fd[s] < 0) continue;
           read_capture(t, s);
           maybe_finish(t);
         }
