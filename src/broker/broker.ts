@@ -91,6 +91,14 @@ export class Broker implements BrokerContext {
     this.services.delete(name);
   }
 
+  addService(svc: Service): void {
+    this.register(svc);
+  }
+
+  removeService(name: string): void {
+    this.unregister(name);
+  }
+
   hasService(name: string): boolean {
     return this.services.has(name);
   }

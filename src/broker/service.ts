@@ -76,6 +76,12 @@ export interface BrokerContext {
   publish(topic: string, payload?: object): void;
   /** In-process subscription to events whose topic starts with prefix. Returns unsubscribe. */
   subscribe(prefix: string, cb: (topic: string, payload: any) => void): () => void;
+  /**
+   * A service that exists for a while, e.g. a running job's shell service
+   * (`<userid>-shell-<id>`, where `flux job attach` sends stdin). Throws if the name is taken.
+   */
+  addService(svc: Service): void;
+  removeService(name: string): void;
   getattr(name: string): string | undefined;
   setattr(name: string, value: string, immutable?: boolean): void;
   log(level: 'err' | 'warning' | 'info' | 'debug', text: string): void;

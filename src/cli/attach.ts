@@ -8,10 +8,13 @@
  * the exit code is the job's (exit code, 128+signal), or 1 when the job never finished or
  * got a fatal exception. SIGINT cancels the job (flux asks for a second ctrl-C within 2s; we
  * cancel on the first and detach on the second); SIGTERM, SIGHUP, SIGALRM, SIGUSR1/2 are
- * forwarded to the job's tasks with job-manager.kill.
- * Not supported: stdin forwarding to the job, ptys, the interactive status line, --debug.
+ * forwarded to the job's tasks with job-manager.kill. Our stdin goes to the job's tasks (all,
+ * or `-i RANKS`) through the shell service named by the exec eventlog's `shell.init`
+ * (`<service>.stdin`, as flux's attach does), ending with an eof; `-r` reads no stdin.
+ * Not supported: ptys, the interactive status line, --debug.
  */
 import { Command } from 'commander';
+import { isUtf8 } from 'node:buffer';
 import type { Flux } from '../client/handle.js';
 import * as job from '../client/job/index.js';
 import type { EventlogEvent } from '../job/eventlog.js';
@@ -33,8 +36,10 @@ export interface AttachOptions {
   labelIo?: boolean;
   /** Suppress warnings (-q). */
   quiet?: boolean;
-  /** Do not capture signals (-r). */
+  /** Do not capture signals nor read our stdin (-r). */
   readOnly?: boolean;
+  /** Task ranks our stdin goes to: `all` (default) or an idset (`-i`, `run --input=RANKS`). */
+  stdinRanks?: string;
   /** A line to print on stderr once attached (signal handlers in place), e.g. `jobid: ƒ...`. */
   announce?: string;
 }
@@ -144,6 +149,62 @@ export class OutputFollower {
 }
 
 /**
+ * Our stdin to the job's tasks: each chunk as a `<service>.stdin` request (RFC 24 data: text
+ * when it is valid UTF-8, else base64), then eof. At most a few requests are in flight: reading
+ * pauses until the instance has taken them.
+ */
+class StdinForwarder {
+  private inflight = 0;
+  private stopped = false;
+  private readonly onData = (chunk: Buffer) => this.send(isUtf8(chunk) ? { data: chunk.toString('utf8') } : { data: chunk.toString('base64'), encoding: 'base64' });
+  // Every task gets the eof, those that got no data too (they would wait for input forever).
+  private readonly onEnd = () => this.send({ eof: true }, 'all');
+  private readonly onError = () => this.stop();
+
+  constructor(
+    private readonly h: Flux,
+    private readonly topic: string,
+    private readonly rank: string,
+    private readonly quiet: boolean,
+  ) {
+    const input = process.stdin;
+    input.on('data', this.onData);
+    input.on('end', this.onEnd);
+    input.on('error', this.onError);
+  }
+
+  private send(p: Record<string, unknown>, rank = this.rank): void {
+    if (this.stopped) return;
+    this.inflight++;
+    if (this.inflight >= 4) process.stdin.pause();
+    this.h.rpc(this.topic, { stream: 'stdin', rank, ...p }).then(
+      () => {
+        if (--this.inflight < 4 && !this.stopped) process.stdin.resume();
+      },
+      (e: Error) => {
+        this.inflight--;
+        // ENOSYS: the job's shell is gone (the job ended while we were reading): nothing to say.
+        const gone = e instanceof FluxError && e.errno === Errno.ENOSYS;
+        if (!this.quiet && !this.stopped && !gone) process.stderr.write(`${JOB_PREFIX}: stdin: ${e.message}\n`);
+        this.stop();
+      },
+    );
+  }
+
+  /** Stop reading (the job is over, or its input is gone). */
+  stop(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    const input = process.stdin;
+    input.off('data', this.onData);
+    input.off('end', this.onEnd);
+    input.off('error', this.onError);
+    input.pause();
+    if (!input.isTTY) input.destroy();
+  }
+}
+
+/**
  * Attach to job `id` (printed as `jobid`) and return the exit code. Output goes to
  * process.stdout / process.stderr.
  */
@@ -161,17 +222,26 @@ export async function attachJob(h: Flux, id: bigint, jobid: string, opts: Attach
     output = new OutputFollower(h, id, { ...(opts.labelIo ? { label: '' } : {}), quiet: !!opts.quiet, stamp: (ts) => stamp(ts) });
   };
 
-  // ---- guest.exec.eventlog (only with -X) ------------------------------------------------------
+  // ---- guest.exec.eventlog: shown with -X; its shell.init names the service for stdin -----------
   let execDone: Promise<void> | undefined;
   let execWatch: job.JobEventWatch | undefined;
+  let stdin: StdinForwarder | undefined;
+  let jobOver = false;
+  const wantStdin = !opts.readOnly;
   const startExec = () => {
-    if (execWatch || !opts.showExec) return;
+    if (execWatch || (!opts.showExec && !wantStdin)) return;
     const w = job.eventWatch(h, id, { path: 'guest.exec.eventlog', waitcreate: true });
     execWatch = w;
     execDone = (async () => {
       try {
         for await (const ev of w) {
-          process.stderr.write(`${stamp(ev.timestamp)}: exec.${ev.name}${ev.hasContext ? ' ' + JSON.stringify(ev.context) : ''}\n`);
+          if (opts.showExec) {
+            process.stderr.write(`${stamp(ev.timestamp)}: exec.${ev.name}${ev.hasContext ? ' ' + JSON.stringify(ev.context) : ''}\n`);
+          }
+          const service = (ev.context as Record<string, unknown>).service;
+          if (ev.name === 'shell.init' && wantStdin && !stdin && !jobOver && typeof service === 'string') {
+            stdin = new StdinForwarder(h, `${service}.stdin`, opts.stdinRanks ?? 'all', !!opts.quiet);
+          }
         }
       } catch (e) {
         if (!(e instanceof FluxError && e.errno === Errno.ENOENT)) throw e;
@@ -238,6 +308,8 @@ export async function attachJob(h: Flux, id: bigint, jobid: string, opts: Attach
       if (e instanceof FluxError && e.errno === Errno.EPERM) throw new CliError(`${JOB_PREFIX}: Failed to attach to ${jobid}: that is not your job`);
       throw e;
     }
+    jobOver = true;
+    stdin?.stop();
     await output?.finish();
     if (execWatch) {
       execWatch.cancel();
@@ -248,6 +320,8 @@ export async function attachJob(h: Flux, id: bigint, jobid: string, opts: Attach
   try {
     const r = await Promise.race([follow.then(() => 'done' as const), detached.then(() => 'detached' as const)]);
     if (r === 'detached') {
+      jobOver = true;
+      stdin?.stop();
       follow.catch(() => undefined);
       main.cancel();
       output?.cancel();
@@ -271,6 +345,7 @@ interface AttachCmdOptions {
   labelIo?: boolean;
   quiet?: boolean;
   readOnly?: boolean;
+  stdinRanks?: string;
   verbose?: boolean;
 }
 
@@ -283,7 +358,8 @@ export function jobAttachCommand(): Command {
     .option('-w, --wait-event <NAME>', 'wait for event NAME before detaching from the eventlog (default: clean)')
     .option('-l, --label-io', 'label output by rank')
     .option('-q, --quiet', 'suppress warnings written to stderr')
-    .option('-r, --read-only', 'do not capture signals')
+    .option('-r, --read-only', 'do not capture signals nor forward stdin')
+    .option('-i, --stdin-ranks <RANKS>', 'send stdin to these task ranks only (an idset; default: all)')
     .option('-v, --verbose', 'increase verbosity')
     .action(
       fluxAction(JOB_PREFIX, async (idArg: string, opts: AttachCmdOptions) => {

@@ -15,6 +15,7 @@
 import type { Flux } from '../client/handle.js';
 import * as job from '../client/job/index.js';
 import type { JobspecV1 } from '../job/jobspec.js';
+import { isIdset } from '../job/idset.js';
 import { exitCode, exited, signaled, termSig } from '../job/waitstatus.js';
 import { FluxError } from '../protocol/errno.js';
 import { OutputFollower, attachJob } from './attach.js';
@@ -76,6 +77,7 @@ export async function runOnInstance(req: RunRequest): Promise<number> {
       ...((req.opts.verbose ?? 0) > 0 ? { announce: `jobid: ${f58(id)}` } : {}),
       ...(req.opts.waitEvent ? { waitEvent: req.opts.waitEvent } : {}),
       ...(req.opts.labelIo ? { labelIo: true } : {}),
+      ...(req.opts.input !== undefined && isIdset(req.opts.input) ? { stdinRanks: req.opts.input } : {}),
     });
   } catch (e) {
     return reportError(e, 'tsflux-job', req.verb);

@@ -14,6 +14,7 @@ import { Instance } from '../../src/broker/instance.js';
 import { Flux } from '../../src/client/handle.js';
 import * as job from '../../src/client/job/index.js';
 import { encodeJobId, parseJobId } from '../../src/job/jobid.js';
+import type { FluxError } from '../../src/protocol/errno.js';
 
 process.env.LC_ALL = 'C.UTF-8';
 delete process.env.FLUX_F58_FORCE_ASCII;
@@ -32,10 +33,16 @@ const baseEnv = (): Record<string, string> => {
 };
 
 /** Run the CLI (asynchronously: the instance lives in this process's event loop). */
-function tsflux(args: string[], uri: string | undefined, extraEnv: Record<string, string> = {}): Promise<Result> & { child: ReturnType<typeof spawn> } {
+function tsflux(
+  args: string[],
+  uri: string | undefined,
+  extraEnv: Record<string, string> = {},
+  input?: string | Buffer,
+): Promise<Result> & { child: ReturnType<typeof spawn> } {
   const env = { ...baseEnv(), ...extraEnv };
   if (uri !== undefined) env.FLUX_URI = uri;
-  const child = spawn(process.execPath, [tsfluxBin, ...args], { env, cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [tsfluxBin, ...args], { env, cwd: repoRoot, stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+  if (input !== undefined) child.stdin!.end(input);
   let stdout = '';
   let stderr = '';
   child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
@@ -83,7 +90,8 @@ const SEQUENTIAL = { concurrency: false };
 // (the timeout only keeps a hung CLI from hanging the run; nothing asserts on durations)
 describe('tsflux CLI verbs', { concurrency: true, timeout: 300_000 }, () => {
 describe('run and submit', SEQUENTIAL, () => {
-  const { run } = useInstance();
+  const shared = useInstance();
+  const { run } = shared;
 
   test('run true: rc 0, prints nothing', async () => {
     assert.deepEqual(await run(['run', 'true']), { rc: 0, stdout: '', stderr: '' });
@@ -91,6 +99,43 @@ describe('run and submit', SEQUENTIAL, () => {
 
   test('run false: rc 1 with the exit message flux job attach prints', async () => {
     assert.deepEqual(await run(['run', 'false']), { rc: 1, stdout: '', stderr: 'tsflux-job: task(s) exited with exit code 1\n' });
+  });
+
+  test('run: our stdin goes to the tasks (all, or --input=RANKS), text or binary, then eof', async () => {
+    const { uri } = shared;
+    assert.deepEqual(await tsflux(['run', 'cat'], uri(), {}, 'hello\nwörld\n'), { rc: 0, stdout: 'hello\nwörld\n', stderr: '' });
+    const two = await tsflux(['run', '-n2', 'sh', '-c', 'echo "$FLUX_TASK_RANK:$(cat)"'], uri(), {}, 'x');
+    assert.deepEqual(two.stdout.split('\n').filter(Boolean).sort(), ['0:x', '1:x']);
+    const one = await tsflux(['run', '-n2', '--input=1', 'sh', '-c', 'echo "$FLUX_TASK_RANK:$(cat)"'], uri(), {}, 'y');
+    assert.deepEqual(one.stdout.split('\n').filter(Boolean).sort(), ['0:', '1:y'], 'rank 0 gets only the eof');
+    const bytes = Buffer.from(Array.from({ length: 70000 }, (_, i) => (i * 7919) % 256));
+    const sum = await tsflux(['run', 'sh', '-c', 'od -An -tx1 | tr -d " \n" | wc -c'], uri(), {}, bytes);
+    assert.equal(sum.stdout.trim(), String(bytes.length * 2), 'every byte arrived, binary too');
+    assert.deepEqual(await run(['run', 'cat']), { rc: 0, stdout: '', stderr: '' }, 'stdin at eof at once');
+    assert.deepEqual(await tsflux(['run', 'sh', '-c', 'cat; echo rc=$?'], uri(), {}, 'z'), { rc: 0, stdout: 'zrc=0\n', stderr: '' });
+  });
+
+  test('a submitted job reading stdin waits for it; job attach gives it; bad stdin requests are errors', async () => {
+    const { uri, h } = shared;
+    const id = await submitId(run, ['cat']);
+    const jid = parseJobId(id);
+    await job.eventWait(h(), jid, 'start');
+    const svc = `${process.getuid!()}-shell-${encodeJobId(jid, 'f58plain')}.stdin`;
+    const bad: [object, number, string][] = [
+      [{ stream: 'stdout', data: 'x' }, 71, 'stream must be "stdin"'],
+      [{ stream: 'stdin' }, 71, 'data or eof is required'],
+      [{ stream: 'stdin', data: 1 }, 71, 'data must be a string'],
+      [{ stream: 'stdin', rank: '7', data: 'x' }, 22, 'rank 7 is not a task of this job (1 tasks)'],
+      [{ stream: 'stdin', rank: 'x-y', data: 'x' }, 71, 'rank must be "all" or an idset: x-y'],
+      [{ stream: 'stdin', data: 'x', encoding: 'rot13' }, 71, 'unknown encoding rot13'],
+    ];
+    for (const [p, errno, text] of bad) {
+      await assert.rejects(h().rpc(svc, p), (e: FluxError) => e.errno === errno && e.message === text, JSON.stringify(p));
+    }
+    assert.deepEqual(await tsflux(['job', 'attach', id], uri(), {}, 'late input\n'), { rc: 0, stdout: 'late input\n', stderr: '' });
+    const log = (await job.lookup(h(), jid, ['guest.input']))['guest.input']!.trim().split('\n').map((l) => JSON.parse(l));
+    assert.deepEqual(log.map((e) => [e.name, e.context.data ?? e.context.eof ?? e.context.version]), [['header', 1], ['data', 'late input\n'], ['data', true]]);
+    await assert.rejects(h().rpc(svc, { stream: 'stdin', eof: true }), (e: FluxError) => e.errno === 38, 'the service ends with the job');
   });
 
   test('run: output on the right streams', async () => {

@@ -11,6 +11,7 @@ import path from 'node:path';
 import { Errno } from '../../protocol/errno.js';
 import { encodeEvent } from '../../job/eventlog.js';
 import { encodeJobId } from '../../job/jobid.js';
+import { parseIdset } from '../../job/idset.js';
 import { Spawner } from '../exec/spawner.js';
 import type { BrokerContext, Request, Service } from '../service.js';
 import type { ExecStartRequest, Rv1 } from '../contract.js';
@@ -31,6 +32,7 @@ interface Task {
 
 interface ExecJob {
   id: bigint;
+  userid: number;
   f58: string;
   req: Request;
   tasks: Task[];
@@ -43,6 +45,8 @@ interface ExecJob {
   exception: boolean;
   /** Streams with output captured to guest.output. */
   captured: { stdout: boolean; stderr: boolean };
+  /** The shell service (`<userid>-shell-<f58>`) taking stdin, while the job runs; else undefined. */
+  service?: string;
 }
 
 function now(): number {
@@ -100,6 +104,59 @@ export class JobExec implements Service {
     this.ctx.store.append(job.id, 'guest.exec.eventlog', encodeEvent(e));
   }
 
+  /**
+   * Standard input from `<service>.stdin` (as flux's shell input plugins do): what arrives is
+   * appended to guest.input (RFC 24) and written to the tasks' stdin pipes. Without an attach
+   * the tasks' stdin stays open, as in flux; `--input=FILE` jobs read the file instead.
+   */
+  private openInput(job: ExecJob, service: string): void {
+    const context = { version: 1, encoding: { stdin: 'UTF-8' }, count: { stdin: 1 }, options: {} };
+    this.ctx.store.append(job.id, 'guest.input', encodeEvent({ timestamp: now(), name: 'header', context }));
+    try {
+      this.ctx.addService({ name: service, methods: { stdin: (r) => this.stdinRequest(job, r) } });
+      job.service = service;
+    } catch (e) {
+      this.ctx.log('err', `job-exec: ${service}: ${(e as Error).message}`);
+    }
+  }
+
+  private closeInput(job: ExecJob): void {
+    if (job.service === undefined) return;
+    this.ctx.removeService(job.service);
+    job.service = undefined;
+  }
+
+  /** `<service>.stdin` {stream: 'stdin', rank: 'all' | IDSET, data?, encoding?, eof?} → {}. */
+  private stdinRequest(job: ExecJob, req: Request): void {
+    const p = req.payload ?? {};
+    if ((req.rolemask & 1) === 0 && req.userid !== job.userid) return req.error(Errno.EPERM, 'stdin is for the job owner only');
+    if (p.stream !== 'stdin') return req.error(Errno.EPROTO, 'stream must be "stdin"');
+    if (p.data !== undefined && typeof p.data !== 'string') return req.error(Errno.EPROTO, 'data must be a string');
+    if (p.eof !== undefined && typeof p.eof !== 'boolean') return req.error(Errno.EPROTO, 'eof must be a boolean');
+    if (p.encoding !== undefined && p.encoding !== 'base64' && p.encoding !== 'UTF-8') return req.error(Errno.EPROTO, `unknown encoding ${String(p.encoding)}`);
+    if (p.data === undefined && p.eof !== true) return req.error(Errno.EPROTO, 'data or eof is required');
+    let ranks: number[];
+    if (p.rank === 'all' || p.rank === undefined) ranks = job.tasks.map((t) => t.rank);
+    else {
+      try {
+        if (typeof p.rank !== 'string') throw new Error('not a string');
+        ranks = parseIdset(p.rank);
+      } catch {
+        return req.error(Errno.EPROTO, `rank must be "all" or an idset: ${String(p.rank)}`);
+      }
+      const bad = ranks.find((r) => r >= job.tasks.length);
+      if (bad !== undefined) return req.error(Errno.EINVAL, `rank ${bad} is not a task of this job (${job.tasks.length} tasks)`);
+    }
+    const data = p.data === undefined ? undefined : Buffer.from(p.data, p.encoding === 'base64' ? 'base64' : 'utf8');
+    const context: Record<string, unknown> = { stream: 'stdin', rank: p.rank ?? 'all' };
+    if (p.data !== undefined) context.data = p.data;
+    if (p.encoding === 'base64') context.encoding = 'base64';
+    if (p.eof === true) context.eof = true;
+    this.ctx.store.append(job.id, 'guest.input', encodeEvent({ timestamp: now(), name: 'data', context }));
+    for (const r of ranks) this.spawner.writeStdin(`${job.id}.${r}`, data, p.eof === true);
+    req.respond({});
+  }
+
   private output(job: ExecJob, context: Record<string, unknown>, name = 'data'): void {
     this.ctx.store.append(job.id, 'guest.output', encodeEvent({ timestamp: now(), name, context }));
   }
@@ -118,6 +175,7 @@ export class JobExec implements Service {
     const ntasks = taskCount(jobspec);
     const job: ExecJob = {
       id,
+      userid: p.userid,
       f58,
       req,
       tasks: Array.from({ length: ntasks }, (_, rank) => ({ rank, started: false })),
@@ -131,7 +189,9 @@ export class JobExec implements Service {
     this.jobs.set(id, job);
     this.log(job, 'init');
     this.log(job, 'starting');
-    this.log(job, 'shell.init', { service: `${p.userid}-shell-${encodeJobId(id, 'f58plain')}`, 'leader-rank': 0, size: 1 });
+    const service = `${p.userid}-shell-${encodeJobId(id, 'f58plain')}`;
+    this.log(job, 'shell.init', { service, 'leader-rank': 0, size: 1 });
+    if (!inputFile(jobspec)) this.openInput(job, service);
     this.output(job, { version: 1, encoding: { stdout: 'UTF-8', stderr: 'UTF-8' }, count: { stdout: ntasks, stderr: ntasks }, options: {} }, 'header');
     this.launchTasks(job, jobspec, R);
   }
@@ -181,7 +241,7 @@ export class JobExec implements Service {
         rlimits,
         stdout: stdoutFile ? { file: expandTemplate(stdoutFile, vars) } : 'capture',
         stderr: stderrFile ? { file: expandTemplate(stderrFile, vars) } : 'capture',
-        stdin: stdin ? { file: expandTemplate(stdin, vars) } : 'null',
+        stdin: stdin ? { file: expandTemplate(stdin, vars) } : 'pipe',
         rlimitAboveHard: 'clamp',
         mkdir: t.rank === 0 ? job.tmpdir : undefined,
       });
@@ -281,6 +341,7 @@ export class JobExec implements Service {
     job.req.respond({ type: 'finish', status });
     job.req.respond({ type: 'release', ranks: 'all', final: true });
     job.req.error(Errno.ENODATA);
+    this.closeInput(job);
     this.spawner.rmdir(job.tmpdir);
   }
 
