@@ -21,7 +21,7 @@ import type { Broker } from './broker.js';
 import type { ConnId, Request, Service } from './service.js';
 
 const OWNER_ROLES = Role.OWNER | Role.LOCAL;
-/** Request payloads at least this long are remembered by their connection (ClientConn.decode). */
+/** Request payloads at least this long are remembered by their connection (ClientConn.decodePayload). */
 const REPEAT_MIN = 1024;
 
 export interface ServerOptions {

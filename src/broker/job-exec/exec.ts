@@ -9,6 +9,7 @@
  */
 import path from 'node:path';
 import { Errno } from '../../protocol/errno.js';
+import { Role } from '../../protocol/types.js';
 import { encodeEvent } from '../../job/eventlog.js';
 import { encodeJobId } from '../../job/jobid.js';
 import { parseIdset } from '../../job/idset.js';
@@ -129,7 +130,7 @@ export class JobExec implements Service {
   /** `<service>.stdin` {stream: 'stdin', rank: 'all' | IDSET, data?, encoding?, eof?} → {}. */
   private stdinRequest(job: ExecJob, req: Request): void {
     const p = req.payload ?? {};
-    if ((req.rolemask & 1) === 0 && req.userid !== job.userid) return req.error(Errno.EPERM, 'stdin is for the job owner only');
+    if ((req.rolemask & Role.OWNER) === 0 && req.userid !== job.userid) return req.error(Errno.EPERM, 'stdin is for the job owner only');
     if (p.stream !== 'stdin') return req.error(Errno.EPROTO, 'stream must be "stdin"');
     if (p.data !== undefined && typeof p.data !== 'string') return req.error(Errno.EPROTO, 'data must be a string');
     if (p.eof !== undefined && typeof p.eof !== 'boolean') return req.error(Errno.EPROTO, 'eof must be a boolean');

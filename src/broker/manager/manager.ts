@@ -4,6 +4,7 @@
  * (contract.ts), and answers wait / raise / kill / urgency / events-journal (§B).
  */
 import { Errno, FluxError } from '../../protocol/errno.js';
+import { Role } from '../../protocol/types.js';
 import { toJobId, jobIdToWire, JOBID_ANY, parseJson } from '../../protocol/json.js';
 import { redactJobspec } from '../../job/jobspec.js';
 import { encodeEvent } from '../../job/eventlog.js';
@@ -25,8 +26,7 @@ const STATE_TIME: Partial<Record<number, keyof Job['times']>> = {
   [S.INACTIVE]: 't_inactive',
 };
 
-/** FLUX_ROLE_OWNER; FLUX_USERID_UNKNOWN, the any-user wildcard. */
-const ROLE_OWNER = 1;
+/** FLUX_USERID_UNKNOWN, the any-user wildcard of raiseall. */
 const USERID_UNKNOWN = 0xffffffff;
 
 function now(): number {
@@ -372,7 +372,7 @@ export class JobManager implements Service {
     if (!x) return;
     const job = this.lookupActive(req, Errno.ENOENT, 'unknown job id');
     if (!job) return;
-    if ((req.rolemask & ROLE_OWNER) === 0 && req.userid !== job.userid) {
+    if ((req.rolemask & Role.OWNER) === 0 && req.userid !== job.userid) {
       return req.error(Errno.EPERM, 'guests can only raise exceptions on their own jobs');
     }
     this.postException(job, x.type, x.severity, x.note, req.userid);
@@ -391,7 +391,7 @@ export class JobManager implements Service {
       return req.error(Errno.EPROTO, 'malformed request: dry_run (boolean), userid and states (integers) are required');
     }
     const anyUser = userid === USERID_UNKNOWN || userid === -1;
-    if ((req.rolemask & ROLE_OWNER) === 0 && (anyUser || userid !== req.userid)) {
+    if ((req.rolemask & Role.OWNER) === 0 && (anyUser || userid !== req.userid)) {
       return req.error(Errno.EPERM, 'guests can only raise exceptions on their own jobs');
     }
     const x = this.exceptionOf(req);

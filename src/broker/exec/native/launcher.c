@@ -412,7 +412,9 @@ static void feed_stdin(task_t *t) {
     close_stdin(t); /* EPIPE: the task closed its stdin; what it did not read is dropped */
     return;
   }
-  t->in.len = t->in_off = 0;
+  free(t->in.p); /* drained: a task waiting for input holds no buffer */
+  t->in = (buf_t){0};
+  t->in_off = 0;
   epoll_ctl(capep, EPOLL_CTL_DEL, t->in_fd, NULL); /* nothing waits (ENOENT if never added) */
   if (t->in_eof) close_stdin(t);
 }
