@@ -15,6 +15,7 @@
  */
 import { Command } from 'commander';
 import { isUtf8 } from 'node:buffer';
+import fs from 'node:fs';
 import type { Flux } from '../client/handle.js';
 import * as job from '../client/job/index.js';
 import type { EventlogEvent } from '../job/eventlog.js';
@@ -149,6 +150,22 @@ export class OutputFollower {
 }
 
 /**
+ * False when our stdin is a terminal whose foreground process group is not ours (`tsflux run
+ * CMD &` from an interactive shell): reading it would get us stopped by SIGTTIN, so such an
+ * attach forwards no stdin, as if `-r`.
+ */
+function stdinReadable(): boolean {
+  if (!process.stdin.isTTY) return true;
+  try {
+    const stat = fs.readFileSync('/proc/self/stat', 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return f[2] === f[5]; // pgrp === tpgid (the terminal's foreground group)
+  } catch {
+    return true; // not Linux: read, as flux does
+  }
+}
+
+/**
  * Our stdin to the job's tasks: each chunk as a `<service>.stdin` request (RFC 24 data: text
  * when it is valid UTF-8, else base64), then eof. At most a few requests are in flight: reading
  * pauses until the instance has taken them.
@@ -227,7 +244,7 @@ export async function attachJob(h: Flux, id: bigint, jobid: string, opts: Attach
   let execWatch: job.JobEventWatch | undefined;
   let stdin: StdinForwarder | undefined;
   let jobOver = false;
-  const wantStdin = !opts.readOnly;
+  const wantStdin = !opts.readOnly && stdinReadable();
   const startExec = () => {
     if (execWatch || (!opts.showExec && !wantStdin)) return;
     const w = job.eventWatch(h, id, { path: 'guest.exec.eventlog', waitcreate: true });
