@@ -7,6 +7,7 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { tsfluxBin, repoRoot } from '../helpers/paths.js';
@@ -452,6 +453,31 @@ describe('running jobs: kill, urgency, resource list, ctrl-C, queue drain', SEQU
     assert.deepEqual(await run(['queue', 'drain']), { rc: 0, stdout: '', stderr: '' });
     assert.deepEqual(await run(['jobs', '-n']), { rc: 0, stdout: '', stderr: '' });
     assert.deepEqual(await run(['queue', 'status']), { rc: 0, stdout: 'Job submission is enabled\nScheduling is started\n', stderr: '' });
+  });
+});
+
+describe('run in the background of an interactive shell', SEQUENTIAL, () => {
+  // A terminal (script(1) makes one; its stdin at EOF makes the terminal readable) and a shell
+  // with job control: `tsflux run CMD &` must not read the terminal from the background
+  // (SIGTTIN would stop it); it runs to the end.
+  const script = ['/usr/bin/script', '/bin/script'].find((p) => fs.existsSync(p));
+  test('tsflux run CMD & finishes instead of stopping for tty input', { skip: script ? false : 'script(1) not installed' }, async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsflux-bg-'));
+    try {
+      const file = path.join(dir, 'bg.sh');
+      // the job lasts long enough for attach to start on its stdin
+      fs.writeFileSync(file, 'set -m\ntsflux run sh -c "sleep 1; echo from-background" &\nwait %1\necho "rc=$?"\njobs -l\n');
+      const env = { ...baseEnv(), PATH: `${path.join(repoRoot, 'bin')}:${process.env.PATH ?? '/usr/bin:/bin'}` };
+      const child = spawn(script!, ['-qc', `${process.execPath} ${tsfluxBin} start bash --norc -i ${file}`, '/dev/null'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      child.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
+      await new Promise((resolve) => child.on('close', resolve));
+      assert.match(out, /from-background/);
+      assert.match(out, /rc=0/);
+      assert.doesNotMatch(out, /Stopped/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
