@@ -6,7 +6,7 @@
  */
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -461,7 +461,9 @@ describe('run in the background of an interactive shell', SEQUENTIAL, () => {
   // with job control: `tsflux run CMD &` must not read the terminal from the background
   // (SIGTTIN would stop it); it runs to the end.
   const script = ['/usr/bin/script', '/bin/script'].find((p) => fs.existsSync(p));
-  test('tsflux run CMD & finishes instead of stopping for tty input', { skip: script ? false : 'script(1) not installed' }, async () => {
+  const ptyOk = script !== undefined && spawnSync(script, ['-qc', 'true', '/dev/null'], { stdio: 'ignore' }).status === 0;
+  const skip = !script ? 'script(1) not installed' : !ptyOk ? 'script(1) cannot make a terminal here' : false;
+  test('tsflux run CMD & finishes instead of stopping for tty input', { skip }, async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsflux-bg-'));
     try {
       const file = path.join(dir, 'bg.sh');
