@@ -89,6 +89,14 @@ export class Broker implements BrokerContext {
 
   unregister(name: string): void {
     this.services.delete(name);
+    // A connection's list of services to tell at disconnect forgets this one (a client that
+    // attaches to many jobs in turn would otherwise keep every job's shell service name).
+    for (const set of this.used.values()) set.delete(name);
+  }
+
+  /** Services a connection has sent requests to (told of its disconnect). */
+  servicesUsedBy(conn: ConnId): ReadonlySet<string> {
+    return this.used.get(conn) ?? new Set();
   }
 
   addService(svc: Service): void {

@@ -13,6 +13,7 @@ import { withInstance } from '../helpers/instance.js';
 import * as job from '../../src/client/job/index.js';
 import { JobspecV1 } from '../../src/job/jobspec.js';
 import { wrapNone } from '../../src/job/sign-none.js';
+import { encodeJobId } from '../../src/job/jobid.js';
 import { FluxError } from '../../src/protocol/errno.js';
 import type { Flux } from '../../src/client/handle.js';
 
@@ -158,6 +159,23 @@ test('raiseAll / cancelAll: by state and user, dry run, and errors for malformed
       [{ dry_run: false, userid: 0, states: 14, severity: 0, type: 'x=y' }, 71, 'invalid exception type'],
     ];
     for (const [p, n, text] of bad) await assert.rejects(h.rpc('job-manager.raiseall', p), errno(n, text), JSON.stringify(p));
+  });
+});
+
+test("a job's shell service takes its stdin while it runs; a client that used it does not keep its name", async () => {
+  await withInstance(async (inst, h) => {
+    const conn = String((await h.rpc('broker.ping', {})).route).split('!')[0]!;
+    for (let i = 0; i < 3; i++) {
+      const id = await job.submit(h, spec(['cat']), { waitable: true });
+      await job.eventWait(h, id, 'start');
+      const svc = `${process.getuid!()}-shell-${encodeJobId(id, 'f58plain')}`;
+      await h.rpc(`${svc}.stdin`, { stream: 'stdin', rank: 'all', data: `in ${i}\n`, eof: true });
+      assert.equal((await job.wait(h, id)).success, true);
+      const out = (await job.lookup(h, id, ['guest.output']))['guest.output']!;
+      assert.match(out, new RegExp(`"data":"in ${i}\\\\n"`));
+      assert.equal(inst.broker.hasService(svc), false);
+      assert.equal(inst.broker.servicesUsedBy(conn).has(svc), false);
+    }
   });
 });
 
