@@ -10,12 +10,12 @@
  * task and stream (a multi-byte character is never split). Tasks are named by a numeric id on
  * the wire; the keys stay here. Everything queued in one event-loop turn goes out as one write.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
 import { fileURLToPath } from 'node:url';
 import type { InputSpec, LaunchSpec, OutputSpec } from './protocol.js';
-import { Outbox, type Transport, type TransportHooks } from './transport.js';
+import { LauncherProcess, type Transport, type TransportHooks } from './transport.js';
 
 /** Where build-launcher.mjs puts the binary, seen from dist/src/broker/exec/ (or src/ under tsx). */
 const CANDIDATES = ['../../../native/tsflux-launcher', '../../../dist/native/tsflux-launcher'];
@@ -106,11 +106,9 @@ export function encodeLaunch(id: number, s: LaunchSpec): string {
   return parts.join('\0');
 }
 
-export class NativeTransport implements Transport {
+/** Command frames (bodies) are text, or bytes for stdin. */
+export class NativeTransport extends LauncherProcess<string | Buffer> implements Transport {
   readonly kind = 'native' as const;
-  private readonly child: ChildProcess;
-  /** Command frame bodies queued this turn (text, or bytes for stdin). */
-  private readonly outbox = new Outbox<string | Buffer>((frames) => this.write(frames));
   /** Task ids on the wire: keys[id] is the task's key; ids are reused once released. */
   private readonly keys: (string | undefined)[] = [undefined];
   private readonly freeIds: number[] = [];
@@ -126,24 +124,12 @@ export class NativeTransport implements Transport {
     o: NativeTransportOptions,
     private readonly hooks: TransportHooks,
   ) {
-    const child = spawn(o.path, [`--kill-grace=${o.killGraceSec}`, `--batch=${o.batch}`, ...(o.args ?? [])], {
-      stdio: ['pipe', 'pipe', 'inherit'],
-    });
-    this.child = child;
-    child.stdin!.on('error', () => {
+    const args = [`--kill-grace=${o.killGraceSec}`, `--batch=${o.batch}`, ...(o.args ?? [])];
+    super(spawn(o.path, args, { stdio: ['pipe', 'pipe', 'inherit'] }), hooks);
+    this.child.stdin!.on('error', () => {
       /* EPIPE: the launcher died; 'close' settles everything */
     });
-    child.stdout!.on('data', (chunk: Buffer) => this.onData(chunk));
-    child.on('error', (e) => hooks.error(e));
-    // 'close' comes after 'exit' and after stdout has ended: every event has been handled.
-    child.on('close', (code, signal) => {
-      this.outbox.close();
-      hooks.closed(code, signal);
-    });
-  }
-
-  get pid(): number | undefined {
-    return this.child.pid;
+    this.child.stdout!.on('data', (chunk: Buffer) => this.onData(chunk));
   }
 
   launch(spec: LaunchSpec): void {
@@ -170,16 +156,12 @@ export class NativeTransport implements Transport {
   stats(id: number): void {
     this.outbox.push(`S${id}\0`);
   }
-  shutdown(): void {
-    this.outbox.push('Q');
-    this.outbox.flush();
-  }
-  destroy(): void {
-    this.child.kill('SIGKILL');
+  protected shutdownCommand(): string {
+    return 'Q';
   }
 
   /** One write of length-prefixed frames. */
-  private write(frames: (string | Buffer)[]): void {
+  protected write(frames: (string | Buffer)[]): void {
     let cap = 0;
     // UTF-8 takes at most 3 bytes per UTF-16 unit
     for (const f of frames) cap += 4 + (typeof f === 'string' ? 3 * f.length : f.length);

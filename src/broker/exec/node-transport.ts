@@ -3,11 +3,11 @@
  * 'advanced'`, one array of commands per event-loop turn each way (protocol.ts has the
  * measurements behind that choice).
  */
-import { fork, type ChildProcess } from 'node:child_process';
+import { fork } from 'node:child_process';
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Command, HelperEvent, LaunchSpec } from './protocol.js';
-import { Outbox, SpawnerError, type Transport, type TransportHooks } from './transport.js';
+import { LauncherProcess, SpawnerError, type Transport, type TransportHooks } from './transport.js';
 
 export interface NodeTransportOptions {
   nodePath?: string;
@@ -27,26 +27,21 @@ function helperScript(): { file: string; execArgv: string[] } {
   throw new SpawnerError('ENOENT', `task launcher script not found: ${js}`);
 }
 
-export class NodeTransport implements Transport {
+export class NodeTransport extends LauncherProcess<Command> implements Transport {
   readonly kind = 'node' as const;
-  private readonly child: ChildProcess;
-  private readonly outbox = new Outbox<Command>((batch) => {
-    if (!this.child.connected) return; // 'close' settles the launches
-    this.child.send(batch, () => {
-      /* an error means the channel closed: 'close' settles everything */
-    });
-  });
 
   constructor(o: NodeTransportOptions, hooks: TransportHooks) {
     const script = helperScript();
-    const child = fork(script.file, [`--kill-grace=${o.killGraceSec}`, `--batch=${o.batch}`, ...(o.args ?? [])], {
-      execPath: o.nodePath ?? process.execPath,
-      execArgv: [...script.execArgv, ...(o.execArgv ?? [])],
-      serialization: 'advanced',
-      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
-    });
-    this.child = child;
-    child.on('message', (batch: HelperEvent[]) => {
+    super(
+      fork(script.file, [`--kill-grace=${o.killGraceSec}`, `--batch=${o.batch}`, ...(o.args ?? [])], {
+        execPath: o.nodePath ?? process.execPath,
+        execArgv: [...script.execArgv, ...(o.execArgv ?? [])],
+        serialization: 'advanced',
+        stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+      }),
+      hooks,
+    );
+    this.child.on('message', (batch: HelperEvent[]) => {
       for (const ev of batch) {
         if (ev.type === 'ready') {
           hooks.ready();
@@ -54,17 +49,17 @@ export class NodeTransport implements Transport {
         } else hooks.event(ev);
       }
     });
-    child.on('error', (e) => hooks.error(e));
-    // 'close' comes after 'exit' and after the IPC channel is drained, so every event the
-    // helper sent has been dispatched by then.
-    child.on('close', (code, signal) => {
-      this.outbox.close();
-      hooks.closed(code, signal);
+  }
+
+  protected write(batch: Command[]): void {
+    if (!this.child.connected) return; // 'close' settles the launches
+    this.child.send(batch, () => {
+      /* an error means the channel closed: 'close' settles everything */
     });
   }
 
-  get pid(): number | undefined {
-    return this.child.pid;
+  protected shutdownCommand(): Command {
+    return { op: 'shutdown' };
   }
 
   launch(spec: LaunchSpec): void {
@@ -81,12 +76,5 @@ export class NodeTransport implements Transport {
   }
   stats(id: number): void {
     this.outbox.push({ op: 'stats', id });
-  }
-  shutdown(): void {
-    this.outbox.push({ op: 'shutdown' });
-    this.outbox.flush();
-  }
-  destroy(): void {
-    this.child.kill('SIGKILL');
   }
 }

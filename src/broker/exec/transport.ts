@@ -5,6 +5,7 @@
  * the launcher dies); a transport only starts the process, sends commands and turns what
  * comes back into protocol.ts events.
  */
+import type { ChildProcess } from 'node:child_process';
 import type { LaunchSpec, StatsEvent, TaskEvent } from './protocol.js';
 
 export type LauncherKind = 'native' | 'node';
@@ -83,5 +84,45 @@ export class Outbox<T> {
   close(): void {
     this.state = 'closed';
     this.items = [];
+  }
+}
+
+/**
+ * What both transports share: the launcher process, the outbox of its commands, and the
+ * wiring of its end. A spawn error goes to `hooks.error`; 'close' (after 'exit' and after the
+ * process's output or IPC channel has ended, so every event it sent has been handled) drops
+ * what is still queued and calls `hooks.closed`. A subclass starts the process, reads its
+ * events, opens the outbox when the launcher is ready and writes each batch of commands.
+ */
+export abstract class LauncherProcess<T> {
+  protected readonly outbox = new Outbox<T>((batch) => this.write(batch));
+
+  constructor(
+    protected readonly child: ChildProcess,
+    hooks: TransportHooks,
+  ) {
+    child.on('error', (e) => hooks.error(e));
+    child.on('close', (code, signal) => {
+      this.outbox.close();
+      hooks.closed(code, signal);
+    });
+  }
+
+  /** Send one event-loop turn's commands to the launcher. */
+  protected abstract write(batch: T[]): void;
+  /** The command that asks the launcher to shut down. */
+  protected abstract shutdownCommand(): T;
+
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  shutdown(): void {
+    this.outbox.push(this.shutdownCommand());
+    this.outbox.flush();
+  }
+
+  destroy(): void {
+    this.child.kill('SIGKILL');
   }
 }
