@@ -108,6 +108,14 @@ function spawnerFor(launcher: Launcher, set: (sp: Spawner, c: Collector) => void
   });
 }
 
+/** A launcher of the test's own (one it kills or signals), its collector and the errors it emits. */
+async function ownSpawner(launcher: Launcher): Promise<{ sp: Spawner; c: Collector; errors: Error[] }> {
+  const sp = await Spawner.start({ launcher });
+  const errors: Error[] = [];
+  sp.on('error', (e) => errors.push(e));
+  return { sp, c: new Collector(sp), errors };
+}
+
 for (const launcher of LAUNCHERS) {
   describe(`Spawner with the real helper [${launcher}]`, { skip: skipFor(launcher) }, () => {
     let sp: Spawner;
@@ -421,10 +429,7 @@ for (const launcher of LAUNCHERS) {
     });
 
     test('helper dies: error event, outstanding tasks settled and killed, restart works', async () => {
-      const sp = await Spawner.start({ launcher });
-      const c = new Collector(sp);
-      const errors: Error[] = [];
-      sp.on('error', (e) => errors.push(e));
+      const { sp, c, errors } = await ownSpawner(launcher);
       const { pid, done } = await c.start({ key: key(), argv: ['sleep', '100'] });
       process.kill(sp.pid!, 'SIGKILL');
       const o = await done;
@@ -627,10 +632,7 @@ for (const launcher of LAUNCHERS) {
 
   describe(`Spawner launcher signals [${launcher}]`, { skip: skipFor(launcher) }, () => {
     test('SIGINT and SIGHUP are ignored; SIGTERM is a shutdown', async () => {
-      const sp = await Spawner.start({ launcher });
-      const c = new Collector(sp);
-      const errors: Error[] = [];
-      sp.on('error', (e) => errors.push(e));
+      const { sp, c, errors } = await ownSpawner(launcher);
       const { pid, done } = await c.start({ key: key(), argv: ['sleep', '30'] });
       process.kill(sp.pid!, 'SIGINT');
       process.kill(sp.pid!, 'SIGHUP');
