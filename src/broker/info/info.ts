@@ -25,6 +25,7 @@
 import { Errno } from '../../protocol/errno.js';
 import { toJobId } from '../../protocol/json.js';
 import { decodeIdset } from '../../job/idset.js';
+import { redactJobspec } from '../../job/jobspec.js';
 import type { BrokerContext, ConnId, Request, Service } from '../service.js';
 import { Real, fromPlain, janssonDumps, jpathSet, parseKeepReals, plain, type JValue } from './jansson.js';
 
@@ -103,12 +104,6 @@ function rankCount(rank: unknown): number {
   } catch {
     return 1;
   }
-}
-
-function redact(js: JValue): JValue {
-  const sys = (js as any)?.attributes?.system;
-  if (sys && typeof sys === 'object' && !Array.isArray(sys) && 'environment' in sys) delete sys.environment;
-  return js;
 }
 
 export class JobInfo implements Service {
@@ -447,7 +442,7 @@ export class JobInfo implements Service {
         }
       }
     }
-    if (key === 'jobspec') return redact(obj);
+    if (key === 'jobspec') return redactJobspec(obj);
     // R times are reals in flux-core even when they are whole numbers (`"expiration": 0.0`)
     const ex = obj['execution'];
     if (ex && typeof ex === 'object' && !Array.isArray(ex) && !(ex instanceof Real)) {
