@@ -8,7 +8,7 @@
  */
 import net from 'node:net';
 import { StreamDecoder } from '../protocol/stream.js';
-import { encodeMessage, request, withTextPayload } from '../protocol/codec.js';
+import { request, withTextPayload } from '../protocol/codec.js';
 import { OutQueue } from '../protocol/outqueue.js';
 import { parseJson } from '../protocol/json.js';
 import { Errno, FluxError, strerror } from '../protocol/errno.js';
@@ -395,7 +395,7 @@ export class Flux {
   /** Close the connection; outstanding requests fail with ECONNRESET. */
   close(): void {
     if (this.closed) return;
-    if (this.handshakeDone && this.sock) this.out.drain(this.sock);
+    this.flush();
     this.closed = true;
     this.sock?.end();
     this.sock?.destroySoon?.();

@@ -65,7 +65,7 @@ function writePrefix(buf: Buffer, off: number, n: number): number {
 /**
  * Encode a full message: 8-byte stream header + frames (§A.2, §A.3, §A.4). `alloc` gives the
  * output buffer of exactly the size asked (default: the private slab; a connection passes its
- * OutBuffer so that the bytes land in reused memory).
+ * OutQueue's chunk so that the bytes land in reused memory).
  */
 export function encodeMessage(msg: Message, alloc: (n: number) => Buffer = allocBuffer): Buffer {
   const { topic, payload, route } = msg;
