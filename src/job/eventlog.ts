@@ -107,6 +107,11 @@ function compactJson(value: unknown): string {
   return '{' + parts.join(',') + '}';
 }
 
+/** Now, in seconds since the epoch with sub-microsecond digits: an event's timestamp. */
+export function eventTime(): number {
+  return (performance.timeOrigin + performance.now()) / 1000;
+}
+
 let lastTimestamp = NaN;
 let lastTimestampText = '';
 

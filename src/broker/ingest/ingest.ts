@@ -7,9 +7,10 @@
  * and one job-manager.submit.
  */
 import { Errno, FluxError } from '../../protocol/errno.js';
+import { Role } from '../../protocol/types.js';
 import { jobIdToWire } from '../../protocol/json.js';
 import { FluidGenerator } from '../../job/fluid.js';
-import { encodeEvent } from '../../job/eventlog.js';
+import { encodeEvent, eventTime as now } from '../../job/eventlog.js';
 import type { BrokerContext, Request, Service } from '../service.js';
 import type { ResourceRequest, SubmitJob } from '../contract.js';
 import type { NewJobRecord } from '../store/store.js';
@@ -27,10 +28,6 @@ interface Pending {
   urgency: number;
   flags: number;
   d: Decoded;
-}
-
-function now(): number {
-  return (performance.timeOrigin + performance.now()) / 1000;
 }
 
 export class JobIngest implements Service {
@@ -62,7 +59,7 @@ export class JobIngest implements Service {
     const flags = p.flags ?? 0;
     if (!Number.isInteger(urgency) || urgency < 0 || urgency > 31) return req.error(Errno.EINVAL, 'urgency range is [0:31]');
     if (!Number.isInteger(flags) || (flags & ~VALID_FLAGS) !== 0) return req.error(Errno.EINVAL, `invalid submit flags 0x${Number(flags).toString(16)}`);
-    const isOwner = req.userid === this.ctx.owner || (req.rolemask & 1) !== 0;
+    const isOwner = req.userid === this.ctx.owner || (req.rolemask & Role.OWNER) !== 0;
     if (!isOwner && urgency > 16) return req.error(Errno.EINVAL, 'only the instance owner can submit with urgency >16');
     if (!isOwner && flags & FLAG_WAITABLE) return req.error(Errno.EINVAL, 'only the instance owner can submit with FLUX_JOB_WAITABLE');
     if (p.J.length > (MAX_JOBSPEC_SIZE * 4) / 3 + 1024) {

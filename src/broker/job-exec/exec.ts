@@ -10,7 +10,7 @@
 import path from 'node:path';
 import { Errno } from '../../protocol/errno.js';
 import { Role } from '../../protocol/types.js';
-import { encodeEvent } from '../../job/eventlog.js';
+import { encodeEvent, eventTime as now } from '../../job/eventlog.js';
 import { encodeJobId } from '../../job/jobid.js';
 import { parseIdset } from '../../job/idset.js';
 import { Spawner } from '../exec/spawner.js';
@@ -48,10 +48,6 @@ interface ExecJob {
   captured: { stdout: boolean; stderr: boolean };
   /** The shell service (`<userid>-shell-<f58>`) taking stdin, while the job runs; else undefined. */
   service?: string;
-}
-
-function now(): number {
-  return (performance.timeOrigin + performance.now()) / 1000;
 }
 
 export interface ExecOptions {

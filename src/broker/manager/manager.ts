@@ -7,7 +7,7 @@ import { Errno, FluxError } from '../../protocol/errno.js';
 import { Role } from '../../protocol/types.js';
 import { toJobId, jobIdToWire, JOBID_ANY, parseJson } from '../../protocol/json.js';
 import { redactJobspec } from '../../job/jobspec.js';
-import { encodeEvent } from '../../job/eventlog.js';
+import { encodeEvent, eventTime as now } from '../../job/eventlog.js';
 import { waitErrstr, waitSuccess, type EndEvent } from '../../job/waitstatus.js';
 import type { BrokerContext, Request, Service } from '../service.js';
 import type { ExecEvent, JournalEntry, Rv1, SubmitJob } from '../contract.js';
@@ -28,10 +28,6 @@ const STATE_TIME: Partial<Record<number, keyof Job['times']>> = {
 
 /** FLUX_USERID_UNKNOWN, the any-user wildcard of raiseall. */
 const USERID_UNKNOWN = 0xffffffff;
-
-function now(): number {
-  return (performance.timeOrigin + performance.now()) / 1000;
-}
 
 /** Parse and check the `id` of a request; answers the error itself and returns undefined. */
 function idOf(req: Request, errnum: number): bigint | undefined {
