@@ -30,7 +30,9 @@ function rssMiB(pid: string): number {
 const n = Number(process.argv[2] ?? 1025);
 const rounds = Math.max(1, Number(process.env.BULK_ROUNDS ?? 1) || 1);
 const cmd = process.argv.slice(3);
-const spec = JobspecV1.fromCommand(cmd.length ? cmd : ['true'], { environment: { PATH: process.env.PATH ?? '/usr/bin:/bin' } }).dumps();
+const spec = JobspecV1.fromCommand(cmd.length ? cmd : ['true'], {
+  environment: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
+}).dumps();
 
 const h = await Flux.open();
 // RPC round trip: a ping loop, one at a time.
@@ -46,7 +48,7 @@ lat.sort((a, b) => a - b);
 async function flow(): Promise<{ submitted: number; tSubmit: number; first: number; tRun: number }> {
   const t0 = performance.now();
   let submitted = 0;
-  for (let i = 0; i < n; i++) job.submitAsync(h, spec, { waitable: true }).then(() => submitted++);
+  for (let i = 0; i < n; i++) void job.submitAsync(h, spec, { waitable: true }).then(() => submitted++);
   await h.reactorRun();
   const tSubmit = (performance.now() - t0) / 1000;
   let first = 0;

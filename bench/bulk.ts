@@ -32,7 +32,11 @@ export function runBulk(n: number, rounds = 1, cores?: string): BulkFigures[] {
   const env = { ...process.env, BULK_ROUNDS: String(rounds) };
   const r = spawnSync(process.execPath, args, { encoding: 'utf8', maxBuffer: 1 << 24, env });
   if (r.status !== 0) throw new Error(`bulk run of ${n} failed (rc ${r.status}): ${r.stderr}`);
-  return r.stdout.trim().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as BulkFigures);
+  return r.stdout
+    .trim()
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as BulkFigures);
 }
 
 const f = (x: number, d = 0) => (Number.isFinite(x) ? x.toFixed(d) : '-');
@@ -48,8 +52,18 @@ export async function run(sizes = [1025, 20000]): Promise<Record<string, number>
   for (const n of sizes) {
     // A fresh instance, then the same flow again in it (V8 warm, heap grown).
     const [b, again] = runBulk(n, 2);
-    for (const [x, label, key] of [[b!, 'fresh instance', ''], [again!, 'again, same instance', 'Again']] as const) {
-      rows.push([`tsflux ${n} jobs, ${label}`, f(x.submitRate), f(x.firstFinish, 3), f(x.runRate, 1), f((100 * x.runRate) / raw, 0) + ' %', f(x.brokerRssMiB, 0)]);
+    for (const [x, label, key] of [
+      [b!, 'fresh instance', ''],
+      [again!, 'again, same instance', 'Again'],
+    ] as const) {
+      rows.push([
+        `tsflux ${n} jobs, ${label}`,
+        f(x.submitRate),
+        f(x.firstFinish, 3),
+        f(x.runRate, 1),
+        f((100 * x.runRate) / raw, 0) + ' %',
+        f(x.brokerRssMiB, 0),
+      ]);
       out[`submit${key}${n}`] = x.submitRate;
       out[`first${key}${n}`] = x.firstFinish;
       out[`run${key}${n}`] = x.runRate;
@@ -62,11 +76,16 @@ export async function run(sizes = [1025, 20000]): Promise<Record<string, number>
   console.log(`task launcher: ${launcher} (TSFLUX_LAUNCHER=node|native chooses); broker RSS is its peak so far`);
   const w = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
   for (const r of rows) console.log(r.map((c, i) => (i === 0 ? c.padEnd(w[i]!) : c.padStart(w[i]!))).join('  '));
-  console.log(`RPC round trip (broker.ping, 2000 sequential): median ${f(out[`pingMedianMs${sizes[0]}`]!, 3)} ms, p99 ${f(out[`pingP99Ms${sizes[0]}`]!, 3)} ms`);
+  console.log(
+    `RPC round trip (broker.ping, 2000 sequential): median ${f(out[`pingMedianMs${sizes[0]}`]!, 3)} ms, p99 ${f(out[`pingP99Ms${sizes[0]}`]!, 3)} ms`,
+  );
   return out;
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const sizes = process.argv.slice(2).map(Number).filter((x) => x > 0);
+  const sizes = process.argv
+    .slice(2)
+    .map(Number)
+    .filter((x) => x > 0);
   await run(sizes.length ? sizes : undefined);
 }

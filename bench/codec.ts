@@ -1,5 +1,5 @@
 /**
- * Protocol layer benchmark (flux-protocol.md §A): message encode/decode and lossless JSON.
+ * Protocol layer benchmark (docs/protocol.md §A): message encode/decode and lossless JSON.
  * Prints a table; never asserts. `node dist/bench/codec.js`, or import { run }.
  */
 import fs from 'node:fs';
@@ -14,7 +14,6 @@ import {
   response,
   StreamDecoder,
   stringifyJson,
-  type Message,
 } from '../src/protocol/index.js';
 
 interface Row {
@@ -51,12 +50,21 @@ function realisticJobspec(): any {
   const spec = JSON.parse(fs.readFileSync(path.join(vectorsDir, 'dry-run-sleep0.json'), 'utf8'));
   const env = spec.attributes.system.environment as Record<string, string>;
   const extra: Record<string, string> = {
-    SHELL: '/bin/bash', USER: 'alice', LOGNAME: 'alice', LANG: 'en_US.UTF-8', TERM: 'xterm-256color',
-    EDITOR: 'vim', HOSTNAME: 'login01.cluster.example.org', SSH_CONNECTION: '10.1.2.3 51234 10.1.0.1 22',
+    SHELL: '/bin/bash',
+    USER: 'alice',
+    LOGNAME: 'alice',
+    LANG: 'en_US.UTF-8',
+    TERM: 'xterm-256color',
+    EDITOR: 'vim',
+    HOSTNAME: 'login01.cluster.example.org',
+    SSH_CONNECTION: '10.1.2.3 51234 10.1.0.1 22',
     MANPATH: '/usr/share/man:/usr/local/share/man:/opt/flux/share/man',
     LD_LIBRARY_PATH: '/opt/gcc/13.2.0/lib64:/opt/openmpi/4.1.6/lib:/opt/cuda/12.4/lib64:/usr/local/lib',
     MODULEPATH: '/opt/modulefiles/Core:/opt/modulefiles/Compiler/gcc/13:/opt/modulefiles/MPI/openmpi/4.1',
-    XDG_RUNTIME_DIR: '/run/user/1001', XDG_SESSION_ID: '4312', HISTSIZE: '10000', OMP_NUM_THREADS: '1',
+    XDG_RUNTIME_DIR: '/run/user/1001',
+    XDG_SESSION_ID: '4312',
+    HISTSIZE: '10000',
+    OMP_NUM_THREADS: '1',
   };
   for (let i = 0; JSON.stringify(spec).length < 2200; i++) {
     const k = Object.keys(extra)[i % Object.keys(extra).length]!;
@@ -96,20 +104,41 @@ export async function run(): Promise<Record<string, number>> {
   add(`submit decode, 64/chunk (${submitWire.length} B)`, () => (sink = dec.push(submitBatch)), submitWire.length * 64);
   rows[rows.length - 1]!.opsPerSec *= 64;
   rows[rows.length - 1]!.bytes = submitWire.length;
-  add('submit build+encode (object payload)', () => (sink = encodeMessage(request('job-ingest.submit', submitBody, { matchtag: 1 }))), submitWire.length);
-  add('submit decode+payloadJson', () => (sink = payloadJson(new StreamDecoder().push(submitWire)[0]!)), submitWire.length);
+  add(
+    'submit build+encode (object payload)',
+    () => (sink = encodeMessage(request('job-ingest.submit', submitBody, { matchtag: 1 }))),
+    submitWire.length,
+  );
+  add(
+    'submit decode+payloadJson',
+    () => (sink = payloadJson(new StreamDecoder().push(submitWire)[0]!)),
+    submitWire.length,
+  );
   add(`wait resp encode (${waitWire.length} B)`, () => (sink = encodeMessage(waitResp)), waitWire.length);
   add(`wait resp decode, 64/chunk`, () => (sink = dec.push(waitBatch)), waitWire.length * 64);
   rows[rows.length - 1]!.opsPerSec *= 64;
   rows[rows.length - 1]!.bytes = waitWire.length;
-  add('wait resp build+encode (bigint id)', () => (sink = encodeMessage(response(waitReq, waitBody, { userid: 1001, rolemask: 5 }))), waitWire.length);
-  add('wait resp decode+payloadJson', () => (sink = payloadJson(new StreamDecoder().push(waitWire)[0]!)), waitWire.length);
+  add(
+    'wait resp build+encode (bigint id)',
+    () => (sink = encodeMessage(response(waitReq, waitBody, { userid: 1001, rolemask: 5 }))),
+    waitWire.length,
+  );
+  add(
+    'wait resp decode+payloadJson',
+    () => (sink = payloadJson(new StreamDecoder().push(waitWire)[0]!)),
+    waitWire.length,
+  );
 
   // -------- JSON
   const submitText = stringifyJson(submitBody);
   const waitText = stringifyJson(waitBody);
   const idsObj = {
-    jobs: Array.from({ length: 20 }, (_, i) => ({ id: bigId + BigInt(i), state: 8, t_submit: 1795624709.4856329 + i, name: 'sleep' })),
+    jobs: Array.from({ length: 20 }, (_, i) => ({
+      id: bigId + BigInt(i),
+      state: 8,
+      t_submit: 1795624709.4856329 + i,
+      name: 'sleep',
+    })),
   };
   const idsText = stringifyJson(idsObj);
   const idsAsNumbers = JSON.parse(idsText);
@@ -117,13 +146,21 @@ export async function run(): Promise<Record<string, number>> {
   add(`parseJson jobspec`, () => (sink = parseJson(jobspecText)), jobspecText.length);
   add(`JSON.parse submit payload (${submitText.length} B)`, () => (sink = JSON.parse(submitText)), submitText.length);
   add(`parseJson submit payload`, () => (sink = parseJson(submitText)), submitText.length);
-  add(`JSON.parse wait payload (${waitText.length} B, rounds id)`, () => (sink = JSON.parse(waitText)), waitText.length);
+  add(
+    `JSON.parse wait payload (${waitText.length} B, rounds id)`,
+    () => (sink = JSON.parse(waitText)),
+    waitText.length,
+  );
   add(`parseJson wait payload (bigint id)`, () => (sink = parseJson(waitText)), waitText.length);
   add(`JSON.parse 20 big ids (${idsText.length} B, rounds)`, () => (sink = JSON.parse(idsText)), idsText.length);
   add(`parseJson 20 big ids`, () => (sink = parseJson(idsText)), idsText.length);
   add('JSON.stringify jobspec', () => (sink = JSON.stringify(jobspec)), jobspecText.length);
   add('stringifyJson jobspec', () => (sink = stringifyJson(jobspec)), jobspecText.length);
-  add('JSON.stringify wait payload (id as number)', () => (sink = JSON.stringify({ id: 1234567890123, success: true, errstr: '' })), waitText.length);
+  add(
+    'JSON.stringify wait payload (id as number)',
+    () => (sink = JSON.stringify({ id: 1234567890123, success: true, errstr: '' })),
+    waitText.length,
+  );
   add('stringifyJson wait payload (bigint id)', () => (sink = stringifyJson(waitBody)), waitText.length);
   add('JSON.stringify 20 ids (numbers)', () => (sink = JSON.stringify(idsAsNumbers)), idsText.length);
   add('stringifyJson 20 big ids (bigint)', () => (sink = stringifyJson(idsObj)), idsText.length);

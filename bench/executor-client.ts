@@ -37,7 +37,8 @@ function rssMiB(pid: string | number): number {
 }
 
 const args = process.argv.slice(2);
-const opt = (name: string, dflt: string) => args.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? dflt;
+const opt = (name: string, dflt: string) =>
+  args.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? dflt;
 const n = Number(args.find((a) => !a.startsWith('--')) ?? 200);
 const events = opt('events', 'journal') as EventsMode;
 const thread = opt('thread', 'main') as 'main' | 'worker';
@@ -52,7 +53,10 @@ hb.close();
 const b0 = cpuS(brokerPid);
 const c0 = process.cpuUsage();
 const t0 = performance.now();
-const executor = new FluxExecutor({ events, engine: thread === 'worker' ? (sink, o) => new WorkerEngine(sink, o) : undefined });
+const executor = new FluxExecutor({
+  events,
+  engine: thread === 'worker' ? (sink, o) => new WorkerEngine(sink, o) : undefined,
+});
 if (awaitReady) await executor.ready();
 let count = 0;
 let first = 0;

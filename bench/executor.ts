@@ -49,7 +49,13 @@ function inInstance(script: string, args: string[]): ExecFigures {
 }
 
 export function runExecutor(n: number, events = 'journal', thread = 'main', cpuMs = 0, ready = false): ExecFigures {
-  return inInstance('executor-client.js', [String(n), `--events=${events}`, `--thread=${thread}`, `--cpu=${cpuMs}`, ...(ready ? ['--ready'] : [])]);
+  return inInstance('executor-client.js', [
+    String(n),
+    `--events=${events}`,
+    `--thread=${thread}`,
+    `--cpu=${cpuMs}`,
+    ...(ready ? ['--ready'] : []),
+  ]);
 }
 
 /** Run `fn` reps times and keep the run with the median of `key`. */
@@ -69,19 +75,39 @@ function table(rows: string[][]): string {
   return rows.map((r) => r.map((c, i) => (i === 0 ? c.padEnd(w[i]!) : c.padStart(w[i]!))).join('  ')).join('\n');
 }
 
-export async function run(sizes = [200, 2000], opts: { variants?: boolean; cpu?: boolean; reps?: number } = {}): Promise<Record<string, number>> {
+export async function run(
+  sizes = [200, 2000],
+  opts: { variants?: boolean; cpu?: boolean; reps?: number } = {},
+): Promise<Record<string, number>> {
   const variants = opts.variants ?? true;
   const reps = Math.max(1, opts.reps ?? 1);
   const raw = await rawSpawnRate();
   const out: Record<string, number> = { rawSpawnPerSec: raw };
-  const rows: string[][] = [['', 'submit job/s', 'first finish s', 'run job/s', 'run % of low-level', 'run % of raw spawn', 'client CPU s', 'broker CPU s', 'client RSS MiB', 'broker RSS MiB']];
+  const rows: string[][] = [
+    [
+      '',
+      'submit job/s',
+      'first finish s',
+      'run job/s',
+      'run % of low-level',
+      'run % of raw spawn',
+      'client CPU s',
+      'broker CPU s',
+      'client RSS MiB',
+      'broker RSS MiB',
+    ],
+  ];
   rows.push(['seed (flux, 3 nodes), 200 jobs', '441', '1.035', '24.4']);
   rows.push(['flux-core measured here, 200 jobs', '495', '', '46.5']);
   rows.push(['flux-core measured here, 2000 jobs', '992', '', '45.5']);
   for (const n of sizes) {
     const low = median(reps, () => runLowLevel(n));
     const cases: [string, string, string][] = [['journal', 'main', 'executor (journal)']];
-    if (variants) cases.push(['watch', 'main', 'executor (eventlog-watch per job)'], ['journal', 'worker', 'executor (journal, worker thread)']);
+    if (variants)
+      cases.push(
+        ['watch', 'main', 'executor (eventlog-watch per job)'],
+        ['journal', 'worker', 'executor (journal, worker thread)'],
+      );
     for (const [events, thread, label] of cases) {
       const e = median(reps, () => runExecutor(n, events, thread));
       rows.push([
@@ -102,7 +128,18 @@ export async function run(sizes = [200, 2000], opts: { variants?: boolean; cpu?:
       out[`cpu:${k}`] = e.clientCpuS ?? NaN;
       out[`brokerCpu:${k}`] = e.brokerCpuS ?? NaN;
     }
-    rows.push([`tsflux ${n} jobs, low-level (submitAsync + wait)`, f(low.submitRate), f(low.firstFinish, 3), f(low.runRate, 1), '100 %', f((100 * low.runRate) / raw) + ' %', '', '', '', f(low.brokerRssMiB)]);
+    rows.push([
+      `tsflux ${n} jobs, low-level (submitAsync + wait)`,
+      f(low.submitRate),
+      f(low.firstFinish, 3),
+      f(low.runRate, 1),
+      '100 %',
+      f((100 * low.runRate) / raw) + ' %',
+      '',
+      '',
+      '',
+      f(low.brokerRssMiB),
+    ]);
     out[`submit:low-${n}`] = low.submitRate;
     out[`run:low-${n}`] = low.runRate;
   }
@@ -111,7 +148,15 @@ export async function run(sizes = [200, 2000], opts: { variants?: boolean; cpu?:
 
   if (opts.cpu ?? true) {
     const n = 200;
-    const rows2: string[][] = [['200 jobs, then a 2 s CPU loop on the main thread', 'loop ends s', 'all done s', 'all done after loop s', 'run job/s']];
+    const rows2: string[][] = [
+      [
+        '200 jobs, then a 2 s CPU loop on the main thread',
+        'loop ends s',
+        'all done s',
+        'all done after loop s',
+        'run job/s',
+      ],
+    ];
     const cases: [string, string, boolean][] = [
       ['executor, main thread', 'main', false],
       ['executor, main thread, after await executor.ready()', 'main', true],
@@ -130,7 +175,14 @@ export async function run(sizes = [200, 2000], opts: { variants?: boolean; cpu?:
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const argv = process.argv.slice(2);
-  const sizes = argv.filter((a) => !a.startsWith('--')).map(Number).filter((x) => x > 0);
+  const sizes = argv
+    .filter((a) => !a.startsWith('--'))
+    .map(Number)
+    .filter((x) => x > 0);
   const reps = Number(argv.find((a) => a.startsWith('--reps='))?.slice(7) ?? 1);
-  await run(sizes.length ? sizes : undefined, { variants: !argv.includes('--no-variants'), cpu: !argv.includes('--no-cpu'), reps });
+  await run(sizes.length ? sizes : undefined, {
+    variants: !argv.includes('--no-variants'),
+    cpu: !argv.includes('--no-cpu'),
+    reps,
+  });
 }

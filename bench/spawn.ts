@@ -1,6 +1,6 @@
 /**
  * Spawn throughput: node's own spawn from a small and from a big process, against the task
- * launchers (src/broker/exec: the native one and the node helper) driven from a big process.
+ * launchers (src/broker/launcher: the native one and the node helper) driven from a big process.
  *
  *   node dist/bench/spawn.js [--n=2000] [--raw-big-n=300] [--inflate=500] [--quick] [--json]
  *
@@ -21,7 +21,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import os from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { Spawner, DEFAULT_BATCH, findNativeLauncher, type LaunchSpec } from '../src/broker/exec/spawner.js';
+import { Spawner, DEFAULT_BATCH, findNativeLauncher, type LaunchSpec } from '../src/broker/launcher/spawner.js';
 
 type Launcher = 'native' | 'node';
 const NAME: Record<Launcher, string> = { native: 'native launcher', node: 'node helper' };
@@ -96,7 +96,12 @@ export async function rawSpawnRate(n = 1000, k = 16): Promise<number> {
   return n / r.seconds;
 }
 
-const trueSpec = (i: number): LaunchSpec => ({ key: `bench.${i}`, argv: ['/bin/true'], cwd: '/tmp', env: { PATH: '/usr/bin:/bin' } });
+const trueSpec = (i: number): LaunchSpec => ({
+  key: `bench.${i}`,
+  argv: ['/bin/true'],
+  cwd: '/tmp',
+  env: { PATH: '/usr/bin:/bin' },
+});
 
 /** Launches through Spawner(s) (default: /bin/true), `k` in flight, n in all. */
 async function viaSpawner(
@@ -105,7 +110,8 @@ async function viaSpawner(
   k: number,
   spec: (i: number) => LaunchSpec = trueSpec,
 ): Promise<{ seconds: number; cpu: number; launcherCpu: number }> {
-  const launcherCpu = async (): Promise<number> => (await Promise.all(sps.map((sp) => sp.stats()))).reduce((a, s) => a + s.cpuUs, 0);
+  const launcherCpu = async (): Promise<number> =>
+    (await Promise.all(sps.map((sp) => sp.stats()))).reduce((a, s) => a + s.cpuUs, 0);
   const l0 = await launcherCpu();
   const t0 = performance.now();
   const c0 = cpuUs();
@@ -189,7 +195,9 @@ async function partBig(o: Options): Promise<SpawnRow[]> {
     const inFlight = o.quick ? [4, 16, o.n] : [1, 4, 16, 64, 256, o.n];
     for (const k of inFlight) {
       const r = await viaSpawner([sp], o.n, k);
-      rows.push(row('b', `${NAME[launcher]}, batch ${DEFAULT_BATCH}`, o.n, k === o.n ? 'all' : k, r, await helperRss(sp)));
+      rows.push(
+        row('b', `${NAME[launcher]}, batch ${DEFAULT_BATCH}`, o.n, k === o.n ? 'all' : k, r, await helperRss(sp)),
+      );
     }
     await sp.shutdown();
   }
@@ -207,13 +215,23 @@ async function partBig(o: Options): Promise<SpawnRow[]> {
       await viaSpawner(two, 50, 4);
       for (const k of [16, o.n]) {
         const r = await viaSpawner(two, o.n, k);
-        rows.push(row('b', `2 × ${NAME[launcher]}, batch ${DEFAULT_BATCH}`, o.n, k === o.n ? 'all' : k, r, await helperRss(two[0]!)));
+        rows.push(
+          row(
+            'b',
+            `2 × ${NAME[launcher]}, batch ${DEFAULT_BATCH}`,
+            o.n,
+            k === o.n ? 'all' : k,
+            r,
+            await helperRss(two[0]!),
+          ),
+        );
       }
       await Promise.all(two.map((s) => s.shutdown()));
     }
   }
 
-  for (const k of [4, 16]) rows.push(row('c', 'raw spawn, inflated parent', o.rawBigN, k, await rawSpawn(o.rawBigN, k)));
+  for (const k of [4, 16])
+    rows.push(row('c', 'raw spawn, inflated parent', o.rawBigN, k, await rawSpawn(o.rawBigN, k)));
   hold.length = 0;
   return rows;
 }
@@ -247,7 +265,11 @@ if (mode === 'ndjson') {
   process.on('disconnect', () => process.exit(0));
 }`;
 
-async function transport(mode: 'advanced' | 'json' | 'ndjson', n: number, k: number): Promise<{ seconds: number; cpu: number }> {
+async function transport(
+  mode: 'advanced' | 'json' | 'ndjson',
+  n: number,
+  k: number,
+): Promise<{ seconds: number; cpu: number }> {
   const baseEnv: Record<string, string> = { PATH: '/usr/bin:/bin', HOME: '/root' };
   for (let i = 0; i < 20; i++) baseEnv[`VAR_${i}`] = `value-${i}-${'x'.repeat(20)}`;
   let child: ChildProcess;
@@ -269,7 +291,13 @@ async function transport(mode: 'advanced' | 'json' | 'ndjson', n: number, k: num
     const pump = (): void => {
       while (sent < n && sent - done < k) {
         const i = sent++;
-        out.push({ op: 'launch', key: `${1_000_000 + i}.0`, argv: ['/bin/true'], cwd: '/tmp', env: { ...baseEnv, FLUX_JOB_ID: String(i) } });
+        out.push({
+          op: 'launch',
+          key: `${1_000_000 + i}.0`,
+          argv: ['/bin/true'],
+          cwd: '/tmp',
+          env: { ...baseEnv, FLUX_JOB_ID: String(i) },
+        });
       }
       if (!sched && out.length) {
         sched = true;
@@ -340,7 +368,9 @@ async function partTransport(o: Options): Promise<SpawnRow[]> {
     const sp = await Spawner.start({ launcher, launcherArgs: ['--dry-run'] });
     await viaSpawner([sp], 5000, 2000, spec); // warm up
     const how = launcher === 'native' ? 'binary frames over pipes' : 'fork IPC advanced';
-    rows.push(row('d', `Spawner + ${NAME[launcher]} --dry-run (${how})`, n, 2000, await viaSpawner([sp], n, 2000, spec)));
+    rows.push(
+      row('d', `Spawner + ${NAME[launcher]} --dry-run (${how})`, n, 2000, await viaSpawner([sp], n, 2000, spec)),
+    );
     await sp.shutdown();
   }
   return rows;
@@ -367,12 +397,14 @@ function runPart(part: string, o: Options): Promise<SpawnRow[]> {
 export async function run(opts: Partial<Options> = {}): Promise<SpawnFigures> {
   const o: Options = { n: 2000, rawBigN: 300, inflateMiB: 500, quick: false, ...opts };
   const before = os.loadavg();
-  const rows = [
-    ...(await runPart('small', o)),
-    ...(await runPart('big', o)),
-    ...(await runPart('transport', o)),
-  ];
-  return { rows, native: findNativeLauncher() !== null, loadAvg: { before, after: os.loadavg() }, cpus: os.cpus().length, node: process.version };
+  const rows = [...(await runPart('small', o)), ...(await runPart('big', o)), ...(await runPart('transport', o))];
+  return {
+    rows,
+    native: findNativeLauncher() !== null,
+    loadAvg: { before, after: os.loadavg() },
+    cpus: os.cpus().length,
+    node: process.version,
+  };
 }
 
 /** The headline figures: launches/s and broker CPU per launch of each way to start /bin/true. */
@@ -380,7 +412,9 @@ export function summary(f: SpawnFigures): string[] {
   const find = (section: SpawnRow['section'], name: string, inFlight: number | string): SpawnRow | undefined =>
     f.rows.find((r) => r.section === section && r.case === name && r.inFlight === inFlight);
   const raw = find('a', 'raw spawn, small parent', 16);
-  const lines = [`node raw spawn (small parent, 16 in flight): ${raw?.perSec ?? '-'} /s, ${raw?.parentCpuUs ?? '-'} µs CPU per spawn`];
+  const lines = [
+    `node raw spawn (small parent, 16 in flight): ${raw?.perSec ?? '-'} /s, ${raw?.parentCpuUs ?? '-'} µs CPU per spawn`,
+  ];
   for (const l of ['native', 'node'] as const) {
     const all = find('b', `${NAME[l]}, batch ${DEFAULT_BATCH}`, 'all');
     const dry = f.rows.find((r) => r.section === 'd' && r.case.startsWith(`Spawner + ${NAME[l]}`));
@@ -397,7 +431,18 @@ export function summary(f: SpawnFigures): string[] {
 }
 
 export function formatTable(f: SpawnFigures): string {
-  const head = ['', 'case', 'parent RSS', 'launcher RSS', 'in flight', 'N', 'seconds', '/s', 'parent µs/op', 'launcher µs/op'];
+  const head = [
+    '',
+    'case',
+    'parent RSS',
+    'launcher RSS',
+    'in flight',
+    'N',
+    'seconds',
+    '/s',
+    'parent µs/op',
+    'launcher µs/op',
+  ];
   const lines = f.rows.map((r) => [
     `(${r.section})`,
     r.case,

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
- * Build the native task launcher: src/broker/exec/native/launcher.c → dist/native/tsflux-launcher
- * (where src/broker/exec/native-transport.ts looks for it). Plain node, no dependencies.
+ * Build the native task launcher: src/broker/launcher/native/launcher.c → dist/native/tsflux-launcher
+ * (where src/broker/launcher/native-transport.ts looks for it). Plain node, no dependencies.
  *
  * The C compiler is $CC, else cc, gcc or clang. Without one this prints one line and exits 0:
  * tsflux then runs tasks through the node helper (spawner-main.ts). A compile error fails.
@@ -12,7 +12,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const src = path.join(root, 'src/broker/exec/native/launcher.c');
+const src = path.join(root, 'src/broker/launcher/native/launcher.c');
 const out = path.join(root, 'dist/native/tsflux-launcher');
 const flags = ['-O2', '-Wall', '-Wextra', '-std=gnu11'];
 

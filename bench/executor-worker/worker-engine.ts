@@ -18,11 +18,7 @@ import { BrokenExecutorError, errorFromRecord, type ErrorRecord } from '../../sr
 
 /** main → worker */
 export type ToWorker =
-  | ['s', number, string, SubmitOptions]
-  | ['a', number, bigint]
-  | ['c', number]
-  | ['r', number]
-  | ['x'];
+  ['s', number, string, SubmitOptions] | ['a', number, bigint] | ['c', number] | ['r', number] | ['x'];
 /** worker → main */
 export type FromWorker =
   | ['j', number, bigint]
@@ -42,16 +38,26 @@ export class WorkerEngine implements EngineLike {
   private closedFlag = false;
   private dead = false;
 
-  constructor(private readonly sink: EngineSink, opts: EngineOptions) {
+  constructor(
+    private readonly sink: EngineSink,
+    opts: EngineOptions,
+  ) {
     const uri = opts.uri ?? process.env.FLUX_URI;
-    if (!uri) throw new FluxError(Errno.ENOENT, 'Unable to connect to Flux: FLUX_URI is not set and no URI was given (start an instance with tsflux start)');
+    if (!uri)
+      throw new FluxError(
+        Errno.ENOENT,
+        'Unable to connect to Flux: FLUX_URI is not set and no URI was given (start an instance with tsflux start)',
+      );
     uriToPath(uri); // same early error as the main-thread engine
     this.mode = opts.events ?? 'journal';
     this.worker = new Worker(new URL('./worker.js', import.meta.url), { workerData: { ...opts, uri } });
     this.worker.on('message', (batch: FromWorker[]) => this.onBatch(batch));
-    this.worker.on('error', (err) => this.die(new BrokenExecutorError(Errno.EIO, `executor worker thread failed: ${err.message}`)));
+    this.worker.on('error', (err) =>
+      this.die(new BrokenExecutorError(Errno.EIO, `executor worker thread failed: ${err.message}`)),
+    );
     this.worker.on('exit', (code) => {
-      if (!this.closedFlag) this.die(new BrokenExecutorError(Errno.EIO, `executor worker thread exited (code ${code})`));
+      if (!this.closedFlag)
+        this.die(new BrokenExecutorError(Errno.EIO, `executor worker thread exited (code ${code})`));
       for (const w of this.closeWaiters.splice(0)) w();
     });
     this.worker.unref();

@@ -15,7 +15,7 @@ const t0 = performance.now();
 const h = new Flux();
 for (const file of process.argv.slice(2)) {
   const jobspec = fs.readFileSync(file, 'utf8');
-  job.submitAsync(h, jobspec, { waitable: true }).then(submitCb);
+  void job.submitAsync(h, jobspec, { waitable: true }).then(submitCb); // a failed submit ends the script, as in the seed
 }
 if ((await h.reactorRun()) < 0) throw new Error('reactor start failed');
 

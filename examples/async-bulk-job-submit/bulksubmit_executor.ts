@@ -10,11 +10,16 @@ const log = (s: string) => process.stdout.write(`${label}: ${s}\n`);
 const program = new Command()
   .name('bulksubmit_executor.ts')
   .description('Submit a command repeatedly using FluxExecutor')
-  .option('-n, --njobs <N>', 'Set the total number of jobs to run', (v) => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive integer.');
-    return n;
-  }, 100)
+  .option(
+    '-n, --njobs <N>',
+    'Set the total number of jobs to run',
+    (v) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive integer.');
+      return n;
+    },
+    100,
+  )
   .argument('[command...]', 'the command to run (default: true)')
   .passThroughOptions()
   .parse();

@@ -1,6 +1,6 @@
 /**
  * The broker: service registry, topic router, in-process RPC between services, events and
- * attributes (flux-protocol.md §A.5: ENOSYS for unknown topics, `<service>.ping`,
+ * attributes (docs/protocol.md §A.5: ENOSYS for unknown topics, `<service>.ping`,
  * `<service>.disconnect` cleanup).
  */
 import { randomBytes } from 'node:crypto';

@@ -1,7 +1,7 @@
 /**
  * Payload types of the in-process topics the job services use to talk to each other
- * (services never import each other: DESIGN.md). Wire topics follow flux-core exactly and
- * are documented in flux-protocol.md §B; these internal ones mirror flux-core's own
+ * (services never import each other: docs/architecture.md). Wire topics follow flux-core exactly and
+ * are documented in docs/protocol.md §B; these internal ones mirror flux-core's own
  * job-manager ↔ scheduler ↔ job-exec protocols (RFC 27 alloc/free, job-exec start stream).
  *
  *   ingest  → manager  'job-manager.submit'     {jobs: SubmitJob[]}          → {}

@@ -9,14 +9,14 @@ import path from 'node:path';
 import { Broker } from './broker.js';
 import { LocalServer } from './server.js';
 import { attrService } from './attr/attr.js';
-import { JobManager } from './manager/manager.js';
-import { JobIngest } from './ingest/ingest.js';
+import { JobManager } from './job-manager/manager.js';
+import { JobIngest } from './job-ingest/ingest.js';
 import { JobExec } from './job-exec/exec.js';
 import { Scheduler } from './sched/sched.js';
 import { resourceService } from './resource/resource.js';
 import { discoverResources } from './resource/discover.js';
-import { JobInfo } from './info/info.js';
-import { JobList } from './list/list.js';
+import { JobInfo } from './job-info/info.js';
+import { JobList } from './job-list/list.js';
 import type { JobStore } from './store/store.js';
 import { openLog, type BrokerLog } from './log.js';
 
@@ -89,7 +89,10 @@ export class Instance {
     await broker.start();
     const server = new LocalServer(broker, sockPath, { maxMessageSize: opts.maxMessageSize });
     await server.listen();
-    broker.log('info', `broker started: ${uri} (${resources.ranks[0]?.cores.length ?? 0} cores, ${resources.ranks[0]?.gpus.length ?? 0} gpus)`);
+    broker.log(
+      'info',
+      `broker started: ${uri} (${resources.ranks[0]?.cores.length ?? 0} cores, ${resources.ranks[0]?.gpus.length ?? 0} gpus)`,
+    );
     return new Instance(broker, server, rundir, uri, own, logger);
   }
 

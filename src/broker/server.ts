@@ -1,6 +1,6 @@
 /**
  * The local connector: a Unix socket server speaking the Flux stream protocol
- * (flux-protocol.md §A.1–A.5). One `ClientConn` per connection: handshake byte, incremental
+ * (docs/protocol.md §A.1–A.5). One `ClientConn` per connection: handshake byte, incremental
  * decode, requests routed to the broker, responses and events written back batched per
  * event-loop turn. A malformed message closes that one connection; the broker carries on.
  *
@@ -118,7 +118,8 @@ export class ClientConn {
     const r = this.repeat;
     if (r !== undefined && r.topic === topic && bytes.equals(r.bytes)) return r.value;
     const value = parseJson(bytes);
-    if (value !== null && typeof value === 'object') this.repeat = { topic, bytes: Buffer.from(bytes), value: deepFreeze(value) };
+    if (value !== null && typeof value === 'object')
+      this.repeat = { topic, bytes: Buffer.from(bytes), value: deepFreeze(value) };
     return value;
   }
 
@@ -289,7 +290,8 @@ export class LocalServer {
       this.clientServices.set(name, c);
       return req.respond();
     }
-    if (this.clientServices.get(name) !== c) return req.error(Errno.ENOENT, `service ${name} is not registered by this client`);
+    if (this.clientServices.get(name) !== c)
+      return req.error(Errno.ENOENT, `service ${name} is not registered by this client`);
     this.removeClientService(name);
     req.respond();
   }
@@ -321,7 +323,12 @@ export class LocalServer {
       aux1: 0,
       aux2: tag,
     };
-    provider.send(withTextPayload(fwd, typeof req.payload === 'object' || req.payload === undefined ? req.payload : JSON.stringify(req.payload)));
+    provider.send(
+      withTextPayload(
+        fwd,
+        typeof req.payload === 'object' || req.payload === undefined ? req.payload : JSON.stringify(req.payload),
+      ),
+    );
   }
 
   private handleServiceResponse(c: ClientConn, m: Message): void {

@@ -1,12 +1,12 @@
 /**
- * The contract between the broker and its services (DESIGN.md: one folder per service, one
+ * The contract between the broker and its services (docs/architecture.md: one folder per service, one
  * table of topic → handler; services never import each other and talk only through topics).
  *
  * A request reaches a handler as a `Request`, whether it came over the local socket from a
  * client (payload decoded from JSON) or from another service in this process through
  * `ctx.rpc()` (payload passed as an object, never encoded). The handler answers through
  * `respond()` / `error()`; a streaming request may be answered many times and must end with
- * one `error()` (ENODATA for a normal end), exactly as on the wire (flux-protocol.md §A.5).
+ * one `error()` (ENODATA for a normal end), exactly as on the wire (docs/protocol.md §A.5).
  */
 import type { Message } from '../protocol/types.js';
 import type { JobStore } from './store/store.js';

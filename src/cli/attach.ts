@@ -22,7 +22,7 @@ import type { EventlogEvent } from '../job/eventlog.js';
 import { waitstatusToExitcode } from '../job/waitstatus.js';
 import { parseIdset } from '../job/idset.js';
 import { Errno, FluxError } from '../protocol/errno.js';
-import { CliError, fluxAction, jobIdArg, openFlux } from './util.js';
+import { CliError, fluxAction, jobIdArg, openFlux } from './lib/util.js';
 
 export const JOB_PREFIX = 'tsflux-job';
 
@@ -173,7 +173,10 @@ function stdinReadable(): boolean {
 class StdinForwarder {
   private inflight = 0;
   private stopped = false;
-  private readonly onData = (chunk: Buffer) => this.send(isUtf8(chunk) ? { data: chunk.toString('utf8') } : { data: chunk.toString('base64'), encoding: 'base64' });
+  private readonly onData = (chunk: Buffer) =>
+    this.send(
+      isUtf8(chunk) ? { data: chunk.toString('utf8') } : { data: chunk.toString('base64'), encoding: 'base64' },
+    );
   // Every task gets the eof, those that got no data too (they would wait for input forever).
   private readonly onEnd = () => this.send({ eof: true }, 'all');
   private readonly onError = () => this.stop();
@@ -236,7 +239,11 @@ export async function attachJob(h: Flux, id: bigint, jobid: string, opts: Attach
   let output: OutputFollower | undefined;
   const startOutput = () => {
     if (output) return;
-    output = new OutputFollower(h, id, { ...(opts.labelIo ? { label: '' } : {}), quiet: !!opts.quiet, stamp: (ts) => stamp(ts) });
+    output = new OutputFollower(h, id, {
+      ...(opts.labelIo ? { label: '' } : {}),
+      quiet: !!opts.quiet,
+      stamp: (ts) => stamp(ts),
+    });
   };
 
   // ---- guest.exec.eventlog: shown with -X; its shell.init names the service for stdin -----------
@@ -253,7 +260,9 @@ export async function attachJob(h: Flux, id: bigint, jobid: string, opts: Attach
       try {
         for await (const ev of w) {
           if (opts.showExec) {
-            process.stderr.write(`${stamp(ev.timestamp)}: exec.${ev.name}${ev.hasContext ? ' ' + JSON.stringify(ev.context) : ''}\n`);
+            process.stderr.write(
+              `${stamp(ev.timestamp)}: exec.${ev.name}${ev.hasContext ? ' ' + JSON.stringify(ev.context) : ''}\n`,
+            );
           }
           const service = (ev.context as Record<string, unknown>).service;
           if (ev.name === 'shell.init' && wantStdin && !stdin && !jobOver && typeof service === 'string') {
@@ -274,7 +283,9 @@ export async function attachJob(h: Flux, id: bigint, jobid: string, opts: Attach
   const onSigint = () => {
     sigints++;
     if (sigints === 1) {
-      job.cancel(h, id, 'interrupted by ctrl-C').catch((e: Error) => process.stderr.write(`${JOB_PREFIX}: cancel: ${e.message}\n`));
+      job
+        .cancel(h, id, 'interrupted by ctrl-C')
+        .catch((e: Error) => process.stderr.write(`${JOB_PREFIX}: cancel: ${e.message}\n`));
     } else {
       process.stderr.write(`${JOB_PREFIX}: detaching...\n`);
       detach!();
@@ -300,7 +311,9 @@ export async function attachJob(h: Flux, id: bigint, jobid: string, opts: Attach
         if (t0 === 0) t0 = ev.timestamp;
         const c = ev.context as Record<string, any>;
         if (ev.name === 'exception') {
-          process.stderr.write(`${stamp(ev.timestamp)}: job.exception ${jobid} type=${c.type} severity=${c.severity} ${c.note ?? ''}\n`);
+          process.stderr.write(
+            `${stamp(ev.timestamp)}: job.exception ${jobid} type=${c.type} severity=${c.severity} ${c.note ?? ''}\n`,
+          );
           fatal = c.severity === 0;
         } else if (ev.name === 'finish') {
           const r = waitstatusToExitcode(Number(c.status));
@@ -313,7 +326,9 @@ export async function attachJob(h: Flux, id: bigint, jobid: string, opts: Attach
           startOutput();
         }
         if (opts.showEvents && ev.name !== 'exception') {
-          process.stderr.write(`${stamp(ev.timestamp)}: job.${ev.name}${ev.hasContext ? ' ' + JSON.stringify(ev.context) : ''}\n`);
+          process.stderr.write(
+            `${stamp(ev.timestamp)}: job.${ev.name}${ev.hasContext ? ' ' + JSON.stringify(ev.context) : ''}\n`,
+          );
         }
         if (ev.name === waitEvent) {
           main.cancel();
@@ -321,8 +336,10 @@ export async function attachJob(h: Flux, id: bigint, jobid: string, opts: Attach
         }
       }
     } catch (e) {
-      if (e instanceof FluxError && e.errno === Errno.ENOENT) throw new CliError(`${JOB_PREFIX}: Failed to attach to ${jobid}: No such job`);
-      if (e instanceof FluxError && e.errno === Errno.EPERM) throw new CliError(`${JOB_PREFIX}: Failed to attach to ${jobid}: that is not your job`);
+      if (e instanceof FluxError && e.errno === Errno.ENOENT)
+        throw new CliError(`${JOB_PREFIX}: Failed to attach to ${jobid}: No such job`);
+      if (e instanceof FluxError && e.errno === Errno.EPERM)
+        throw new CliError(`${JOB_PREFIX}: Failed to attach to ${jobid}: that is not your job`);
       throw e;
     }
     jobOver = true;

@@ -9,8 +9,8 @@
 import { Command } from 'commander';
 import * as job from '../client/job/index.js';
 import { JobState, VirtualState } from '../job/states.js';
-import { uidOf } from './jobinfo.js';
-import { CliError, f58, fluxAction, jobIdArg, openFlux } from './util.js';
+import { uidOf } from './lib/jobinfo.js';
+import { CliError, f58, fluxAction, jobIdArg, openFlux } from './lib/util.js';
 
 const PREFIX = 'tsflux-cancel';
 
@@ -54,7 +54,12 @@ export function cancelCommand(): Command {
         if (opts.all && args.length > 0) {
           throw new CliError(`${PREFIX}: ERROR: Do not specify a list of jobids with --all,--user,--states options`);
         }
-        return opts.all ? await cancelAll(opts) : await cancelIds(args.map((a) => jobIdArg(a, PREFIX)), opts);
+        return opts.all
+          ? await cancelAll(opts)
+          : await cancelIds(
+              args.map((a) => jobIdArg(a, PREFIX)),
+              opts,
+            );
       }),
     );
 }
@@ -101,7 +106,9 @@ async function cancelAll(opts: CancelOpts): Promise<number> {
   try {
     const { count, errors } = await job.cancelAll(h, { userid, states, note: opts.message, dryRun: opts.dryRun });
     if (count > 0) {
-      const msg = opts.dryRun ? `Would cancel ${plural(count, 'job')}` : `Canceled ${plural(count, 'job')} (${plural(errors, 'error')})`;
+      const msg = opts.dryRun
+        ? `Would cancel ${plural(count, 'job')}`
+        : `Canceled ${plural(count, 'job')} (${plural(errors, 'error')})`;
       process.stderr.write(`${PREFIX}: ${msg}\n`);
     } else if (!opts.quiet) {
       process.stderr.write(`${PREFIX}: Matched 0 jobs\n`);

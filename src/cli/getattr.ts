@@ -3,7 +3,7 @@
  * unknown attribute prints `tsflux-getattr: NAME: No such file or directory`, exit 1.
  */
 import { Command } from 'commander';
-import { CliError, fluxAction, openFlux } from './util.js';
+import { CliError, fluxAction, openFlux } from './lib/util.js';
 
 const PREFIX = 'tsflux-getattr';
 

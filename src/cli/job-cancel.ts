@@ -6,9 +6,9 @@
  */
 import { Command } from 'commander';
 import * as job from '../client/job/index.js';
-import { fluxAction, openFlux } from './util.js';
+import { fluxAction, openFlux } from './lib/util.js';
 import { JOB_PREFIX } from './attach.js';
-import { forEachJob, jobidsAndNote } from './job-args.js';
+import { forEachJob, jobidsAndNote } from './lib/job-args.js';
 
 export function jobCancelCommand(): Command {
   return new Command('cancel')

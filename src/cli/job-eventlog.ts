@@ -14,7 +14,7 @@ import * as job from '../client/job/index.js';
 import { formatEventText, parseEventlog, type EventlogEntry } from '../job/eventlog.js';
 import { formatFixed } from '../job/numfmt.js';
 import { Errno, FluxError } from '../protocol/errno.js';
-import { CliError, fluxAction, jobIdArg, openFlux } from './util.js';
+import { CliError, fluxAction, jobIdArg, openFlux } from './lib/util.js';
 import { JOB_PREFIX } from './attach.js';
 
 const PATHS: Record<string, string> = { exec: 'guest.exec.eventlog', output: 'guest.output', input: 'guest.input' };
@@ -49,11 +49,16 @@ export class EventFormatter {
 
 async function eventlogMain(idArg: string, opts: EventlogOptions): Promise<number> {
   const id = jobIdArg(idArg);
-  if (opts.format !== 'text' && opts.format !== 'json') throw new CliError(`${JOB_PREFIX}: invalid format type '${opts.format}'`);
-  if (!['raw', 'iso', 'offset'].includes(opts.timeFormat)) throw new CliError(`${JOB_PREFIX}: invalid time-format type '${opts.timeFormat}'`);
+  if (opts.format !== 'text' && opts.format !== 'json')
+    throw new CliError(`${JOB_PREFIX}: invalid format type '${opts.format}'`);
+  if (!['raw', 'iso', 'offset'].includes(opts.timeFormat))
+    throw new CliError(`${JOB_PREFIX}: invalid time-format type '${opts.timeFormat}'`);
   const path = PATHS[opts.path] ?? opts.path;
   const fmt = new EventFormatter(opts.format, opts.timeFormat as 'raw' | 'iso' | 'offset');
-  const notFound = () => new CliError(path === 'eventlog' ? `${JOB_PREFIX}: job ${idArg} not found` : `${JOB_PREFIX}: eventlog path ${path} not found`);
+  const notFound = () =>
+    new CliError(
+      path === 'eventlog' ? `${JOB_PREFIX}: job ${idArg} not found` : `${JOB_PREFIX}: eventlog path ${path} not found`,
+    );
   const h = await openFlux();
   try {
     if (opts.follow) {

@@ -7,7 +7,7 @@
  */
 import { Command } from 'commander';
 import * as job from '../client/job/index.js';
-import { CliError, fluxAction, jobIdArg, openFlux } from './util.js';
+import { CliError, fluxAction, jobIdArg, openFlux } from './lib/util.js';
 import { JOB_PREFIX } from './attach.js';
 
 const LOOKUP_CURRENT = 2;

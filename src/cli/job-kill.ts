@@ -6,9 +6,9 @@
 import os from 'node:os';
 import { Command } from 'commander';
 import * as job from '../client/job/index.js';
-import { CliError, fluxAction, openFlux } from './util.js';
+import { CliError, fluxAction, openFlux } from './lib/util.js';
 import { JOB_PREFIX } from './attach.js';
-import { forEachJob, jobidsAndNote } from './job-args.js';
+import { forEachJob, jobidsAndNote } from './lib/job-args.js';
 
 /** flux's sigutil_signum(): `SIGTERM`, `TERM` or `15`. */
 export function signum(s: string): number | undefined {

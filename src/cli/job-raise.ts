@@ -5,9 +5,9 @@
  */
 import { Command, InvalidArgumentError } from 'commander';
 import * as job from '../client/job/index.js';
-import { fluxAction, openFlux } from './util.js';
+import { fluxAction, openFlux } from './lib/util.js';
 import { JOB_PREFIX } from './attach.js';
-import { forEachJob, jobidsAndNote } from './job-args.js';
+import { forEachJob, jobidsAndNote } from './lib/job-args.js';
 
 function severity(v: string): number {
   if (!/^-?\d+$/.test(v)) throw new InvalidArgumentError('not an integer');

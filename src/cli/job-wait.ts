@@ -13,7 +13,7 @@ import { Command } from 'commander';
 import * as job from '../client/job/index.js';
 import { JOBID_ANY } from '../protocol/json.js';
 import { Errno, FluxError } from '../protocol/errno.js';
-import { CliError, f58, fluxAction, jobIdArg, openFlux } from './util.js';
+import { CliError, f58, fluxAction, jobIdArg, openFlux } from './lib/util.js';
 import { JOB_PREFIX } from './attach.js';
 
 async function waitMain(idArg: string | undefined, opts: { all?: boolean; verbose?: boolean }): Promise<number> {
@@ -61,5 +61,9 @@ export function jobWaitCommand(): Command {
     .argument('[id]', 'job id (default: any waitable job)')
     .option('-a, --all', 'wait for all waitable jobs')
     .option('-v, --verbose', 'with --all, emit a line for every job, not just failing ones')
-    .action(fluxAction(JOB_PREFIX, (id: string | undefined, opts: { all?: boolean; verbose?: boolean }) => waitMain(id, opts)));
+    .action(
+      fluxAction(JOB_PREFIX, (id: string | undefined, opts: { all?: boolean; verbose?: boolean }) =>
+        waitMain(id, opts),
+      ),
+    );
 }

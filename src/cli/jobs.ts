@@ -15,9 +15,9 @@ import { USERID_ANY } from '../client/job/list.js';
 import { FluxError, Errno } from '../protocol/errno.js';
 import { JobResult, JobState, VirtualState } from '../job/states.js';
 import { parseFsd } from '../job/fsd.js';
-import { HEADINGS, JobInfo, fieldsToAttrs, headingsFor, uidOf } from './jobinfo.js';
-import { OutputFormat } from './pyformat.js';
-import { CliError, fluxAction, jobIdArg, openFlux } from './util.js';
+import { HEADINGS, JobInfo, fieldsToAttrs, headingsFor, uidOf } from './lib/jobinfo.js';
+import { OutputFormat } from './lib/pyformat.js';
+import { CliError, fluxAction, jobIdArg, openFlux } from './lib/util.js';
 
 const PREFIX = 'tsflux-jobs';
 
@@ -136,7 +136,8 @@ async function jobsMain(ids: string[], opts: JobsOptions): Promise<number> {
     throw new CliError(`${PREFIX}: ERROR: Error in user format: ${(e as Error).message}`);
   }
   const count = Number(opts.count);
-  if (!Number.isInteger(count) || count < 0) throw new CliError(`${PREFIX}: error: argument -c/--count: invalid int value: '${opts.count}'`);
+  if (!Number.isInteger(count) || count < 0)
+    throw new CliError(`${PREFIX}: error: argument -c/--count: invalid int value: '${opts.count}'`);
   const jobids = ids.map((s) => jobIdArg(s, PREFIX));
 
   const h = await openFlux();
@@ -218,8 +219,15 @@ export function jobsCommand(): Command {
     .option('-a', 'list jobs in all states')
     .option('-A', 'list all jobs of all users')
     .option('-c, --count <N>', 'limit output to N jobs', '1000')
-    .option('-f, --filter <STATE|RESULT>', 'list jobs with these states or results (comma list, repeatable): depend, priority, sched, run, cleanup, inactive, pending, running, active, completed, failed, canceled, timeout', collectFilter)
-    .option('--since <WHEN>', 'include jobs that became inactive since WHEN (seconds since the epoch, a date, or -FSD); implies -a')
+    .option(
+      '-f, --filter <STATE|RESULT>',
+      'list jobs with these states or results (comma list, repeatable): depend, priority, sched, run, cleanup, inactive, pending, running, active, completed, failed, canceled, timeout',
+      collectFilter,
+    )
+    .option(
+      '--since <WHEN>',
+      'include jobs that became inactive since WHEN (seconds since the epoch, a date, or -FSD); implies -a',
+    )
     .option('-n, --suppress-header', 'suppress printing of the header line')
     .addOption(new Option('--no-header', 'same as --suppress-header').hideHelp())
     .option('-u, --user <USER>', 'limit output to USER (a name or uid, or "all")')
@@ -231,7 +239,9 @@ export function jobsCommand(): Command {
     .option('--stats-only', 'print job statistics only; exit 1 when there are no active jobs')
     .addHelpText(
       'after',
-      '\nFormat fields: ' + Object.keys(HEADINGS).join(' ') + ' contextual_info contextual_time, annotations.*; conversions !d !D !F !H !P; spec suffixes h and +.',
+      '\nFormat fields: ' +
+        Object.keys(HEADINGS).join(' ') +
+        ' contextual_info contextual_time, annotations.*; conversions !d !D !F !H !P; spec suffixes h and +.',
     )
     .action(
       fluxAction(PREFIX, async (ids: string[], opts: JobsOptions & { header?: boolean }) => {

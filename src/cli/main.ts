@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
-import { takeExitCode, verbPath } from './util.js';
+import { takeExitCode, verbPath } from './lib/util.js';
 
 /** Version from the package.json above this module (src/ or dist/src/). */
 export function packageVersion(): string {

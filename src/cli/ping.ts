@@ -12,7 +12,7 @@
 import { Command } from 'commander';
 import { NODEID_ANY } from '../protocol/types.js';
 import { parseFsd } from '../job/fsd.js';
-import { CliError, fluxAction, openFlux } from './util.js';
+import { CliError, fluxAction, openFlux } from './lib/util.js';
 import type { Flux } from '../client/handle.js';
 
 const PREFIX = 'tsflux-ping';
@@ -100,14 +100,26 @@ export function pingCommand(): Command {
             const ns = process.hrtime.bigint();
             let r: Record<string, any>;
             try {
-              r = await h.rpc<Record<string, any>>(topic, { seq, 'time.tv_sec': Number(ns / 1_000_000_000n), 'time.tv_nsec': Number(ns % 1_000_000_000n), pad: padStr }, { nodeid: node!.nodeid });
+              r = await h.rpc<Record<string, any>>(
+                topic,
+                {
+                  seq,
+                  'time.tv_sec': Number(ns / 1_000_000_000n),
+                  'time.tv_nsec': Number(ns % 1_000_000_000n),
+                  pad: padStr,
+                },
+                { nodeid: node!.nodeid },
+              );
             } catch (e) {
               throw new CliError(`${PREFIX}: ${rankBang(node!.nodeid)}${topic}: ${(e as Error).message}`);
             }
             const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-            if (r.pad !== padStr) throw new CliError(`${PREFIX}: ${rankBang(node!.nodeid)}${topic}: padding contents invalid`);
+            if (r.pad !== padStr)
+              throw new CliError(`${PREFIX}: ${rankBang(node!.nodeid)}${topic}: padding contents invalid`);
             const cred = opts.userid ? ` userid=${r.userid} rolemask=0x${Number(r.rolemask).toString(16)}` : '';
-            process.stdout.write(`${rankBang(typeof r.rank === 'number' ? r.rank : node!.nodeid)}${topic} pad=${pad}${cred} seq=${r.seq} time=${ms.toFixed(3)} ms (${r.route})\n`);
+            process.stdout.write(
+              `${rankBang(typeof r.rank === 'number' ? r.rank : node!.nodeid)}${topic} pad=${pad}${cred} seq=${r.seq} time=${ms.toFixed(3)} ms (${r.route})\n`,
+            );
           };
           if (opts.batch) {
             const all: Promise<void>[] = [];

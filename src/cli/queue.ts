@@ -8,7 +8,7 @@
  */
 import { Command } from 'commander';
 import { parseFsd } from '../job/fsd.js';
-import { CliError, fluxAction, openFlux } from './util.js';
+import { CliError, fluxAction, openFlux } from './lib/util.js';
 
 const PREFIX = 'tsflux-queue';
 
@@ -33,7 +33,8 @@ function drainCommand(): Command {
           if (timeout === undefined) await drained;
           else {
             const expired = new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), timeout! * 1000)));
-            if ((await Promise.race([drained, expired])) === 'timeout') throw new CliError(`${PREFIX}: ERROR: queue drain timed out`);
+            if ((await Promise.race([drained, expired])) === 'timeout')
+              throw new CliError(`${PREFIX}: ERROR: queue drain timed out`);
           }
           return 0;
         } finally {
@@ -45,26 +46,27 @@ function drainCommand(): Command {
 }
 
 function statusCommand(): Command {
-  return new Command('status')
-    .description('show whether job submission is enabled and scheduling is started')
-    .action(
-      fluxAction(PREFIX, async () => {
-        const h = await openFlux();
-        try {
-          const s = await h.rpc<Record<string, any>>('job-manager.queue-status', {}, { nodeid: 0 });
-          const enabled = s.enable !== false;
-          const started = s.start !== false;
-          let text = `Job submission is ${enabled ? 'enabled' : 'disabled'}${!enabled && s.disable_reason ? `: ${s.disable_reason}` : ''}\n`;
-          text += `Scheduling is ${started ? 'started' : 'stopped'}${!started && s.stop_reason ? `: ${s.stop_reason}` : ''}\n`;
-          process.stdout.write(text);
-          return 0;
-        } finally {
-          h.close();
-        }
-      }),
-    );
+  return new Command('status').description('show whether job submission is enabled and scheduling is started').action(
+    fluxAction(PREFIX, async () => {
+      const h = await openFlux();
+      try {
+        const s = await h.rpc<Record<string, any>>('job-manager.queue-status', {}, { nodeid: 0 });
+        const enabled = s.enable !== false;
+        const started = s.start !== false;
+        let text = `Job submission is ${enabled ? 'enabled' : 'disabled'}${!enabled && s.disable_reason ? `: ${s.disable_reason}` : ''}\n`;
+        text += `Scheduling is ${started ? 'started' : 'stopped'}${!started && s.stop_reason ? `: ${s.stop_reason}` : ''}\n`;
+        process.stdout.write(text);
+        return 0;
+      } finally {
+        h.close();
+      }
+    }),
+  );
 }
 
 export function queueCommand(): Command {
-  return new Command('queue').description('manage the job queue').addCommand(drainCommand()).addCommand(statusCommand());
+  return new Command('queue')
+    .description('manage the job queue')
+    .addCommand(drainCommand())
+    .addCommand(statusCommand());
 }

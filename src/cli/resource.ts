@@ -17,9 +17,9 @@
 import { Command } from 'commander';
 import { encodeIdset, parseIdset } from '../job/idset.js';
 import { isUtf8Locale } from '../job/jobid.js';
-import { OutputFormat, type PyValue } from './pyformat.js';
-import { CliError, fluxAction, openFlux } from './util.js';
-import { hostlistDecode, hostlistEncode } from './hostlist.js';
+import { OutputFormat, type PyValue } from './lib/pyformat.js';
+import { CliError, fluxAction, openFlux } from './lib/util.js';
+import { hostlistDecode, hostlistEncode } from './lib/hostlist.js';
 
 const PREFIX = 'tsflux-resource';
 
@@ -49,9 +49,11 @@ export class ResourceSet {
       }
     }
     const names = (R?.execution?.nodelist ?? []).flatMap((s: string) => hostlistDecode(String(s)));
-    [...ranks.keys()].sort((a, b) => a - b).forEach((rank, i) => {
-      if (names[i] !== undefined) hosts.set(rank, names[i]);
-    });
+    [...ranks.keys()]
+      .sort((a, b) => a - b)
+      .forEach((rank, i) => {
+        if (names[i] !== undefined) hosts.set(rank, names[i]);
+      });
     return new ResourceSet(ranks, hosts);
   }
 
@@ -147,7 +149,9 @@ function printRows(rows: Row[], fmtText: string, noHeader: boolean): void {
 function statesFilter(s: string | undefined, valid: readonly string[], dflt: readonly string[]): string[] {
   if (!s) return [...dflt];
   const list = s.split(',').filter((x) => x);
-  for (const x of list) if (!valid.includes(x) && x !== 'all') throw new CliError(`${PREFIX}: ERROR: Invalid resource state ${x} specified`);
+  for (const x of list)
+    if (!valid.includes(x) && x !== 'all')
+      throw new CliError(`${PREFIX}: ERROR: Invalid resource state ${x} specified`);
   return list.includes('all') ? [...valid] : list;
 }
 
@@ -169,7 +173,11 @@ function listCommand(): Command {
         const states = statesFilter(opts.states, ['free', 'allocated', 'down'], ['free', 'allocated', 'down']);
         const h = await openFlux();
         try {
-          const s = await h.rpc<{ all: unknown; allocated: unknown; down: unknown }>('resource.sched-status', undefined, { nodeid: 0 });
+          const s = await h.rpc<{ all: unknown; allocated: unknown; down: unknown }>(
+            'resource.sched-status',
+            undefined,
+            { nodeid: 0 },
+          );
           const all = ResourceSet.fromRv1(s.all);
           const allocated = ResourceSet.fromRv1(s.allocated);
           const down = ResourceSet.fromRv1(s.down);
@@ -233,8 +241,16 @@ function statusCommand(): Command {
           add('draining', [...draining]);
           add('drained', [...drained]);
           add('torpid', [...torpid], false);
-          add('online', ranks.filter((r) => online.has(r)), false);
-          add('offline', ranks.filter((r) => !online.has(r)), false);
+          add(
+            'online',
+            ranks.filter((r) => online.has(r)),
+            false,
+          );
+          add(
+            'offline',
+            ranks.filter((r) => !online.has(r)),
+            false,
+          );
           const skipEmpty = opts.skipEmpty || opts.states === undefined;
           printRows(skipEmpty ? rows.filter((r) => r.set.nnodes > 0) : rows, opts.format, opts.header === false);
           return 0;

@@ -3,9 +3,15 @@
  * With `--dry-run`, print the jobspec exactly as flux does and exit 0.
  */
 import { Command } from 'commander';
-import { addJobspecOptions, buildJobspec, parseSubmitFlags, parseUrgency, type SubmitOptions } from './submit-options.js';
-import { runOnInstance } from './instance-hooks.js';
-import { verbAction, verbPath } from './util.js';
+import {
+  addJobspecOptions,
+  buildJobspec,
+  parseSubmitFlags,
+  parseUrgency,
+  type SubmitOptions,
+} from './lib/submit-options.js';
+import { runOnInstance } from './lib/instance-hooks.js';
+import { verbAction, verbPath } from './lib/util.js';
 
 export function runCommand(name = 'run'): Command {
   const cmd = new Command(name)

@@ -27,10 +27,23 @@ export function startCommand(): Command {
   return new Command('start')
     .description('start a tsflux instance on this node and run CMD (default: a shell) inside it')
     .argument('[cmd...]', 'command to run inside the instance')
-    .option('-o, --broker-opts <opts>', 'broker options, comma separated (e.g. -o,-S,log-filename=out)', parseBrokerOpts)
+    .option(
+      '-o, --broker-opts <opts>',
+      'broker options, comma separated (e.g. -o,-S,log-filename=out)',
+      parseBrokerOpts,
+    )
     .option('-S, --setattr <attr=value>', 'set a broker attribute (repeatable)', parseSetattr)
-    .addOption(new Option('--cores <n|idset>', 'cores to manage (count or idset); default: this process\'s CPU affinity').env('TSFLUX_CORES'))
-    .addOption(new Option('--gpus <n|idset>', 'GPUs to manage (count or idset); default: CUDA_VISIBLE_DEVICES or /dev/nvidia*').env('TSFLUX_GPUS'))
+    .addOption(
+      new Option('--cores <n|idset>', "cores to manage (count or idset); default: this process's CPU affinity").env(
+        'TSFLUX_CORES',
+      ),
+    )
+    .addOption(
+      new Option(
+        '--gpus <n|idset>',
+        'GPUs to manage (count or idset); default: CUDA_VISIBLE_DEVICES or /dev/nvidia*',
+      ).env('TSFLUX_GPUS'),
+    )
     .option('--rundir <dir>', 'runtime directory (default: a new private directory in $TMPDIR)')
     .option('-v, --verbose', 'print the instance URI on stderr')
     .passThroughOptions()
@@ -58,13 +71,19 @@ export async function runStart(cmd: string[], opts: StartOpts): Promise<number> 
     else if (a.startsWith('--setattr=')) Object.assign(attrs, parseSetattr(a.slice(10)));
     else throw new Error(`unknown broker option ${a}`);
   }
-  process.on('unhandledRejection', (e) => process.stderr.write(`tsflux-broker: unhandled: ${(e as Error)?.stack ?? e}\n`));
+  process.on('unhandledRejection', (e) =>
+    process.stderr.write(`tsflux-broker: unhandled: ${(e as Error)?.stack ?? e}\n`),
+  );
   const inst = await Instance.start({ attrs, cores: opts.cores, gpus: opts.gpus, rundir: opts.rundir });
   if (opts.verbose) process.stderr.write(`tsflux: instance at ${inst.uri}\n`);
   const env = {
     ...process.env,
     FLUX_URI: inst.uri,
-    PATH: [path.join(projectRoot, 'bin'), path.join(projectRoot, 'node_modules', '.bin'), process.env.PATH ?? '/usr/bin:/bin'].join(':'),
+    PATH: [
+      path.join(projectRoot, 'bin'),
+      path.join(projectRoot, 'node_modules', '.bin'),
+      process.env.PATH ?? '/usr/bin:/bin',
+    ].join(':'),
   };
   const interactive = cmd.length === 0;
   const argv = interactive ? [process.env.SHELL || '/bin/sh'] : cmd;
@@ -107,6 +126,14 @@ export async function runStart(cmd: string[], opts: StartOpts): Promise<number> 
 }
 
 function osSignal(sig: NodeJS.Signals): number | undefined {
-  const map: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGKILL: 9, SIGTERM: 15, SIGSEGV: 11, SIGABRT: 6 };
+  const map: Record<string, number> = {
+    SIGHUP: 1,
+    SIGINT: 2,
+    SIGQUIT: 3,
+    SIGKILL: 9,
+    SIGTERM: 15,
+    SIGSEGV: 11,
+    SIGABRT: 6,
+  };
   return map[sig];
 }

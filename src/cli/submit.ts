@@ -11,9 +11,9 @@ import {
   parseSubmitFlags,
   parseUrgency,
   type SubmitOptions,
-} from './submit-options.js';
-import { submitToInstance } from './instance-hooks.js';
-import { verbAction, verbPath } from './util.js';
+} from './lib/submit-options.js';
+import { submitToInstance } from './lib/instance-hooks.js';
+import { verbAction, verbPath } from './lib/util.js';
 
 export function submitCommand(name = 'submit'): Command {
   const cmd = new Command(name)

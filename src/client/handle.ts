@@ -1,8 +1,8 @@
 /**
- * The Flux handle (flux-protocol.md §A, §D "Handle"): one connection to an instance, RPCs
+ * The Flux handle (docs/protocol.md §A, §D "Handle"): one connection to an instance, RPCs
  * matched by matchtag, streaming RPCs, and `reactorRun()` for Flux's callback flow.
  *
- * Futures are real Promises (DESIGN.md): `h.rpc(...)` returns a Promise of the decoded
+ * Futures are real Promises (docs/architecture.md): `h.rpc(...)` returns a Promise of the decoded
  * payload; a Flux-style `then(cb(future))` would turn every future into a broken thenable.
  * Every pending request settles with an error if the connection drops: none hangs.
  */
@@ -33,7 +33,8 @@ const MAX_TAG = 0xffffffff;
 export function uriToPath(uri: string): string {
   const m = /^([a-z][a-z0-9+.-]*):\/\/(.*)$/i.exec(uri.trim());
   if (!m) throw new FluxError(Errno.EINVAL, `${uri}: not a Flux URI (expected local://PATH)`);
-  if (m[1] !== 'local') throw new FluxError(Errno.EPROTONOSUPPORT, `${uri}: unsupported connector ${m[1]} (only local:// is supported)`);
+  if (m[1] !== 'local')
+    throw new FluxError(Errno.EPROTONOSUPPORT, `${uri}: unsupported connector ${m[1]} (only local:// is supported)`);
   return m[2]!.replace(/[ \t]+$/, '');
 }
 
@@ -128,7 +129,11 @@ export class Flux {
    */
   constructor(uri?: string) {
     const u = uri ?? process.env.FLUX_URI;
-    if (!u) throw new FluxError(Errno.ENOENT, 'Unable to connect to Flux: FLUX_URI is not set and no URI was given (start an instance with tsflux start)');
+    if (!u)
+      throw new FluxError(
+        Errno.ENOENT,
+        'Unable to connect to Flux: FLUX_URI is not set and no URI was given (start an instance with tsflux start)',
+      );
     this.uri = u;
     this.path = uriToPath(u);
     this.retries = Number(process.env.FLUX_LOCAL_CONNECTOR_RETRY_COUNT ?? 5);
@@ -157,7 +162,11 @@ export class Flux {
     this.sock = sock;
     sock.on('data', (chunk: Buffer) => this.onData(chunk));
     sock.on('error', (err: NodeJS.ErrnoException) => {
-      if (!this.handshakeDone && this.retries > 0 && (err.code === 'ENOENT' || err.code === 'ECONNREFUSED' || err.code === 'EAGAIN')) {
+      if (
+        !this.handshakeDone &&
+        this.retries > 0 &&
+        (err.code === 'ENOENT' || err.code === 'ECONNREFUSED' || err.code === 'EAGAIN')
+      ) {
         this.retries--;
         sock.removeAllListeners('close');
         sock.destroy();
@@ -167,11 +176,23 @@ export class Flux {
         return;
       }
       const errno = (Errno as Record<string, number>)[err.code ?? ''] ?? Errno.ECONNRESET;
-      this.fail(new FluxError(errno, this.handshakeDone ? `${this.uri}: connection lost: ${strerror(errno)}` : `Unable to connect to Flux: ${this.uri}: ${strerror(errno)}`));
+      this.fail(
+        new FluxError(
+          errno,
+          this.handshakeDone
+            ? `${this.uri}: connection lost: ${strerror(errno)}`
+            : `Unable to connect to Flux: ${this.uri}: ${strerror(errno)}`,
+        ),
+      );
     });
     sock.on('close', () => {
       if (this.sock !== sock) return;
-      this.fail(new FluxError(Errno.ECONNRESET, this.closed ? `${this.uri}: handle closed` : `${this.uri}: connection closed by the instance`));
+      this.fail(
+        new FluxError(
+          Errno.ECONNRESET,
+          this.closed ? `${this.uri}: handle closed` : `${this.uri}: connection closed by the instance`,
+        ),
+      );
     });
     if (!this.refed) sock.unref();
   }
@@ -281,9 +302,17 @@ export class Flux {
   }
 
   /** Queue a request (its payload is written straight into the output when encoded). */
-  private send(topic: string, payload: object | string | undefined, matchtag: number, nodeid: number | undefined, flags: number | undefined): void {
+  private send(
+    topic: string,
+    payload: object | string | undefined,
+    matchtag: number,
+    nodeid: number | undefined,
+    flags: number | undefined,
+  ): void {
     const opts = { matchtag, nodeid: nodeid ?? NODEID_ANY, flags };
-    const msg = Buffer.isBuffer(payload) ? request(topic, payload, opts) : withTextPayload(request(topic, undefined, opts), payload);
+    const msg = Buffer.isBuffer(payload)
+      ? request(topic, payload, opts)
+      : withTextPayload(request(topic, undefined, opts), payload);
     this.out.push(msg);
     // A burst of requests starts going out while the rest are still being made, so the
     // instance starts on the first ones early.

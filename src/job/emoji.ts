@@ -64,9 +64,7 @@ if (basemojiDigits.length !== 576) {
   throw new Error(`basemoji table has ${basemojiDigits.length} entries, expected 576`);
 }
 
-const DIGIT_OF: ReadonlyMap<number, number> = new Map(
-  basemojiDigits.map((d, i) => [d.codePointAt(0)!, i] as const),
-);
+const DIGIT_OF: ReadonlyMap<number, number> = new Map(basemojiDigits.map((d, i) => [d.codePointAt(0)!, i] as const));
 
 /** At most 7 emoji: ceil(log(2^64) / log(576)). */
 export const BASEMOJI_MAX_DIGITS = 7;

@@ -1,5 +1,5 @@
 /**
- * RFC 18 eventlogs (flux-protocol.md §C.2; flux-core libeventlog/eventlog.c; Python
+ * RFC 18 eventlogs (docs/protocol.md §C.2; flux-core libeventlog/eventlog.c; Python
  * flux/eventlog.py, flux/job/event.py).
  *
  * An eventlog is UTF-8 text, one compact JSON object per line, each line ending in `\n`:
@@ -37,10 +37,7 @@ export function validateEntry(obj: unknown, line?: number): EventlogEntry {
   if (!isPlainObject(obj)) throw new EventlogError('entry is not a JSON object', line);
   const ts = obj['timestamp'];
   if (typeof ts !== 'number' || !Number.isFinite(ts)) {
-    throw new EventlogError(
-      ts === undefined ? 'missing "timestamp"' : '"timestamp" must be a number',
-      line,
-    );
+    throw new EventlogError(ts === undefined ? 'missing "timestamp"' : '"timestamp" must be a number', line);
   }
   const name = obj['name'];
   if (typeof name !== 'string') {

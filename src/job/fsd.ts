@@ -14,8 +14,7 @@ export class FsdError extends Error {
   }
 }
 
-const NUMBER_RE =
-  /^[+-]?(?:\d(?:_?\d)*(?:\.(?:\d(?:_?\d)*)?)?|\.\d(?:_?\d)*)(?:[eE][+-]?\d(?:_?\d)*)?$/;
+const NUMBER_RE = /^[+-]?(?:\d(?:_?\d)*(?:\.(?:\d(?:_?\d)*)?)?|\.\d(?:_?\d)*)(?:[eE][+-]?\d(?:_?\d)*)?$/;
 const SPECIAL_RE = /^[+-]?(?:inf|infinity|nan)$/i;
 
 /**
@@ -50,7 +49,7 @@ function timedeltaSeconds(value: number, factorUs: number): number {
   us += BigInt(ip2);
   const leftover = scaled - ip2;
   if (leftover !== 0) {
-    let whole = Math.round(leftover);
+    let whole: number;
     if (Math.abs(leftover) % 1 === 0.5) {
       const odd = us % 2n !== 0n ? 1 : 0;
       whole = 2.0 * Math.round((leftover + odd) * 0.5) - odd;

@@ -61,7 +61,8 @@ export function decodeIdset(s: string): number[] {
     } else {
       const a = part.slice(0, dash);
       const b = part.slice(dash + 1);
-      if (a === '' || b === '') throw new IdsetError(`invalid idset ${quote(s)}: range ${quote(part)} is missing an end`);
+      if (a === '' || b === '')
+        throw new IdsetError(`invalid idset ${quote(s)}: range ${quote(part)} is missing an end`);
       lo = parseId(a, s);
       hi = parseId(b, s);
       if (hi < lo) throw new IdsetError(`invalid idset ${quote(s)}: range ${part} is reversed`);

@@ -1,4 +1,4 @@
-/** The job model, pure and shared by the client and the instance (flux-protocol.md §C). */
+/** The job model, pure and shared by the client and the instance (docs/protocol.md §C). */
 export * from './jobid.js';
 export * from './fluid.js';
 export * from './jobspec.js';

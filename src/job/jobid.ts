@@ -229,7 +229,7 @@ function cStrtoul(s: string, pos: number, base: 10 | 16): { value: bigint; end: 
   const digits = s.slice(digitsStart, i);
   let value = base === 16 ? BigInt('0x' + digits) : BigInt(digits);
   if (value > MASK64) return { value: MASK64, end: i, overflow: true };
-  if (neg) value = (-value) & MASK64;
+  if (neg) value = -value & MASK64;
   return { value, end: i, overflow: false };
 }
 

@@ -1,5 +1,5 @@
 /**
- * Jobspec version 1 (RFC 14, RFC 25; flux-protocol.md §C.5, §D; Python flux.job.JobspecV1).
+ * Jobspec version 1 (RFC 14, RFC 25; docs/protocol.md §C.5, §D; Python flux.job.JobspecV1).
  *
  * `JobspecV1.fromCommand()` builds the same layout as Python's `from_command`, and `dumps()`
  * prints it as Python's `json.dumps` does (with `ensure_ascii=False`, as Jobspec.dumps).
@@ -206,7 +206,11 @@ function checkSlot(slot: Tree, path: string): string {
     if ('with' in c) fail(`${cp}.with`, `a ${String(c['type'])} cannot contain other resources`);
     if ('exclusive' in c) fail(`${cp}.exclusive`, 'only allowed on a node');
   });
-  if (cores !== 1) fail(`${path}.with`, cores === 0 ? 'a slot must contain a core resource' : 'a slot may contain only one core resource');
+  if (cores !== 1)
+    fail(
+      `${path}.with`,
+      cores === 0 ? 'a slot must contain a core resource' : 'a slot may contain only one core resource',
+    );
   if (gpus > 1) fail(`${path}.with`, 'a slot may contain only one gpu resource');
   return slot['label'] as string;
 }
@@ -316,7 +320,8 @@ export function validateJobspec(js: unknown): JobspecObject {
   if ('shell' in sys) {
     const shell = sys['shell'];
     if (!isPlainObject(shell)) fail('attributes.system.shell', 'must be an object');
-    if ('options' in shell && !isPlainObject(shell['options'])) fail('attributes.system.shell.options', 'must be an object');
+    if ('options' in shell && !isPlainObject(shell['options']))
+      fail('attributes.system.shell.options', 'must be an object');
   }
   if ('dependencies' in sys) {
     const deps = sys['dependencies'];
@@ -358,7 +363,8 @@ export class JobspecV1 {
       throw new ValueError('command must be an array of strings');
     }
     if (command.length === 0) throw new ValueError('command must not be empty');
-    if (!isInt(numTasks) || numTasks < 1) throw new ValueError(`numTasks must be an integer >= 1 (got ${describe(numTasks)})`);
+    if (!isInt(numTasks) || numTasks < 1)
+      throw new ValueError(`numTasks must be an integer >= 1 (got ${describe(numTasks)})`);
     if (!isInt(coresPerTask) || coresPerTask < 1) {
       throw new ValueError(`coresPerTask must be an integer >= 1 (got ${describe(coresPerTask)})`);
     }
@@ -366,7 +372,8 @@ export class JobspecV1 {
       throw new ValueError(`gpusPerTask must be an integer >= 0 (got ${describe(gpusPerTask)})`);
     }
     if (numNodes !== undefined) {
-      if (!isInt(numNodes) || numNodes < 1) throw new ValueError(`numNodes must be an integer >= 1 (got ${describe(numNodes)})`);
+      if (!isInt(numNodes) || numNodes < 1)
+        throw new ValueError(`numNodes must be an integer >= 1 (got ${describe(numNodes)})`);
       if (numNodes > numTasks) {
         throw new ValueError(`numNodes must not be greater than numTasks (${numNodes} > ${numTasks})`);
       }
@@ -664,7 +671,11 @@ export class JobspecV1 {
 
   /** Depth-first walk: [parent, vertex, total count including ancestors' multiplicity]. */
   *resourceWalk(): Generator<[ResourceVertex | undefined, ResourceVertex, number]> {
-    function* walk(list: ResourceVertex[], parent: ResourceVertex | undefined, mult: number): Generator<[ResourceVertex | undefined, ResourceVertex, number]> {
+    function* walk(
+      list: ResourceVertex[],
+      parent: ResourceVertex | undefined,
+      mult: number,
+    ): Generator<[ResourceVertex | undefined, ResourceVertex, number]> {
       for (const r of list) {
         const n = mult * r.count;
         yield [parent, r, n];

@@ -19,7 +19,7 @@ function decompose(x: number): { neg: boolean; mant: bigint; exp2: number } {
   f64[0] = x;
   const hi = LITTLE ? u32[1]! : u32[0]!;
   const lo = LITTLE ? u32[0]! : u32[1]!;
-  const neg = (hi >>> 31) === 1;
+  const neg = hi >>> 31 === 1;
   const bexp = (hi >>> 20) & 0x7ff;
   let mant = (BigInt(hi & 0xfffff) << 32n) | BigInt(lo);
   let exp2: number;

@@ -66,7 +66,8 @@ export function pyEncodeString(s: string, ensureAscii = true): string {
     const short = SHORT_ESCAPES[ch];
     if (short !== undefined) out += short;
     else if (code < 0x20) out += hex4(code);
-    else if (ensureAscii && code > 0x7e) out += hex4(code); // UTF-16 units = Python's surrogate pairs
+    else if (ensureAscii && code > 0x7e)
+      out += hex4(code); // UTF-16 units = Python's surrogate pairs
     else out += ch;
   }
   return out + '"';

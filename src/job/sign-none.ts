@@ -1,5 +1,5 @@
 /**
- * J with signing mechanism "none" (flux-core libjob/sign_none.c, flux-protocol.md §B):
+ * J with signing mechanism "none" (flux-core libjob/sign_none.c, docs/protocol.md §B):
  * `base64(header) "." base64(payload) ".none"`, header = NUL-separated key/typed-value pairs
  * (`version\0i1\0userid\0i<uid>\0mechanism\0snone\0`).
  */

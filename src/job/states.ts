@@ -1,5 +1,5 @@
 /**
- * Job states and results (flux-protocol.md §C.1, §C.3; flux-core libjob/state.c, result.c).
+ * Job states and results (docs/protocol.md §C.1, §C.3; flux-core libjob/state.c, result.c).
  * States are bitmasks so that sets of states (job-list filters) are plain ORs.
  */
 

@@ -1,6 +1,6 @@
 /**
  * POSIX wait(2) statuses, job exit codes and the texts Flux derives from them
- * (flux-protocol.md §B "Wait", §C.3; flux-core libjob/job.c flux_job_waitstatus_to_exitcode,
+ * (docs/protocol.md §B "Wait", §C.3; flux-core libjob/job.c flux_job_waitstatus_to_exitcode,
  * job-manager/wait.c, job-list result computation, Python flux.job.info returncode).
  */
 import { JobResult, type JobResultValue } from './states.js';
@@ -123,8 +123,7 @@ export function waitstatusToExitcode(status: number): ExitcodeResult {
 
 /** The job's end event as the job manager keeps it: the first `finish` or fatal `exception`. */
 export type EndEvent =
-  | { name: 'finish'; status: number }
-  | { name: 'exception'; type: string; note: string; severity?: number };
+  { name: 'finish'; status: number } | { name: 'exception'; type: string; note: string; severity?: number };
 
 /** errstr of a `job-manager.wait` response. */
 export function waitErrstr(end: EndEvent): string {

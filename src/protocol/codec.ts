@@ -1,17 +1,10 @@
 /**
- * Message codec: Message ⇄ wire bytes (flux-protocol.md §A.2 stream header, §A.3 frames,
+ * Message codec: Message ⇄ wire bytes (docs/protocol.md §A.2 stream header, §A.3 frames,
  * §A.4 PROTO frame) and the request/response/event builders of §A.5.
  */
 import { Errno, FluxError, ProtoError, strerror } from './errno.js';
 import { parseJson, stringifyJson } from './json.js';
-import {
-  MsgFlag,
-  MsgType,
-  NODEID_ANY,
-  USERID_UNKNOWN,
-  type Message,
-  type MsgTypeValue,
-} from './types.js';
+import { MsgFlag, MsgType, NODEID_ANY, USERID_UNKNOWN, type Message, type MsgTypeValue } from './types.js';
 
 /** §A.2: magic as it appears on the wire from a little-endian host. */
 export const STREAM_MAGIC = Buffer.from([0x12, 0x00, 0xee, 0xff]);

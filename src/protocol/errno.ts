@@ -1,7 +1,7 @@
 /**
  * Linux errno names, numbers and glibc strerror() texts, plus the error classes the
  * protocol layer throws. Flux puts Linux errnos on the wire as the response errnum
- * (flux-protocol.md §A.5; list of values in the header of that document).
+ * (docs/protocol.md §A.5; list of values in the header of that document).
  */
 
 /** [name, number, glibc strerror text]. The first entry for a number is its primary name. */
@@ -75,16 +75,70 @@ const TABLE: ReadonlyArray<readonly [string, number, string]> = [
 
 /** Errno name → number, e.g. `Errno.ENOENT === 2`. */
 export const Errno = {
-  EPERM: 1, ENOENT: 2, ESRCH: 3, EINTR: 4, EIO: 5, ENXIO: 6, E2BIG: 7, ENOEXEC: 8, EBADF: 9,
-  ECHILD: 10, EAGAIN: 11, EWOULDBLOCK: 11, ENOMEM: 12, EACCES: 13, EFAULT: 14, EBUSY: 16,
-  EEXIST: 17, ENODEV: 19, ENOTDIR: 20, EISDIR: 21, EINVAL: 22, ENFILE: 23, EMFILE: 24,
-  ENOTTY: 25, EFBIG: 27, ENOSPC: 28, ESPIPE: 29, EROFS: 30, EPIPE: 32, EDOM: 33, ERANGE: 34,
-  EDEADLK: 35, EDEADLOCK: 35, ENAMETOOLONG: 36, ENOLCK: 37, ENOSYS: 38, ENOTEMPTY: 39,
-  ELOOP: 40, ENOMSG: 42, ENODATA: 61, ETIME: 62, EPROTO: 71, EBADMSG: 74, EOVERFLOW: 75,
-  EILSEQ: 84, ENOTSOCK: 88, EMSGSIZE: 90, EPROTONOSUPPORT: 93, EOPNOTSUPP: 95, ENOTSUP: 95,
-  EADDRINUSE: 98, EADDRNOTAVAIL: 99, ECONNABORTED: 103, ECONNRESET: 104, ENOBUFS: 105,
-  EISCONN: 106, ENOTCONN: 107, ESHUTDOWN: 108, ETIMEDOUT: 110, ECONNREFUSED: 111,
-  EHOSTUNREACH: 113, EALREADY: 114, EINPROGRESS: 115, ECANCELED: 125,
+  EPERM: 1,
+  ENOENT: 2,
+  ESRCH: 3,
+  EINTR: 4,
+  EIO: 5,
+  ENXIO: 6,
+  E2BIG: 7,
+  ENOEXEC: 8,
+  EBADF: 9,
+  ECHILD: 10,
+  EAGAIN: 11,
+  EWOULDBLOCK: 11,
+  ENOMEM: 12,
+  EACCES: 13,
+  EFAULT: 14,
+  EBUSY: 16,
+  EEXIST: 17,
+  ENODEV: 19,
+  ENOTDIR: 20,
+  EISDIR: 21,
+  EINVAL: 22,
+  ENFILE: 23,
+  EMFILE: 24,
+  ENOTTY: 25,
+  EFBIG: 27,
+  ENOSPC: 28,
+  ESPIPE: 29,
+  EROFS: 30,
+  EPIPE: 32,
+  EDOM: 33,
+  ERANGE: 34,
+  EDEADLK: 35,
+  EDEADLOCK: 35,
+  ENAMETOOLONG: 36,
+  ENOLCK: 37,
+  ENOSYS: 38,
+  ENOTEMPTY: 39,
+  ELOOP: 40,
+  ENOMSG: 42,
+  ENODATA: 61,
+  ETIME: 62,
+  EPROTO: 71,
+  EBADMSG: 74,
+  EOVERFLOW: 75,
+  EILSEQ: 84,
+  ENOTSOCK: 88,
+  EMSGSIZE: 90,
+  EPROTONOSUPPORT: 93,
+  EOPNOTSUPP: 95,
+  ENOTSUP: 95,
+  EADDRINUSE: 98,
+  EADDRNOTAVAIL: 99,
+  ECONNABORTED: 103,
+  ECONNRESET: 104,
+  ENOBUFS: 105,
+  EISCONN: 106,
+  ENOTCONN: 107,
+  ESHUTDOWN: 108,
+  ETIMEDOUT: 110,
+  ECONNREFUSED: 111,
+  EHOSTUNREACH: 113,
+  EALREADY: 114,
+  EINPROGRESS: 115,
+  ECANCELED: 125,
 } as const;
 export type ErrnoName = keyof typeof Errno;
 
@@ -112,7 +166,7 @@ export function strerror(n: number): string {
 
 /**
  * An error carrying a Flux/Linux errno. `message` is the server's error text when there
- * is one, else strerror(errno) — the same rule libflux uses (flux-protocol.md §A.5).
+ * is one, else strerror(errno) — the same rule libflux uses (docs/protocol.md §A.5).
  */
 export class FluxError extends Error {
   readonly errno: number;

@@ -1,4 +1,4 @@
-/** tsflux protocol layer (flux-protocol.md §A): message model, codec, stream framing, errno, JSON. */
+/** tsflux protocol layer (docs/protocol.md §A): message model, codec, stream framing, errno, JSON. */
 export * from './types.js';
 export * from './errno.js';
 export * from './json.js';

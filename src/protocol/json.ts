@@ -1,5 +1,5 @@
 /**
- * Lossless JSON for Flux payloads (flux-protocol.md §A.5 payloads, §C.4 job ids).
+ * Lossless JSON for Flux payloads (docs/protocol.md §A.5 payloads, §C.4 job ids).
  *
  * Job ids are u64 FLUIDs; on an instance older than a few days they exceed 2^53 and
  * JSON.parse would silently round them. parseJson() returns integers outside the safe range
@@ -94,7 +94,10 @@ function literal<T>(word: string, value: T): T {
   if (!src.startsWith(word, pos)) {
     // advance to the first mismatching character for a precise position
     let k = 0;
-    while (k < word.length && src.charCodeAt(pos) === word.charCodeAt(k)) pos++, k++;
+    while (k < word.length && src.charCodeAt(pos) === word.charCodeAt(k)) {
+      pos++;
+      k++;
+    }
     fail();
   }
   pos += word.length;
@@ -152,6 +155,7 @@ function parseArray(): unknown[] {
   }
 }
 
+// eslint-disable-next-line no-control-regex -- JSON forbids raw control characters in strings
 const CONTROL_CHAR = /[\u0000-\u001f]/;
 
 function parseString(): string {

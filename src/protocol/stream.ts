@@ -1,5 +1,5 @@
 /**
- * Incremental stream framing (flux-protocol.md §A.1 handshake, §A.2 8-byte header).
+ * Incremental stream framing (docs/protocol.md §A.1 handshake, §A.2 8-byte header).
  */
 import { ProtoError } from './errno.js';
 import { decodeFrames, HEADER_SIZE } from './codec.js';

@@ -1,5 +1,5 @@
 /**
- * Flux message model (RFC 3; flux-protocol.md §A.3–A.5).
+ * Flux message model (RFC 3; docs/protocol.md §A.3–A.5).
  * This file is the contract every layer shares: the codec turns bytes into these, the
  * broker and the client speak only in these.
  */

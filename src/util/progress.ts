@@ -63,7 +63,9 @@ export class ProgressBar {
     const size = this.opts.length ?? 58;
     const frac = this.total ? this.value / this.total : 1;
     const fill = Math.round(size * frac);
-    (this.opts.stream ?? process.stdout).write(`|${'\u2588'.repeat(fill)}${'-'.repeat(size - fill)}| ${(100 * frac).toFixed(1)}% ${rate}\n`);
+    (this.opts.stream ?? process.stdout).write(
+      `|${'\u2588'.repeat(fill)}${'-'.repeat(size - fill)}| ${(100 * frac).toFixed(1)}% ${rate}\n`,
+    );
   }
 
   stop(): void {

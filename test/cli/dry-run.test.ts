@@ -33,7 +33,6 @@ function shape(v: unknown, skip: Set<string> = new Set(), at = ''): unknown {
   return typeof v;
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 const vector: any = readVector('dry-run-sleep0.json');
 const SKIP = new Set(['.attributes.system.environment']);
 
@@ -42,15 +41,22 @@ function checkDryRun(out: { rc: number | null; stdout: string; stderr: string })
   assert.equal(out.rc, 0);
   assert.ok(out.stdout.endsWith('}\n'));
   assert.equal(out.stdout.split('\n').length, 2, 'one line');
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+
   const got: any = JSON.parse(out.stdout);
   assert.deepEqual(shape(got, SKIP), shape(vector, SKIP));
   // Python json.dumps separators, as in the vector
-  assert.ok(out.stdout.startsWith('{"resources": [{"type": "slot", "count": 1, "with": [{"type": "core", "count": 1}], "label": "task"}], "tasks": [{"command": ["sleep", "0"], "slot": "task", "count": {"per_slot": 1}}], "attributes": {"system": {"duration": 0, "environment": {'));
+  assert.ok(
+    out.stdout.startsWith(
+      '{"resources": [{"type": "slot", "count": 1, "with": [{"type": "core", "count": 1}], "label": "task"}], "tasks": [{"command": ["sleep", "0"], "slot": "task", "count": {"per_slot": 1}}], "attributes": {"system": {"duration": 0, "environment": {',
+    ),
+  );
   assert.deepEqual(got.attributes.system.environment, ENV);
   assert.deepEqual(Object.keys(got.attributes.system.environment), Object.keys(ENV));
   assert.equal(got.attributes.system.cwd, cwd);
-  assert.deepEqual(Object.keys(got.attributes.system.shell.options.rlimit), Object.keys(vector.attributes.system.shell.options.rlimit));
+  assert.deepEqual(
+    Object.keys(got.attributes.system.shell.options.rlimit),
+    Object.keys(vector.attributes.system.shell.options.rlimit),
+  );
   // everything but environment, cwd and rlimit values is identical to real flux
   const strip = (j: typeof got) => {
     const c = structuredClone(j);
@@ -63,9 +69,15 @@ function checkDryRun(out: { rc: number | null; stdout: string; stderr: string })
   // and with the vector's environment/cwd/rlimits substituted the bytes match
   const sys = got.attributes.system;
   const text = out.stdout
-    .replace(JSON.stringify(sys.environment).replace(/","/g, '", "').replace(/":"/g, '": "'), JSON.stringify(vector.attributes.system.environment).replace(/","/g, '", "').replace(/":"/g, '": "'))
+    .replace(
+      JSON.stringify(sys.environment).replace(/","/g, '", "').replace(/":"/g, '": "'),
+      JSON.stringify(vector.attributes.system.environment).replace(/","/g, '", "').replace(/":"/g, '": "'),
+    )
     .replace(`"cwd": "${cwd}"`, `"cwd": "${vector.attributes.system.cwd}"`)
-    .replace(/"rlimit": \{[^}]*\}/, `"rlimit": ${JSON.stringify(vector.attributes.system.shell.options.rlimit).replace(/,"/g, ', "').replace(/":/g, '": ')}`);
+    .replace(
+      /"rlimit": \{[^}]*\}/,
+      `"rlimit": ${JSON.stringify(vector.attributes.system.shell.options.rlimit).replace(/,"/g, ', "').replace(/":/g, '": ')}`,
+    );
   assert.equal(text, JSON.stringify(vector).replace(/,"/g, ', "').replace(/":/g, '": ') + '\n');
 }
 
@@ -98,8 +110,25 @@ test('options after the command belong to the command', () => {
 
 test('jobspec options: -N/-n/-c/-g, -t, --env, --cwd, --job-name, -q, --setattr', () => {
   const out = tsflux([
-    'run', '--dry-run', '-N2', '-n3', '-c2', '-g1', '-t', '5', '--env=-*', '--env=A=$HOME/x', '--env', 'PATH',
-    '--cwd=/work', '--job-name=j', '-q', 'batch', '--setattr=user.tag=1.0', '--urgency=hold', 'hostname',
+    'run',
+    '--dry-run',
+    '-N2',
+    '-n3',
+    '-c2',
+    '-g1',
+    '-t',
+    '5',
+    '--env=-*',
+    '--env=A=$HOME/x',
+    '--env',
+    'PATH',
+    '--cwd=/work',
+    '--job-name=j',
+    '-q',
+    'batch',
+    '--setattr=user.tag=1.0',
+    '--urgency=hold',
+    'hostname',
   ]);
   assert.equal(out.rc, 0, out.stderr);
   assert.equal(
@@ -128,8 +157,14 @@ test('bad options and arguments: message on stderr, exit 1', () => {
     [['run', '--dry-run', '-n'], /^tsflux: run: error: option '-n, --ntasks <N>' argument missing/],
     [['run', '--dry-run', '-n', 'x', 'true'], /^tsflux: run: --ntasks: invalid int value 'x'\n$/],
     [['run', '--dry-run', '-n0', 'true'], /^tsflux: run: --ntasks: must be an integer >= 1 \(got 0\)\n$/],
-    [['mini', 'run', '--dry-run', '-N3', '-n2', 'true'], /^tsflux: mini run: --nodes: node count must not be greater than task count/],
-    [['run', '--dry-run', '-t', 'soon', 'true'], /^tsflux: run: --time-limit=soon: invalid Flux standard duration 'soon'/],
+    [
+      ['mini', 'run', '--dry-run', '-N3', '-n2', 'true'],
+      /^tsflux: mini run: --nodes: node count must not be greater than task count/,
+    ],
+    [
+      ['run', '--dry-run', '-t', 'soon', 'true'],
+      /^tsflux: run: --time-limit=soon: invalid Flux standard duration 'soon'/,
+    ],
     [['run', '--dry-run', '-t', '-1', 'true'], /^tsflux: run: --time-limit=-1: duration must not be negative/],
     [['submit', '--dry-run', '--cc=1', '--bcc=2', 'true'], /^tsflux: submit: specify only one of --cc or --bcc/],
     [['submit', '--dry-run', '--cc=x', 'true'], /^tsflux: submit: --cc: invalid idset "x"/],
@@ -157,13 +192,38 @@ test('without --dry-run there is no instance yet: clear error, exit 1', () => {
 });
 
 test('--help exits 0 on every verb; --version prints the package version', () => {
-  for (const args of [['--help'], ['run', '--help'], ['submit', '--help'], ['mini', '--help'], ['mini', 'run', '--help'], ['mini', 'submit', '-h'], ['job', '--help'], ['help', 'run']]) {
+  for (const args of [
+    ['--help'],
+    ['run', '--help'],
+    ['submit', '--help'],
+    ['mini', '--help'],
+    ['mini', 'run', '--help'],
+    ['mini', 'submit', '-h'],
+    ['job', '--help'],
+    ['help', 'run'],
+  ]) {
     const out = tsflux(args);
     assert.equal(out.rc, 0, args.join(' '));
     assert.match(out.stdout, /^Usage: tsflux/, args.join(' '));
   }
   const run = tsflux(['run', '--help']).stdout;
-  for (const o of ['--ntasks', '--cores-per-task', '--gpus-per-task', '--nodes', '--exclusive', '--time-limit', '--env ', '--env-remove', '--cwd', '--job-name', '--output', '--error', '--input', '--urgency', '--dry-run']) {
+  for (const o of [
+    '--ntasks',
+    '--cores-per-task',
+    '--gpus-per-task',
+    '--nodes',
+    '--exclusive',
+    '--time-limit',
+    '--env ',
+    '--env-remove',
+    '--cwd',
+    '--job-name',
+    '--output',
+    '--error',
+    '--input',
+    '--urgency',
+    '--dry-run',
+  ]) {
     assert.ok(run.includes(o), o);
   }
   const sub = tsflux(['submit', '--help']).stdout;
@@ -177,7 +237,19 @@ test('--help exits 0 on every verb; --version prints the package version', () =>
 test('--env, --env-remove and --env-file rules apply in command-line order', () => {
   const file = path.join(cwd, 'env-rules');
   fs.writeFileSync(file, 'Y=2\n-HOME\n');
-  const out = tsflux(['run', '--dry-run', '-v', '--env-remove=*', '--env=HOME', '--env-file', file, '--env', 'X=1', '--env-remove=Y', 'true']);
+  const out = tsflux([
+    'run',
+    '--dry-run',
+    '-v',
+    '--env-remove=*',
+    '--env=HOME',
+    '--env-file',
+    file,
+    '--env',
+    'X=1',
+    '--env-remove=Y',
+    'true',
+  ]);
   assert.equal(out.rc, 0, out.stderr);
   assert.deepEqual(JSON.parse(out.stdout).attributes.system.environment, { X: '1' });
   const only = tsflux(['run', '--dry-run', '--env-remove=FLUX_*', '--env-remove', 'LC_*', 'true']);

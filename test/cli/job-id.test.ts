@@ -15,14 +15,24 @@ const vec = readVector<{ table: Record<string, string>[]; parse_only: ParseRow[]
 
 let savedEnv: Record<string, string | undefined>;
 beforeEach(() => {
-  savedEnv = { LANG: process.env.LANG, LC_ALL: process.env.LC_ALL, LC_CTYPE: process.env.LC_CTYPE, F: process.env.FLUX_F58_FORCE_ASCII };
+  savedEnv = {
+    LANG: process.env.LANG,
+    LC_ALL: process.env.LC_ALL,
+    LC_CTYPE: process.env.LC_CTYPE,
+    F: process.env.FLUX_F58_FORCE_ASCII,
+  };
   delete process.env.LC_ALL;
   delete process.env.LC_CTYPE;
   delete process.env.FLUX_F58_FORCE_ASCII;
   process.env.LANG = 'C.UTF-8';
 });
 afterEach(() => {
-  for (const [k, v] of Object.entries({ LANG: savedEnv.LANG, LC_ALL: savedEnv.LC_ALL, LC_CTYPE: savedEnv.LC_CTYPE, FLUX_F58_FORCE_ASCII: savedEnv.F })) {
+  for (const [k, v] of Object.entries({
+    LANG: savedEnv.LANG,
+    LC_ALL: savedEnv.LC_ALL,
+    LC_CTYPE: savedEnv.LC_CTYPE,
+    FLUX_F58_FORCE_ASCII: savedEnv.F,
+  })) {
     if (v === undefined) delete process.env[k];
     else process.env[k] = v;
   }
@@ -117,7 +127,11 @@ describe('tsflux job id', () => {
 
   test('--from restricts accepted encodings', async () => {
     assert.deepEqual(await run(['--from=hex', '0x39']), { rc: 0, stdout: '57\n', stderr: '' });
-    assert.deepEqual(await run(['--from=hex', '57']), { rc: 1, stdout: '', stderr: 'tsflux-job: 57: malformed input\n' });
+    assert.deepEqual(await run(['--from=hex', '57']), {
+      rc: 1,
+      stdout: '',
+      stderr: 'tsflux-job: 57: malformed input\n',
+    });
     assert.deepEqual(await run(['--from=f58', 'fz', 'ƒz']), { rc: 0, stdout: '57\n57\n', stderr: '' });
     assert.deepEqual(await run(['--from', 'any', 'fz']), { rc: 0, stdout: '57\n', stderr: '' });
   });

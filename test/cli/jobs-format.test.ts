@@ -6,12 +6,12 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readVector } from '../helpers/paths.js';
-import { OutputFormat, formatField, convertField, parseFormat, pyFormat, fsd } from '../../src/cli/pyformat.js';
-import { HEADINGS, JobInfo, fieldsToAttrs, headingsFor, usernameOf } from '../../src/cli/jobinfo.js';
+import { OutputFormat, formatField, convertField, parseFormat, pyFormat, fsd } from '../../src/cli/lib/pyformat.js';
+import { HEADINGS, JobInfo, fieldsToAttrs, headingsFor, usernameOf } from '../../src/cli/lib/jobinfo.js';
 import { JOBS_FORMATS, parseFilters } from '../../src/cli/jobs.js';
 import { PyFloat } from '../../src/job/pyjson.js';
 import { parseJson, toJobId } from '../../src/protocol/json.js';
-import { hostlistDecode, hostlistEncode } from '../../src/cli/hostlist.js';
+import { hostlistDecode, hostlistEncode } from '../../src/cli/lib/hostlist.js';
 import { ResourceSet } from '../../src/cli/resource.js';
 
 let saved: string | undefined;
@@ -87,7 +87,9 @@ describe('Python format specs', () => {
 
 describe('flux jobs output from captured job-list records', () => {
   function records(file: string): JobInfo[] {
-    const v = readVector<{ messages: Array<{ dir: string; decoded: { topic: string; payload: string | null; errnum?: number } }> }>(file);
+    const v = readVector<{
+      messages: Array<{ dir: string; decoded: { topic: string; payload: string | null; errnum?: number } }>;
+    }>(file);
     const out: JobInfo[] = [];
     for (const m of v.messages) {
       if (m.dir !== 'b2c' || m.decoded.topic !== 'job-list.list' || !m.decoded.payload) continue;
@@ -98,25 +100,33 @@ describe('flux jobs output from captured job-list records', () => {
   }
   const fmt = () => new OutputFormat<JobInfo>(JOBS_FORMATS.default!.format, headingsFor([]), (j, f) => j.field(f));
 
-  test('flux jobs -a: header and every line byte for byte', { skip: usernameOf(0) !== 'root' && 'uid 0 is not root here' }, () => {
-    const jobs = records('cli-jobs-a.json');
-    const f = fmt().prepare(jobs);
-    const text = [f.header(), ...jobs.map((j) => f.format(j))].join('\n') + '\n';
-    assert.equal(text, readVector<{ stdout: string }>('cli-jobs-a.json').stdout);
-  });
+  test(
+    'flux jobs -a: header and every line byte for byte',
+    { skip: usernameOf(0) !== 'root' && 'uid 0 is not root here' },
+    () => {
+      const jobs = records('cli-jobs-a.json');
+      const f = fmt().prepare(jobs);
+      const text = [f.header(), ...jobs.map((j) => f.format(j))].join('\n') + '\n';
+      assert.equal(text, readVector<{ stdout: string }>('cli-jobs-a.json').stdout);
+    },
+  );
 
-  test('flux jobs --stats -a: held (S, -, -, held) and inactive lines', { skip: usernameOf(0) !== 'root' && 'uid 0 is not root here' }, () => {
-    const jobs = records('cli-jobs-stats.json');
-    const f = fmt().prepare(jobs);
-    const want = readVector<{ stdout: string }>('cli-jobs-stats.json').stdout.split('\n');
-    const got = [f.header(), ...jobs.map((j) => f.format(j))];
-    // want: stats line, [exit 0], stats line, header, rows (the running job's runtime is live)
-    assert.equal(got[0], want[3]);
-    assert.equal(got[1], want[4]);
-    assert.equal(got[1], '    ƒ2k9S17V root     true        S      1      -        - held');
-    for (let i = 3; i < got.length; i++) assert.equal(got[i], want[i + 3], `row ${i}`);
-    assert.match(got[2]!, /^ {4}ƒ2nyzdPm root {5}sleep {7}R {6}1 {6}1 +\S+[smhd] vm$/);
-  });
+  test(
+    'flux jobs --stats -a: held (S, -, -, held) and inactive lines',
+    { skip: usernameOf(0) !== 'root' && 'uid 0 is not root here' },
+    () => {
+      const jobs = records('cli-jobs-stats.json');
+      const f = fmt().prepare(jobs);
+      const want = readVector<{ stdout: string }>('cli-jobs-stats.json').stdout.split('\n');
+      const got = [f.header(), ...jobs.map((j) => f.format(j))];
+      // want: stats line, [exit 0], stats line, header, rows (the running job's runtime is live)
+      assert.equal(got[0], want[3]);
+      assert.equal(got[1], want[4]);
+      assert.equal(got[1], '    ƒ2k9S17V root     true        S      1      -        - held');
+      for (let i = 3; i < got.length; i++) assert.equal(got[i], want[i + 3], `row ${i}`);
+      assert.match(got[2]!, /^ {4}ƒ2nyzdPm root {5}sleep {7}R {6}1 {6}1 +\S+[smhd] vm$/);
+    },
+  );
 
   test('the attrs requested for the default format are the ones flux requests', () => {
     const v = readVector<{ messages: Array<{ dir: string; decoded: { payload: string } }> }>('cli-jobs-a.json');
@@ -129,7 +139,10 @@ describe('flux jobs output from captured job-list records', () => {
     const f = new OutputFormat<JobInfo>('{id} {result} {returncode} {status}', HEADINGS, (j, x) => j.field(x));
     assert.equal(f.header(), 'JOBID RESULT RC STATUS');
     const mk = (rec: Record<string, unknown>) => f.format(new JobInfo({ id: 2367560704n, state: 64, ...rec }));
-    assert.equal(mk({ result: 1, waitstatus: 0 }), 'ƒ4gpVRKY COMPLETED 0 COMPLETED'.replace('ƒ4gpVRKY', new JobInfo({ id: 2367560704n }).id.f58));
+    assert.equal(
+      mk({ result: 1, waitstatus: 0 }),
+      'ƒ4gpVRKY COMPLETED 0 COMPLETED'.replace('ƒ4gpVRKY', new JobInfo({ id: 2367560704n }).id.f58),
+    );
     assert.match(mk({ result: 2, waitstatus: 256 }), / FAILED 1 FAILED$/);
     assert.match(mk({ result: 4 }), / CANCELED -128 CANCELED$/);
     assert.match(mk({ result: 4, waitstatus: 36608 }), / CANCELED 143 CANCELED$/);
@@ -161,7 +174,15 @@ describe('resource sets', () => {
   test('free = all - allocated - down, per rank', () => {
     const R = (lite: unknown[], nodelist: string[]) => ({ version: 1, execution: { R_lite: lite, nodelist } });
     const all = ResourceSet.fromRv1(R([{ rank: '0-1', children: { core: '0-3', gpu: '0' } }], ['n[0-1]']));
-    const alloc = ResourceSet.fromRv1(R([{ rank: '0', children: { core: '0-3', gpu: '0' } }, { rank: '1', children: { core: '0' } }], ['n[0-1]']));
+    const alloc = ResourceSet.fromRv1(
+      R(
+        [
+          { rank: '0', children: { core: '0-3', gpu: '0' } },
+          { rank: '1', children: { core: '0' } },
+        ],
+        ['n[0-1]'],
+      ),
+    );
     const free = all.minus(alloc);
     assert.deepEqual([free.nnodes, free.ncores, free.ngpus, free.nodelist()], [1, 3, 1, 'n1']);
     assert.deepEqual([all.nnodes, all.ncores, all.ngpus, all.nodelist()], [2, 8, 2, 'n[0-1]']);

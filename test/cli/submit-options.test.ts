@@ -13,7 +13,7 @@ import {
   parseUrgency,
   uriEntry,
   type SubmitOptions,
-} from '../../src/cli/submit-options.js';
+} from '../../src/cli/lib/submit-options.js';
 import { PyFloat } from '../../src/job/pyjson.js';
 
 const ENV = { HOME: '/home/u', PATH: '/bin', FOO_A: '1', FOO_B: '2', LANG: 'C' };
@@ -31,7 +31,12 @@ test('default jobspec: env copy, cwd, filtered rlimits', () => {
 
 test('-N without -n: one task per node, exclusive', () => {
   const js = build(['true'], { nodes: '2' });
-  assert.deepEqual(js.resources[0], { type: 'node', count: 2, exclusive: true, with: [{ type: 'slot', count: 1, with: [{ type: 'core', count: 1 }], label: 'task' }] });
+  assert.deepEqual(js.resources[0], {
+    type: 'node',
+    count: 2,
+    exclusive: true,
+    with: [{ type: 'slot', count: 1, with: [{ type: 'core', count: 1 }], label: 'task' }],
+  });
   assert.equal(js.numTasks, 2);
 });
 
@@ -62,15 +67,27 @@ test('env rules, in order', () => {
   fs.rmSync(dir, { recursive: true });
   assert.throws(() => f(['^/nonexistent/file']), /--env-file: ENOENT/);
   // programmatic envRemove / envFile come after env
-  assert.deepEqual(build(['t'], { env: ['Z=1'], envRemove: ['Z', 'FOO*'] }).environment, { HOME: '/home/u', PATH: '/bin', LANG: 'C' });
+  assert.deepEqual(build(['t'], { env: ['Z=1'], envRemove: ['Z', 'FOO*'] }).environment, {
+    HOME: '/home/u',
+    PATH: '/bin',
+    LANG: 'C',
+  });
 });
 
 test('io, label, unbuffered, setopt, setattr, queue, bank, signal, dependency, taskmap', () => {
   const js = build(['t'], {
-    input: 'in', output: 'out', error: 'err', labelIo: true, unbuffered: true,
+    input: 'in',
+    output: 'out',
+    error: 'err',
+    labelIo: true,
+    unbuffered: true,
     setopt: ['foo', 'bar=2', 'baz={"a":1}', 'q=x y', 'f=1.0'],
     setattr: ['a=1', 'user.b=[1]', '.attributes.c=3', 'system.d=s'],
-    queue: 'q', bank: 'b', signal: 'USR2@2m', dependency: ['afterok:123', 'begin-time:100?x=1&y=a'], taskmap: 'cyclic:2',
+    queue: 'q',
+    bank: 'b',
+    signal: 'USR2@2m',
+    dependency: ['afterok:123', 'begin-time:100?x=1&y=a'],
+    taskmap: 'cyclic:2',
   });
   const o = js.getattr('shell.options') as Record<string, unknown>;
   assert.deepEqual(o['input'], { stdin: { type: 'file', path: 'in' } });
@@ -88,7 +105,10 @@ test('io, label, unbuffered, setopt, setattr, queue, bank, signal, dependency, t
   assert.equal(js.getattr('system.d'), 's');
   assert.equal(js.queue, 'q');
   assert.equal(js.bank, 'b');
-  assert.deepEqual(js.getattr('system.dependencies'), [{ scheme: 'afterok', value: '123' }, { scheme: 'begin-time', value: '100', x: 1, y: 'a' }]);
+  assert.deepEqual(js.getattr('system.dependencies'), [
+    { scheme: 'afterok', value: '123' },
+    { scheme: 'begin-time', value: '100', x: 1, y: 'a' },
+  ]);
   assert.match(js.dumps(), /"f": 1\.0/);
   assert.match(js.dumps(), /"signal": \{"signum": 12, "timeleft": 120\.0\}/);
   // --input that is an idset is for `attach`, not a file

@@ -56,8 +56,14 @@ test('waitFutures: FIRST_COMPLETED, ALL_COMPLETED, timeout without error, bad re
   const first = waitFutures([a, b], { returnWhen: 'FIRST_COMPLETED' });
   b.finish();
   const r1 = await first;
-  assert.deepEqual([...r1.done].map((f) => f.name), ['b']);
-  assert.deepEqual([...r1.notDone].map((f) => f.name), ['a']);
+  assert.deepEqual(
+    [...r1.done].map((f) => f.name),
+    ['b'],
+  );
+  assert.deepEqual(
+    [...r1.notDone].map((f) => f.name),
+    ['a'],
+  );
   const r2 = await waitFutures([a, b], { timeoutMs: 10 });
   assert.equal(r2.notDone.size, 1);
   const all = waitFutures([a, b]);

@@ -78,7 +78,10 @@ test('results as in flux-core: exit 1 → 1, no such command → JobException, k
     const e = await nosuch.exception();
     assert.ok(e instanceof JobException, `got ${e}`);
     assert.equal(e.type, 'exec');
-    assert.match(e.message, /^job\.exception: type=exec: task 0 \(host .+\): start failed: nosuchcmd-tsflux: No such file or directory$/);
+    assert.match(
+      e.message,
+      /^job\.exception: type=exec: task 0 \(host .+\): start failed: nosuchcmd-tsflux: No such file or directory$/,
+    );
     await assert.rejects(nosuch.result(), JobException);
     await assert.rejects(async () => await nosuch, JobException);
 
@@ -87,7 +90,10 @@ test('results as in flux-core: exit 1 → 1, no such command → JobException, k
     const r = await rejected.exception();
     assert.ok(r instanceof FluxError && r.errno === 22, `got ${r}`);
     assert.equal(r.message, 'urgency range is [0:31]');
-    await assert.rejects(rejected.jobid(), (err: unknown) => err instanceof ExecutorError && /could not be submitted due to urgency range/.test(err.message));
+    await assert.rejects(
+      rejected.jobid(),
+      (err: unknown) => err instanceof ExecutorError && /could not be submitted due to urgency range/.test(err.message),
+    );
   });
 });
 
@@ -286,7 +292,10 @@ test('the instance going away: every pending future fails with a clear error, no
     else assert.match(e.message, /executor lost its Flux instance|lost the job-manager events journal/);
   }
   assert.equal(broken.length, 1);
-  assert.throws(() => executor.submit(spec(['true'])), (e: Error) => e instanceof ExecutorError && /broken/.test(e.message));
+  assert.throws(
+    () => executor.submit(spec(['true'])),
+    (e: Error) => e instanceof ExecutorError && /broken/.test(e.message),
+  );
   await executor.shutdown();
 });
 
@@ -301,7 +310,11 @@ test('a connection that never comes up fails the futures, it does not hang', asy
 test("events: 'watch' (one eventlog watch per job, flux-core's Python design) gives the same outcomes", async () => {
   await withInstance(async (inst, h) => {
     await using executor = new FluxExecutor({ uri: inst.uri, events: 'watch' });
-    const futs = [executor.submit(spec(['true'])), executor.submit(spec(['false'])), executor.submit(spec(['nosuchcmd-tsflux']))];
+    const futs = [
+      executor.submit(spec(['true'])),
+      executor.submit(spec(['false'])),
+      executor.submit(spec(['nosuchcmd-tsflux'])),
+    ];
     const held = executor.submit(spec(['true']), { urgency: 0 });
     assert.equal(await futs[0], 0);
     assert.equal(await futs[1], 1);
@@ -317,7 +330,9 @@ test("events: 'watch' (one eventlog watch per job, flux-core's Python design) gi
 test('journal refused (EPERM, as flux-core answers a guest): the executor falls back to one watch per job', async () => {
   await withInstance(async (inst) => {
     // make this instance's job manager refuse the journal, as flux-core does for a guest
-    const manager = (inst.broker as unknown as { services: Map<string, { methods: Record<string, (r: any) => void> }> }).services.get('job-manager')!;
+    const manager = (
+      inst.broker as unknown as { services: Map<string, { methods: Record<string, (r: any) => void> }> }
+    ).services.get('job-manager')!;
     manager.methods['events-journal'] = (r) => r.error(1, 'Request requires owner credentials');
     await using executor = new FluxExecutor({ uri: inst.uri });
     const futs = [executor.submit(spec(['true'])), executor.submit(spec(['false']))];

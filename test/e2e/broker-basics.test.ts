@@ -42,8 +42,13 @@ test('long request payloads, repeated or not, are each answered from their own b
     const a = 'a'.repeat(4000);
     const b = 'a'.repeat(3999) + 'b';
     const sent = [a, a, b, a, a];
-    const replies = await Promise.all(sent.map((pad, i) => h.rpc(i === 4 ? 'job-manager.ping' : 'broker.ping', { pad })));
-    assert.deepEqual(replies.map((r) => r.pad), sent);
+    const replies = await Promise.all(
+      sent.map((pad, i) => h.rpc(i === 4 ? 'job-manager.ping' : 'broker.ping', { pad })),
+    );
+    assert.deepEqual(
+      replies.map((r) => r.pad),
+      sent,
+    );
     assert.equal(replies[4].rank, 0);
     const x = await h.rpc('broker.ping', { pad: b, seq: 1 });
     const y = await h.rpc('broker.ping', { pad: b, seq: 2 });
@@ -112,10 +117,12 @@ test('raw client gets a byte-exact flux response', async () => {
   await withInstance(async (inst) => {
     const s = await rawConnect(inst.uri);
     const dec = new StreamDecoder();
-    const got = new Promise<any>((resolve) => s.on('data', (c) => {
-      const m = dec.push(c);
-      if (m.length) resolve(m[0]);
-    }));
+    const got = new Promise<any>((resolve) =>
+      s.on('data', (c) => {
+        const m = dec.push(c);
+        if (m.length) resolve(m[0]);
+      }),
+    );
     s.write(encodeMessage(request('attr.get', { name: 'size' }, { matchtag: 9 })));
     const m = await got;
     assert.equal(m.type, 2);

@@ -24,12 +24,16 @@ test('part (a) and part (b) print the seed lines inside a fresh instance', () =>
       `./bulksubmit.ts ${work}/jobs/*.json`,
       './bulksubmit_executor.ts -n20 /bin/sleep 0',
     ].join('\n');
-    const r = spawnSync(process.execPath, [tsfluxBin, 'start', `-o,-S,log-filename=${work}/out`, 'bash', '-c', script], {
-      cwd: exampleDir,
-      encoding: 'utf8',
-      env: { ...process.env, FLUX_URI: '' },
-      timeout: 240_000,
-    });
+    const r = spawnSync(
+      process.execPath,
+      [tsfluxBin, 'start', `-o,-S,log-filename=${work}/out`, 'bash', '-c', script],
+      {
+        cwd: exampleDir,
+        encoding: 'utf8',
+        env: { ...process.env, FLUX_URI: '' },
+        timeout: 240_000,
+      },
+    );
     assert.equal(r.status, 0, `rc ${r.status}\nstdout:\n${r.stdout}\nstderr:\n${r.stderr}`);
     const lines = r.stdout.trim().split('\n');
     const expect = [
@@ -54,10 +58,14 @@ test('part (a) and part (b) print the seed lines inside a fresh instance', () =>
 });
 
 test('tsflux start exits with the status of its command and removes its runtime directory', () => {
-  const r = spawnSync(process.execPath, [tsfluxBin, 'start', 'sh', '-c', 'echo "$FLUX_URI"; tsflux getattr size; exit 3'], {
-    encoding: 'utf8',
-    env: { ...process.env, FLUX_URI: '' },
-  });
+  const r = spawnSync(
+    process.execPath,
+    [tsfluxBin, 'start', 'sh', '-c', 'echo "$FLUX_URI"; tsflux getattr size; exit 3'],
+    {
+      encoding: 'utf8',
+      env: { ...process.env, FLUX_URI: '' },
+    },
+  );
   assert.equal(r.status, 3, r.stderr);
   const [uri, size] = r.stdout.trim().split('\n');
   assert.match(uri!, /^local:\/\/.+\/local-0$/);
@@ -74,7 +82,13 @@ test('SIGTERM to tsflux start kills running jobs and removes the runtime directo
     const uriFile = path.join(work, 'uri');
     const child = spawn(
       process.execPath,
-      [tsfluxBin, 'start', 'sh', '-c', `echo "$FLUX_URI" > ${uriFile}; tsflux submit sh -c 'echo $$ > ${pidFile}; exec sleep 300' > /dev/null; sleep 300`],
+      [
+        tsfluxBin,
+        'start',
+        'sh',
+        '-c',
+        `echo "$FLUX_URI" > ${uriFile}; tsflux submit sh -c 'echo $$ > ${pidFile}; exec sleep 300' > /dev/null; sleep 300`,
+      ],
       { env: { ...process.env, FLUX_URI: '' }, stdio: 'ignore' },
     );
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));

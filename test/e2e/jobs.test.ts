@@ -1,6 +1,6 @@
 /**
  * Jobs through a real instance with the low-level API: submit → wait, every wait error of
- * flux-protocol.md §B, cancel / kill / urgency, and bad jobspecs (each one a clear error;
+ * docs/protocol.md §B, cancel / kill / urgency, and bad jobspecs (each one a clear error;
  * the broker keeps serving).
  */
 import { test } from 'node:test';
@@ -50,7 +50,18 @@ test('submit → wait: true succeeds, false fails with the flux errstr', async (
 test('the eventlog of a successful job is the flux sequence', async () => {
   await withInstance(async (_i, h) => {
     const id = await job.submit(h, spec(['true']));
-    assert.deepEqual(await events(h, id), ['submit', 'validate', 'depend', 'priority', 'alloc', 'start', 'finish', 'release', 'free', 'clean']);
+    assert.deepEqual(await events(h, id), [
+      'submit',
+      'validate',
+      'depend',
+      'priority',
+      'alloc',
+      'start',
+      'finish',
+      'release',
+      'free',
+      'clean',
+    ]);
   });
 });
 
@@ -59,8 +70,23 @@ test('a command that does not exist fails that job with an exec exception; the b
     const id = await job.submit(h, spec(['nosuchcmd-tsflux']), { waitable: true });
     const r = await job.wait(h, id);
     assert.equal(r.success, false);
-    assert.match(r.errstr, /^Fatal exception type=exec task 0 \(host .+\): start failed: nosuchcmd-tsflux: No such file or directory$/);
-    assert.deepEqual(await events(h, id), ['submit', 'validate', 'depend', 'priority', 'alloc', 'start', 'exception', 'finish', 'release', 'free', 'clean']);
+    assert.match(
+      r.errstr,
+      /^Fatal exception type=exec task 0 \(host .+\): start failed: nosuchcmd-tsflux: No such file or directory$/,
+    );
+    assert.deepEqual(await events(h, id), [
+      'submit',
+      'validate',
+      'depend',
+      'priority',
+      'alloc',
+      'start',
+      'exception',
+      'finish',
+      'release',
+      'free',
+      'clean',
+    ]);
     assert.equal((await job.wait(h, await job.submit(h, spec(['true']), { waitable: true }))).success, true);
   });
 });
@@ -146,7 +172,11 @@ test('raiseAll / cancelAll: by state and user, dry run, and errors for malformed
     assert.deepEqual(await job.raiseAll(h, 'test', { severity: 3, states: 14, dryRun: true }), { count: 1, errors: 0 });
     assert.deepEqual(await job.raiseAll(h, 'test', { severity: 3, note: 'just a note' }), { count: 1, errors: 0 });
     assert.deepEqual(await job.cancelAll(h, { states: 16 }), { count: 0, errors: 0 }, 'nothing is running');
-    assert.deepEqual(await job.cancelAll(h, { userid: process.getuid!() + 1 }), { count: 0, errors: 0 }, 'nobody else has jobs');
+    assert.deepEqual(
+      await job.cancelAll(h, { userid: process.getuid!() + 1 }),
+      { count: 0, errors: 0 },
+      'nobody else has jobs',
+    );
     assert.deepEqual(await job.cancelAll(h, { userid: 'all' }), { count: 1, errors: 0 });
     const names = await events(h, held);
     assert.deepEqual(names.filter((n) => n === 'exception').length, 2);
@@ -158,7 +188,8 @@ test('raiseAll / cancelAll: by state and user, dry run, and errors for malformed
       [{ dry_run: false, userid: 0, states: 14, severity: 0, type: 'a b' }, 71, 'invalid exception type'],
       [{ dry_run: false, userid: 0, states: 14, severity: 0, type: 'x=y' }, 71, 'invalid exception type'],
     ];
-    for (const [p, n, text] of bad) await assert.rejects(h.rpc('job-manager.raiseall', p), errno(n, text), JSON.stringify(p));
+    for (const [p, n, text] of bad)
+      await assert.rejects(h.rpc('job-manager.raiseall', p), errno(n, text), JSON.stringify(p));
   });
 });
 
@@ -198,7 +229,11 @@ test('time limit: a timeout exception, then the job ends', async () => {
   await withInstance(async (_i, h) => {
     const id = await job.submit(h, spec(['sleep', '100'], { duration: 0.5 }), { waitable: true });
     const r = await job.wait(h, id);
-    assert.deepEqual(r, { jobid: id, success: false, errstr: 'Fatal exception type=timeout resource allocation expired' });
+    assert.deepEqual(r, {
+      jobid: id,
+      success: false,
+      errstr: 'Fatal exception type=timeout resource allocation expired',
+    });
     const finish = await job.eventWait(h, id, 'finish', { raiseJobException: false });
     assert.equal(finish.context.status, 36352, 'SIGALRM: the shell exits 142, as flux');
   });
@@ -230,10 +265,16 @@ test('bad jobspecs and submit requests get flux errors and change nothing', asyn
     await assert.rejects(raw(JSON.stringify(gpus)), errno(22, /GPU/));
     const big = structuredClone(good);
     big.attributes.user = { blob: 'x'.repeat(16 * 1024 * 1024) };
-    await assert.rejects(raw(JSON.stringify(big)), errno(7, /^jobspec is too large: about \d+ bytes, the limit is 8388608$/));
+    await assert.rejects(
+      raw(JSON.stringify(big)),
+      errno(7, /^jobspec is too large: about \d+ bytes, the limit is 8388608$/),
+    );
     await assert.rejects(raw(JSON.stringify(good), { urgency: 40 }), errno(22, 'urgency range is [0:31]'));
     await assert.rejects(h.rpc('job-ingest.submit', { J: 'garbage' }), errno(22, /invalid J/));
-    await assert.rejects(h.rpc('job-ingest.submit', { J: wrapNone('{}', uid + 1) }), errno(1, `signer=${uid + 1} != requestor=${uid}`));
+    await assert.rejects(
+      h.rpc('job-ingest.submit', { J: wrapNone('{}', uid + 1) }),
+      errno(1, `signer=${uid + 1} != requestor=${uid}`),
+    );
     await assert.rejects(h.rpc('job-ingest.submit', {}), errno(71));
     const list = await job.list(h, { userid: 0xffffffff });
     assert.equal(list.length, 0, 'nothing was created');
@@ -262,8 +303,20 @@ test('FLUX_JOB_TMPDIR exists while the job runs and is removed after, emptied or
   try {
     await withInstance(async (inst, h) => {
       const out = (n: number) => path.join(dir, `out${n}`);
-      const a = await job.submit(h, spec(['sh', '-c', `test -d "$FLUX_JOB_TMPDIR" && echo x > "$FLUX_JOB_TMPDIR/f" && echo "$FLUX_JOB_TMPDIR" > ${out(1)}`]), { waitable: true });
-      const b = await job.submit(h, spec(['sh', '-c', `test -d "$FLUX_JOB_TMPDIR" && echo "$FLUX_JOB_TMPDIR" > ${out(2)}`]), { waitable: true });
+      const a = await job.submit(
+        h,
+        spec([
+          'sh',
+          '-c',
+          `test -d "$FLUX_JOB_TMPDIR" && echo x > "$FLUX_JOB_TMPDIR/f" && echo "$FLUX_JOB_TMPDIR" > ${out(1)}`,
+        ]),
+        { waitable: true },
+      );
+      const b = await job.submit(
+        h,
+        spec(['sh', '-c', `test -d "$FLUX_JOB_TMPDIR" && echo "$FLUX_JOB_TMPDIR" > ${out(2)}`]),
+        { waitable: true },
+      );
       assert.equal((await job.wait(h, a)).success, true);
       assert.equal((await job.wait(h, b)).success, true);
       for (const n of [1, 2]) {

@@ -2,7 +2,10 @@
 import { Instance, type InstanceOptions } from '../../src/broker/instance.js';
 import { Flux } from '../../src/client/handle.js';
 
-export async function withInstance<T>(fn: (inst: Instance, h: Flux) => Promise<T>, opts: InstanceOptions = {}): Promise<T> {
+export async function withInstance<T>(
+  fn: (inst: Instance, h: Flux) => Promise<T>,
+  opts: InstanceOptions = {},
+): Promise<T> {
   const inst = await Instance.start({ cores: '2', gpus: '0', killTimeout: 1, ...opts });
   const h = await Flux.open(inst.uri);
   try {

@@ -14,7 +14,7 @@ function findRoot(): string {
 }
 
 export const repoRoot = findRoot();
-/** Captures from a real flux-core (copied from shared/vectors; see test/vectors/README.md). */
+/** Captures from a real flux-core (captured from flux-core; see test/vectors/README.md). */
 export const vectorsDir = path.join(repoRoot, 'test', 'vectors');
 export const tsfluxBin = path.join(repoRoot, 'bin', 'tsflux.js');
 

@@ -44,7 +44,6 @@ test('kvs eventlogs are identical to the -f json output', () => {
 });
 
 test('default text format matches `flux job eventlog` output in summary.json', () => {
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   const summary = readVector<Record<string, any>>('eventlogs/summary.json');
   for (const [name, row] of Object.entries(summary)) {
     if (name.startsWith('_')) continue;
@@ -56,10 +55,14 @@ test('default text format matches `flux job eventlog` output in summary.json', (
 
 test('encodeEvent: key order, omitted context, reals always have a dot', () => {
   assert.equal(encodeEvent({ timestamp: 1, name: 'x' }), '{"timestamp":1.0,"name":"x"}\n');
-  assert.equal(encodeEvent({ timestamp: 1712345678.123456, name: 'finish', context: { status: 0 } }),
-    '{"timestamp":1712345678.123456,"name":"finish","context":{"status":0}}\n');
-  assert.equal(encodeEvent({ context: { b: 'é', a: [1, 2.5] }, name: 'n', timestamp: 0.5 }),
-    '{"timestamp":0.5,"name":"n","context":{"b":"é","a":[1,2.5]}}\n');
+  assert.equal(
+    encodeEvent({ timestamp: 1712345678.123456, name: 'finish', context: { status: 0 } }),
+    '{"timestamp":1712345678.123456,"name":"finish","context":{"status":0}}\n',
+  );
+  assert.equal(
+    encodeEvent({ context: { b: 'é', a: [1, 2.5] }, name: 'n', timestamp: 0.5 }),
+    '{"timestamp":0.5,"name":"n","context":{"b":"é","a":[1,2.5]}}\n',
+  );
   assert.equal(encodeEvent({ timestamp: 1e20, name: 'big' }), '{"timestamp":1e20,"name":"big"}\n');
   // round trip of arbitrary timestamps
   for (let i = 0; i < 2000; i++) {
@@ -85,12 +88,15 @@ test('parse errors name the bad line (errno EINVAL)', () => {
     [good + good + '{"timestamp":1,"name":"c","context":[]}\n', /^eventlog line 3: "context" must be a JSON object$/],
   ];
   for (const [text, re] of cases) {
-    assert.throws(() => parseEventlog(text), (e: unknown) => {
-      assert.ok(e instanceof EventlogError);
-      assert.equal(e.errno, 22);
-      assert.match(e.message, re);
-      return true;
-    });
+    assert.throws(
+      () => parseEventlog(text),
+      (e: unknown) => {
+        assert.ok(e instanceof EventlogError);
+        assert.equal(e.errno, 22);
+        assert.match(e.message, re);
+        return true;
+      },
+    );
   }
   assert.deepEqual(parseEventlog(''), []);
   assert.equal(new EventlogError('x', 4).line, 4);
@@ -119,19 +125,33 @@ test('JobException mirrors Python JobException', () => {
   assert.equal(je.timestamp, exc.timestamp);
   assert.equal(je.toString(), 'job.exception: type=timeout: resource allocation expired');
   assert.equal(je.message, je.toString());
-  const cancel = new JobException(new EventlogEvent({ timestamp: 1, name: 'exception', context: { type: 'cancel', severity: 0, note: '' } }));
+  const cancel = new JobException(
+    new EventlogEvent({ timestamp: 1, name: 'exception', context: { type: 'cancel', severity: 0, note: '' } }),
+  );
   assert.equal(`${cancel}`, 'job.exception: type=cancel: ');
 });
 
 test('encodeEvent: contexts with and without reals encode as jansson would, nested too', () => {
   const ctx = (line: string) => line.slice(line.indexOf(',"context":') + 11, -2);
-  assert.equal(ctx(encodeEvent({ timestamp: 1, name: 'x', context: { a: 1, b: 'é"', c: [1, null, true], d: { e: -0 } } })), '{"a":1,"b":"é\\"","c":[1,null,true],"d":{"e":0}}');
-  assert.equal(ctx(encodeEvent({ timestamp: 1, name: 'x', context: { a: [1, { r: 0.1 }], t: 2.5 } })), '{"a":[1,{"r":0.10000000000000001}],"t":2.5}');
+  assert.equal(
+    ctx(encodeEvent({ timestamp: 1, name: 'x', context: { a: 1, b: 'é"', c: [1, null, true], d: { e: -0 } } })),
+    '{"a":1,"b":"é\\"","c":[1,null,true],"d":{"e":0}}',
+  );
+  assert.equal(
+    ctx(encodeEvent({ timestamp: 1, name: 'x', context: { a: [1, { r: 0.1 }], t: 2.5 } })),
+    '{"a":[1,{"r":0.10000000000000001}],"t":2.5}',
+  );
   assert.equal(ctx(encodeEvent({ timestamp: 1, name: 'x', context: { u: undefined, n: 3 } })), '{"n":3}');
   fc.assert(
-    fc.property(fc.dictionary(fc.string(), fc.oneof(fc.integer(), fc.string(), fc.boolean(), fc.constant(null), fc.array(fc.integer()))), (c) => {
-      assert.equal(ctx(encodeEvent({ timestamp: 1, name: 'x', context: c })), JSON.stringify(c));
-    }),
+    fc.property(
+      fc.dictionary(
+        fc.string(),
+        fc.oneof(fc.integer(), fc.string(), fc.boolean(), fc.constant(null), fc.array(fc.integer())),
+      ),
+      (c) => {
+        assert.equal(ctx(encodeEvent({ timestamp: 1, name: 'x', context: c })), JSON.stringify(c));
+      },
+    ),
     { numRuns: 500 },
   );
 });

@@ -181,7 +181,10 @@ describe('FluidGenerator', () => {
     assert.equal(ids[1023], fluidCompose(FLUID_TS_LIMIT - 1, 0, 1023));
     assert.throws(() => g.next(), FluidGeneratorError, 'borrowing past 2^40-1');
     const h = new FluidGenerator({ generator: 0, epochMs: 0, clock: () => FLUID_TS_LIMIT });
-    assert.throws(() => h.next(), (e: unknown) => e instanceof FluidGeneratorError && e.code === 'EOVERFLOW');
+    assert.throws(
+      () => h.next(),
+      (e: unknown) => e instanceof FluidGeneratorError && e.code === 'EOVERFLOW',
+    );
   });
 
   test('timestamp getter (fluid_save_timestamp) and restart continuity', () => {

@@ -40,7 +40,9 @@ Max realtime timeout      unlimited            unlimited            us
 `;
 
 test('currentRlimits maps /proc limits like the real dry-run vector', () => {
-  const vec = readVector<{ attributes: { system: { shell: { options: { rlimit: Record<string, number> } } } } }>('dry-run-sleep0.json');
+  const vec = readVector<{ attributes: { system: { shell: { options: { rlimit: Record<string, number> } } } } }>(
+    'dry-run-sleep0.json',
+  );
   const want = vec.attributes.system.shell.options.rlimit;
   const got = currentRlimits(SAMPLE);
   assert.deepEqual(got, want);
@@ -64,7 +66,11 @@ test('filterRlimits applies --rlimit rules in order', () => {
   const all = parseProcLimits(SAMPLE);
   assert.deepEqual(filterRlimits(['-*'], all), {});
   assert.deepEqual(filterRlimits(['-*,core'], all), { core: 0 });
-  assert.deepEqual(filterRlimits(['-*', 'core=16', 'nofile=unlimited', 'memlock'], all), { core: 16, nofile: -1, memlock: 8388608 });
+  assert.deepEqual(filterRlimits(['-*', 'core=16', 'nofile=unlimited', 'memlock'], all), {
+    core: 16,
+    nofile: -1,
+    memlock: 8388608,
+  });
   assert.deepEqual(Object.keys(filterRlimits(['-n*'], all)), ['cpu', 'fsize', 'data', 'stack', 'core', 'as', 'rss']);
   assert.throws(() => filterRlimits(['bogus=1'], all), /Invalid rlimit "bogus"/);
   assert.throws(() => filterRlimits(['core=x'], all), /Invalid value in core=x/);

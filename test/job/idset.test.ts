@@ -35,7 +35,11 @@ test('garbage gets a clear error', () => {
     ['0-99999999', /more than/],
   ];
   for (const [s, re] of cases) {
-    assert.throws(() => decodeIdset(s), (e: unknown) => e instanceof IdsetError && e.errno === 22 && re.test(e.message), s);
+    assert.throws(
+      () => decodeIdset(s),
+      (e: unknown) => e instanceof IdsetError && e.errno === 22 && re.test(e.message),
+      s,
+    );
     assert.equal(isIdset(s), false);
   }
   assert.throws(() => encodeIdset([1.5]), IdsetError);

@@ -198,8 +198,29 @@ describe('parser details', () => {
     assert.equal(parseJobId('job.  '), 0n, 'flux quirk: strtoull of "" after job. is 0');
   });
   test('integers', () => {
-    for (const s of ['1e3', '-1', '18446744073709551616', '99999999999999999999999', '0X39', '0x', '0xg', '0x 1', '1 2', '١٢', '', '   ', 'job.', '+', '+-1', '57\0']) {
-      assert.throws(() => parseJobId(s), (e: unknown) => e instanceof JobIdError && e.message === `${s}: malformed input`, JSON.stringify(s));
+    for (const s of [
+      '1e3',
+      '-1',
+      '18446744073709551616',
+      '99999999999999999999999',
+      '0X39',
+      '0x',
+      '0xg',
+      '0x 1',
+      '1 2',
+      '١٢',
+      '',
+      '   ',
+      'job.',
+      '+',
+      '+-1',
+      '57\0',
+    ]) {
+      assert.throws(
+        () => parseJobId(s),
+        (e: unknown) => e instanceof JobIdError && e.message === `${s}: malformed input`,
+        JSON.stringify(s),
+      );
     }
     assert.equal(parseJobId('0x00000000000000000000ff'), 255n);
     assert.equal(parseJobId('0xFF'), 255n);
@@ -347,7 +368,11 @@ describe('tables', () => {
 describe('properties (fast-check)', () => {
   const u64 = fc.bigInt({ min: 0n, max: U64 });
   // bias toward realistic FLUIDs and boundary values too
-  const anyId = fc.oneof(u64, fc.bigInt({ min: 0n, max: (1n << 40n) - 1n }).map((t) => t << 24n), fc.constantFrom(0n, 1n, U64, 1n << 63n, (1n << 53n) + 1n));
+  const anyId = fc.oneof(
+    u64,
+    fc.bigInt({ min: 0n, max: (1n << 40n) - 1n }).map((t) => t << 24n),
+    fc.constantFrom(0n, 1n, U64, 1n << 63n, (1n << 53n) + 1n),
+  );
 
   test('every encoding round-trips (no lossy encodings for u64)', () => {
     fc.assert(
@@ -355,7 +380,8 @@ describe('properties (fast-check)', () => {
         for (const enc of JOBID_ENCODINGS) {
           const s = encodeJobId(id, enc);
           if (parseJobId(s) !== id) return false;
-          if (parseJobIdDetailed(s)?.kind !== (enc === 'f58' ? (f58Prefix() === 'f' ? 'f58plain' : 'f58') : enc)) return false;
+          if (parseJobIdDetailed(s)?.kind !== (enc === 'f58' ? (f58Prefix() === 'f' ? 'f58plain' : 'f58') : enc))
+            return false;
         }
         return JobID.parse(JobID.from(id).toString()).value === id;
       }),
@@ -382,7 +408,8 @@ describe('properties (fast-check)', () => {
         const hexd = id.toString(16).padStart(16, '0');
         const lo = Number(id & 0xffffffffn);
         const hi = Number(id >> 32n);
-        const w = (x: number) => [x % 1626, Math.floor(x / 1626) % 1626, Math.floor(x / 1626 / 1626) % 1626].map((i) => mnWords[i + 1]);
+        const w = (x: number) =>
+          [x % 1626, Math.floor(x / 1626) % 1626, Math.floor(x / 1626 / 1626) % 1626].map((i) => mnWords[i + 1]);
         return (
           encodeJobId(id, 'f58plain') === 'f' + f &&
           encodeJobId(id, 'emoji') === e &&
@@ -396,14 +423,17 @@ describe('properties (fast-check)', () => {
 
   test('arbitrary strings never crash the parser; results are in range', () => {
     fc.assert(
-      fc.property(fc.oneof(fc.string(), fc.string({ unit: 'grapheme' }), fc.stringMatching(/^[ \tjob.0-9a-fx\-ƒ]{0,30}$/)), (s) => {
-        try {
-          const id = parseJobId(s);
-          return id >= 0n && id <= U64;
-        } catch (e) {
-          return e instanceof JobIdError && e.message === `${s}: malformed input`;
-        }
-      }),
+      fc.property(
+        fc.oneof(fc.string(), fc.string({ unit: 'grapheme' }), fc.stringMatching(/^[ \tjob.0-9a-fx\-ƒ]{0,30}$/)),
+        (s) => {
+          try {
+            const id = parseJobId(s);
+            return id >= 0n && id <= U64;
+          } catch (e) {
+            return e instanceof JobIdError && e.message === `${s}: malformed input`;
+          }
+        },
+      ),
       { numRuns: 3000 },
     );
   });

@@ -8,7 +8,7 @@ import { PyFloat } from '../../src/job/pyjson.js';
 
 const ENV = { HOME: '/root', PATH: '/usr/bin:/bin' };
 const vectorText = fs.readFileSync(path.join(vectorsDir, 'dry-run-sleep0.json'), 'utf8');
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+
 const vector: any = JSON.parse(vectorText);
 
 function js(command = ['sleep', '0'], opts = {}): JobspecV1 {
@@ -53,7 +53,17 @@ test('fromCommand: environment undefined copies process.env', () => {
 
 test('fromCommand layouts: cores, gpus, nodes, uneven tasks, exclusive', () => {
   const a = js(['a'], { numTasks: 4, coresPerTask: 2, gpusPerTask: 1 });
-  assert.deepEqual(a.resources, [{ type: 'slot', count: 4, with: [{ type: 'core', count: 2 }, { type: 'gpu', count: 1 }], label: 'task' }]);
+  assert.deepEqual(a.resources, [
+    {
+      type: 'slot',
+      count: 4,
+      with: [
+        { type: 'core', count: 2 },
+        { type: 'gpu', count: 1 },
+      ],
+      label: 'task',
+    },
+  ]);
   assert.deepEqual(a.tasks[0]!.count, { per_slot: 1 });
   assert.equal(a.numTasks, 4);
   assert.equal(a.totalCores, 8);
@@ -63,7 +73,9 @@ test('fromCommand layouts: cores, gpus, nodes, uneven tasks, exclusive', () => {
   assert.equal(js(['a'], { gpusPerTask: 0 }).resources[0]!.with!.length, 1);
 
   const b = js(['a'], { numTasks: 4, numNodes: 2 });
-  assert.deepEqual(b.resources, [{ type: 'node', count: 2, with: [{ type: 'slot', count: 2, with: [{ type: 'core', count: 1 }], label: 'task' }] }]);
+  assert.deepEqual(b.resources, [
+    { type: 'node', count: 2, with: [{ type: 'slot', count: 2, with: [{ type: 'core', count: 1 }], label: 'task' }] },
+  ]);
   assert.deepEqual(b.tasks[0]!.count, { per_slot: 1 });
   assert.equal(b.numTasks, 4);
   assert.equal(b.numSlots, 4);
@@ -97,7 +109,11 @@ test('fromCommand errors name the bad option', () => {
     [{ duration: 'soon' }, /invalid Flux standard duration 'soon'/],
   ];
   for (const [opts, re] of bad) {
-    assert.throws(() => js(['a'], opts), (e: unknown) => e instanceof Error && re.test(e.message), JSON.stringify(opts));
+    assert.throws(
+      () => js(['a'], opts),
+      (e: unknown) => e instanceof Error && re.test(e.message),
+      JSON.stringify(opts),
+    );
   }
   assert.throws(() => js([]), ValueError);
   assert.throws(() => JobspecV1.fromCommand([1 as unknown as string]), /command must be an array of strings/);
@@ -194,7 +210,10 @@ test('setattr / getattr prefix rules', () => {
   assert.equal(s.getattr('user.project'), 'p');
   assert.equal(s.getattr('shell.options.cpu-affinity'), 'per-task');
   assert.equal(s.getattr('nope.nope'), undefined);
-  assert.throws(() => s.setattr('foo.bar.baz', 1), /failed to set attributes\.system\.foo\.bar\.baz: attributes\.system\.foo\.bar is not an object/);
+  assert.throws(
+    () => s.setattr('foo.bar.baz', 1),
+    /failed to set attributes\.system\.foo\.bar\.baz: attributes\.system\.foo\.bar is not an object/,
+  );
   s.cwd = '/x';
   s.queue = 'q';
   s.environment = { A: '1' };
@@ -223,7 +242,7 @@ function parseErr(input: unknown): JobspecError {
   }
   assert.fail('parse did not throw');
 }
-function mutate(fn: (j: any) => void): Record<string, unknown> { // eslint-disable-line @typescript-eslint/no-explicit-any
+function mutate(fn: (j: any) => void): Record<string, unknown> {
   const j = valid();
   fn(j);
   return j;
@@ -235,7 +254,10 @@ test('parse accepts the real dry-run jobspec and round-trips it', () => {
   assert.equal(s.numTasks, 1);
   assert.equal(s.totalCores, 1);
   assert.deepEqual(JobspecV1.parse(s.toJSON()).toJSON(), s.toJSON());
-  assert.deepEqual(JobspecV1.parse(js(['a'], { numTasks: 3, numNodes: 2, exclusive: true, duration: 5 }).dumps()).numTasks, 3);
+  assert.deepEqual(
+    JobspecV1.parse(js(['a'], { numTasks: 3, numNodes: 2, exclusive: true, duration: 5 }).dumps()).numTasks,
+    3,
+  );
 });
 
 test('parse: flux-core ingest texts and EPERM', () => {
@@ -272,14 +294,29 @@ test('parse errors name the field and say why', () => {
     [mutate((j) => (j.resources[0].type = 'socket')), 'resources[0].type: must be "node" or "slot" (got "socket")'],
     [mutate((j) => delete j.resources[0].type), 'resources[0].type: missing'],
     [mutate((j) => delete j.resources[0].label), 'resources[0].label: a slot must have a non-empty string label'],
-    [mutate((j) => (j.resources[0].foo = 1)), 'resources[0].foo: unknown key (allowed: type, count, with, label, unit, exclusive)'],
+    [
+      mutate((j) => (j.resources[0].foo = 1)),
+      'resources[0].foo: unknown key (allowed: type, count, with, label, unit, exclusive)',
+    ],
     [mutate((j) => (j.resources[0].with = [])), 'resources[0].with: must not be empty'],
     [mutate((j) => delete j.resources[0].with), 'resources[0].with: a slot must contain a core resource'],
-    [mutate((j) => (j.resources[0].with[0].type = 'memory')), 'resources[0].with[0].type: must be "core" or "gpu" inside a slot (got "memory")'],
-    [mutate((j) => (j.resources[0].with = [{ type: 'gpu', count: 1 }])), 'resources[0].with: a slot must contain a core resource'],
-    [mutate((j) => (j.resources[0].with[0].with = [{ type: 'core', count: 1 }])), 'resources[0].with[0].with: a core cannot contain other resources'],
+    [
+      mutate((j) => (j.resources[0].with[0].type = 'memory')),
+      'resources[0].with[0].type: must be "core" or "gpu" inside a slot (got "memory")',
+    ],
+    [
+      mutate((j) => (j.resources[0].with = [{ type: 'gpu', count: 1 }])),
+      'resources[0].with: a slot must contain a core resource',
+    ],
+    [
+      mutate((j) => (j.resources[0].with[0].with = [{ type: 'core', count: 1 }])),
+      'resources[0].with[0].with: a core cannot contain other resources',
+    ],
     [mutate((j) => (j.resources[0].exclusive = 'yes')), 'resources[0].exclusive: must be a boolean'],
-    [mutate((j) => (j.resources = [{ type: 'node', count: 1, with: [{ type: 'core', count: 1 }] }])), 'resources[0].with[0].type: must be "slot" (got "core")'],
+    [
+      mutate((j) => (j.resources = [{ type: 'node', count: 1, with: [{ type: 'core', count: 1 }] }])),
+      'resources[0].with[0].type: must be "slot" (got "core")',
+    ],
     [mutate((j) => (j.resources = [{ type: 'node', count: 1 }])), 'resources[0].with: a node must contain a slot'],
     [mutate((j) => delete j.tasks), 'Missing key (tasks)'],
     [mutate((j) => (j.tasks = [])), 'tasks: must be an array of one task'],
@@ -291,20 +328,35 @@ test('parse errors name the field and say why', () => {
     [mutate((j) => delete j.tasks[0].command), 'tasks[0].command: missing'],
     [mutate((j) => (j.tasks[0].slot = 'other')), 'tasks[0].slot: must name the slot label "task" (got "other")'],
     [mutate((j) => (j.tasks[0].count = { per_slot: 0 })), 'tasks[0].count.per_slot: must be an integer >= 1 (got 0)'],
-    [mutate((j) => (j.tasks[0].count = { total: 2, per_slot: 1 })), 'tasks[0].count: must have exactly one key, per_slot or total (got {"total":2,"per_slot":1})'],
-    [mutate((j) => (j.tasks[0].count = { per_resource: 1 })), 'tasks[0].count: must have exactly one key, per_slot or total (got {"per_resource":1})'],
+    [
+      mutate((j) => (j.tasks[0].count = { total: 2, per_slot: 1 })),
+      'tasks[0].count: must have exactly one key, per_slot or total (got {"total":2,"per_slot":1})',
+    ],
+    [
+      mutate((j) => (j.tasks[0].count = { per_resource: 1 })),
+      'tasks[0].count: must have exactly one key, per_slot or total (got {"per_resource":1})',
+    ],
     [mutate((j) => (j.tasks[0].extra = 1)), 'tasks[0].extra: unknown key (allowed: command, slot, count, attributes)'],
     [mutate((j) => (j.attributes = [])), 'attributes: must be an object (got array)'],
     [mutate((j) => (j.attributes.other = {})), 'attributes.other: unknown key (allowed: system, user)'],
     [mutate((j) => delete j.attributes.system), 'attributes.system: missing (attributes.system.duration is required)'],
-    [mutate((j) => delete j.attributes.system.duration), 'attributes.system.duration: missing (a number >= 0 is required)'],
+    [
+      mutate((j) => delete j.attributes.system.duration),
+      'attributes.system.duration: missing (a number >= 0 is required)',
+    ],
     [mutate((j) => (j.attributes.system.duration = -1)), 'attributes.system.duration: must be a number >= 0 (got -1)'],
-    [mutate((j) => (j.attributes.system.duration = '1h')), 'attributes.system.duration: must be a number >= 0 (got "1h")'],
+    [
+      mutate((j) => (j.attributes.system.duration = '1h')),
+      'attributes.system.duration: must be a number >= 0 (got "1h")',
+    ],
     [mutate((j) => (j.attributes.system.environment = [])), 'attributes.system.environment: must be an object'],
     [mutate((j) => (j.attributes.system.environment.HOME = 1)), 'attributes.system.environment.HOME: must be a string'],
     [mutate((j) => (j.attributes.system.cwd = 1)), 'attributes.system.cwd: must be a string'],
     [mutate((j) => (j.attributes.system.shell = 1)), 'attributes.system.shell: must be an object'],
-    [mutate((j) => (j.attributes.system.dependencies = [{ scheme: 'afterok' }])), 'attributes.system.dependencies[0].value: must be a string'],
+    [
+      mutate((j) => (j.attributes.system.dependencies = [{ scheme: 'afterok' }])),
+      'attributes.system.dependencies[0].value: must be a string',
+    ],
     [mutate((j) => (j.attributes.user = 'x')), 'attributes.user: must be an object'],
   ];
   for (const [input, msg] of cases) {
@@ -315,13 +367,30 @@ test('parse errors name the field and say why', () => {
   assert.equal(parseErr(mutate((j) => (j.resources[0].count = 0))).field, 'resources[0].count');
 });
 
-test('parse: a count of 1 GiB (1073741824) cores is valid syntax (feasibility is the scheduler\'s job)', () => {
+test("parse: a count of 1 GiB (1073741824) cores is valid syntax (feasibility is the scheduler's job)", () => {
   const s = JobspecV1.parse(mutate((j) => (j.resources[0].with[0].count = 1073741824)));
   assert.equal(s.totalCores, 1073741824);
   assert.equal(s.coresPerSlot, 1073741824);
   // also node>slot>(core,gpu) with user attributes and an empty-note dependency
   const t = JobspecV1.parse({
-    resources: [{ type: 'node', count: 2, exclusive: true, with: [{ type: 'slot', count: 1, label: 'x', with: [{ type: 'core', count: 4 }, { type: 'gpu', count: 2 }] }] }],
+    resources: [
+      {
+        type: 'node',
+        count: 2,
+        exclusive: true,
+        with: [
+          {
+            type: 'slot',
+            count: 1,
+            label: 'x',
+            with: [
+              { type: 'core', count: 4 },
+              { type: 'gpu', count: 2 },
+            ],
+          },
+        ],
+      },
+    ],
     tasks: [{ command: ['hostname'], slot: 'x', count: { total: 2 } }],
     attributes: { system: { duration: 0.5, dependencies: [{ scheme: 'afterok', value: '1' }] }, user: { a: 1 } },
     version: 1,
@@ -335,7 +404,7 @@ test('parse: a count of 1 GiB (1073741824) cores is valid syntax (feasibility is
 
 test('parse: a 16 MiB jobspec parses', () => {
   const big = valid();
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+
   (big as any).attributes.system.environment.BIG = 'x'.repeat(16 * 1024 * 1024);
   const text = JSON.stringify(big);
   assert.ok(text.length > 16 * 1024 * 1024);

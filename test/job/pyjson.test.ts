@@ -5,11 +5,20 @@ import path from 'node:path';
 import { vectorsDir } from '../helpers/paths.js';
 import { PyFloat, pyDumps, pyEncodeString, unwrapPy } from '../../src/job/pyjson.js';
 import fc from 'fast-check';
-import { exactDecimal, formatFixed, formatG, formatGExact, formatJanssonReal, formatPyFloat } from '../../src/job/numfmt.js';
+import {
+  exactDecimal,
+  formatFixed,
+  formatG,
+  formatGExact,
+  formatJanssonReal,
+  formatPyFloat,
+} from '../../src/job/numfmt.js';
 
 test('pyDumps uses Python separators, ints and float repr', () => {
-  assert.equal(pyDumps({ a: 1, b: [1, 2], c: {}, d: [], e: null, f: true, g: 'x' }),
-    '{"a": 1, "b": [1, 2], "c": {}, "d": [], "e": null, "f": true, "g": "x"}');
+  assert.equal(
+    pyDumps({ a: 1, b: [1, 2], c: {}, d: [], e: null, f: true, g: 'x' }),
+    '{"a": 1, "b": [1, 2], "c": {}, "d": [], "e": null, "f": true, "g": "x"}',
+  );
   assert.equal(pyDumps(new PyFloat(0)), '0.0');
   assert.equal(pyDumps(new PyFloat(3600)), '3600.0');
   assert.equal(pyDumps(0.05), '0.05');
@@ -26,8 +35,8 @@ test('string escaping as Python json (ensure_ascii on and off)', () => {
   assert.equal(pyEncodeString('a"b\\c\n\r\t\b\f\u0001\u001f'), '"a\\"b\\\\c\\n\\r\\t\\b\\f\\u0001\\u001f"');
   assert.equal(pyEncodeString('é€😀\u007f'), '"\\u00e9\\u20ac\\ud83d\\ude00\\u007f"');
   assert.equal(pyEncodeString('é€😀\u007f', false), '"é€😀\u007f"');
-  assert.equal(pyDumps({ 'ké': 'v' }), '{"k\\u00e9": "v"}');
-  assert.equal(pyDumps({ 'ké': 'v' }, { ensureAscii: false }), '{"ké": "v"}');
+  assert.equal(pyDumps({ ké: 'v' }), '{"k\\u00e9": "v"}');
+  assert.equal(pyDumps({ ké: 'v' }, { ensureAscii: false }), '{"ké": "v"}');
 });
 
 test('the real dry-run vector re-serializes byte for byte', () => {
@@ -51,13 +60,23 @@ test('numfmt: the fast %g path agrees with the exact one, ties included', () => 
   assert.equal(formatG(-1.25, 2), '-1.2');
   const check = (x: number, p: number) => assert.equal(formatG(x, p), formatGExact(x, p), `formatG(${x}, ${p})`);
   fc.assert(
-    fc.property(fc.double({ noNaN: true, noDefaultInfinity: true }), fc.integer({ min: 1, max: 21 }), (x, p) => check(x, p)),
+    fc.property(fc.double({ noNaN: true, noDefaultInfinity: true }), fc.integer({ min: 1, max: 21 }), (x, p) =>
+      check(x, p),
+    ),
     { numRuns: 3000 },
   );
   // timestamps (seconds since the epoch, µs-ish resolution) and dyadic fractions near ties
-  fc.assert(fc.property(fc.double({ min: 1.6e9, max: 2.2e9, noNaN: true }), (x) => check(x, 17)), { numRuns: 3000 });
   fc.assert(
-    fc.property(fc.integer({ min: 1, max: 2 ** 30 }), fc.integer({ min: 0, max: 30 }), fc.integer({ min: 1, max: 21 }), (k, q, p) => check(k / 2 ** q, p)),
+    fc.property(fc.double({ min: 1.6e9, max: 2.2e9, noNaN: true }), (x) => check(x, 17)),
+    { numRuns: 3000 },
+  );
+  fc.assert(
+    fc.property(
+      fc.integer({ min: 1, max: 2 ** 30 }),
+      fc.integer({ min: 0, max: 30 }),
+      fc.integer({ min: 1, max: 21 }),
+      (k, q, p) => check(k / 2 ** q, p),
+    ),
     { numRuns: 3000 },
   );
 });

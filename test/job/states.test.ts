@@ -47,7 +47,10 @@ test('stateName in all four forms, and parseState accepts each', () => {
 
 test('parseState rejects unknown and mixed-case names with EINVAL', () => {
   for (const bad of ['', 'Run', 'RUNN', 'X', '16', ' RUN']) {
-    assert.throws(() => parseState(bad), (e: unknown) => e instanceof StateParseError && e.errno === 22 && /invalid job state/.test(e.message));
+    assert.throws(
+      () => parseState(bad),
+      (e: unknown) => e instanceof StateParseError && e.errno === 22 && /invalid job state/.test(e.message),
+    );
   }
 });
 

@@ -22,7 +22,7 @@ import {
 } from '../../src/job/waitstatus.js';
 
 const SCENARIOS = ['success', 'exit1', 'nosuchcmd', 'cancel-pending', 'cancel-running', 'timelimit', 'signal-kill9'];
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+
 const summary = readVector<Record<string, any>>('eventlogs/summary.json');
 const readLog = (name: string) => parseEventlog(fs.readFileSync(path.join(vectorsDir, 'eventlogs', name), 'utf8'));
 
@@ -40,9 +40,19 @@ test('wait status macros', () => {
 
 test('strsignal gives glibc texts', () => {
   const want: Record<number, string> = {
-    1: 'Hangup', 2: 'Interrupt', 3: 'Quit', 6: 'Aborted', 8: 'Floating point exception', 9: 'Killed',
-    10: 'User defined signal 1', 11: 'Segmentation fault', 13: 'Broken pipe', 14: 'Alarm clock',
-    15: 'Terminated', 24: 'CPU time limit exceeded', 31: 'Bad system call',
+    1: 'Hangup',
+    2: 'Interrupt',
+    3: 'Quit',
+    6: 'Aborted',
+    8: 'Floating point exception',
+    9: 'Killed',
+    10: 'User defined signal 1',
+    11: 'Segmentation fault',
+    13: 'Broken pipe',
+    14: 'Alarm clock',
+    15: 'Terminated',
+    24: 'CPU time limit exceeded',
+    31: 'Bad system call',
   };
   for (const [n, s] of Object.entries(want)) assert.equal(strsignal(Number(n)), s);
   assert.equal(strsignal(34), 'Real-time signal 0');
@@ -74,7 +84,10 @@ for (const name of SCENARIOS) {
   test(`summary.json scenario ${name}: result, returncode, wait errstr, job shell status`, () => {
     const row = summary[name];
     const events = readLog(`${name}.eventlog`);
-    assert.deepEqual(events.map((e) => e.name), row.eventlog_names);
+    assert.deepEqual(
+      events.map((e) => e.name),
+      row.eventlog_names,
+    );
     const out = jobOutcome(events);
 
     // flux jobs: "{id} {result} {returncode} {status}"
@@ -113,7 +126,10 @@ for (const name of SCENARIOS) {
 }
 
 test('FluxExecutor results (_flux_executor): exit code, or JobException text', () => {
-  const ex = summary['_flux_executor'].results as Record<string, { result: number | null; exception: { str: string } | null }>;
+  const ex = summary['_flux_executor'].results as Record<
+    string,
+    { result: number | null; exception: { str: string } | null }
+  >;
   for (const [name, want] of Object.entries(ex)) {
     // the executor's future gets the first of finish (WEXITSTATUS / -WTERMSIG) or fatal exception
     let got: { result?: number; exception?: string } | undefined;

@@ -1,4 +1,4 @@
-/** request/response/errorResponse/event builders (flux-protocol.md §A.5), checked against captures. */
+/** request/response/errorResponse/event builders (docs/protocol.md §A.5), checked against captures. */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -29,7 +29,9 @@ interface Capture {
 const decodeHex = (hex: string): Message => decodeFrames(Buffer.from(hex, 'hex').subarray(8));
 
 describe('builders reproduce every captured message byte for byte', () => {
-  const files = fs.readdirSync(vectorsDir).filter((f) => f.endsWith('.json') && f !== 'jobid.json' && f !== 'dry-run-sleep0.json');
+  const files = fs
+    .readdirSync(vectorsDir)
+    .filter((f) => f.endsWith('.json') && f !== 'jobid.json' && f !== 'dry-run-sleep0.json');
   for (const file of files) {
     const cap = readVector<Capture>(file);
     if (!Array.isArray(cap.messages)) continue;

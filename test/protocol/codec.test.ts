@@ -1,4 +1,4 @@
-/** Codec and stream framing properties (flux-protocol.md §A.2–A.4). */
+/** Codec and stream framing properties (docs/protocol.md §A.2–A.4). */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
@@ -21,10 +21,9 @@ const messageArb: fc.Arbitrary<Message> = fc
     type: fc.constantFrom(1, 2, 4, 8) as fc.Arbitrary<MsgTypeValue>,
     extra: fc.integer({ min: 0, max: 255 }),
     topic: fc.option(text(300), { nil: undefined }),
-    payload: fc.option(
-      fc.oneof(fc.uint8Array({ maxLength: 64 }), fc.uint8Array({ minLength: 250, maxLength: 700 })),
-      { nil: undefined },
-    ),
+    payload: fc.option(fc.oneof(fc.uint8Array({ maxLength: 64 }), fc.uint8Array({ minLength: 250, maxLength: 700 })), {
+      nil: undefined,
+    }),
     payloadNul: fc.boolean(),
     route: fc.option(fc.array(text(300, 1), { maxLength: 3 }), { nil: undefined }),
     userid: u32,
@@ -70,7 +69,10 @@ describe('codec round trip', () => {
 
   test('encode recomputes TOPIC/PAYLOAD/ROUTE from presence', () => {
     const wire = encodeMessage({ type: 1, flags: 0xff & ~MsgFlag.STREAMING, userid: 0, rolemask: 0, aux1: 0, aux2: 0 });
-    assert.equal(wire[wire.length - 17], 0xff & ~MsgFlag.STREAMING & ~(MsgFlag.TOPIC | MsgFlag.PAYLOAD | MsgFlag.ROUTE));
+    assert.equal(
+      wire[wire.length - 17],
+      0xff & ~MsgFlag.STREAMING & ~(MsgFlag.TOPIC | MsgFlag.PAYLOAD | MsgFlag.ROUTE),
+    );
     assert.equal(wire.length, 8 + 21);
   });
 
@@ -97,10 +99,26 @@ describe('codec round trip', () => {
 
   test('a 64 KiB message one byte at a time, between two small ones', () => {
     const big: Message = {
-      type: 2, flags: MsgFlag.TOPIC | MsgFlag.PAYLOAD | MsgFlag.ROUTE, route: [], topic: 'job-list.list',
-      payload: Buffer.alloc(65536 + 7, 0x7a), payloadNul: true, userid: 0, rolemask: 5, aux1: 0, aux2: 3,
+      type: 2,
+      flags: MsgFlag.TOPIC | MsgFlag.PAYLOAD | MsgFlag.ROUTE,
+      route: [],
+      topic: 'job-list.list',
+      payload: Buffer.alloc(65536 + 7, 0x7a),
+      payloadNul: true,
+      userid: 0,
+      rolemask: 5,
+      aux1: 0,
+      aux2: 3,
     };
-    const small: Message = { type: 4, flags: MsgFlag.TOPIC, topic: 'heartbeat.pulse', userid: 0, rolemask: 5, aux1: 9, aux2: 0 };
+    const small: Message = {
+      type: 4,
+      flags: MsgFlag.TOPIC,
+      topic: 'heartbeat.pulse',
+      userid: 0,
+      rolemask: 5,
+      aux1: 9,
+      aux2: 0,
+    };
     const stream = Buffer.concat([encodeMessage(small), encodeMessage(big), encodeMessage(small)]);
     const dec = new StreamDecoder();
     const got: Message[] = [];
@@ -109,7 +127,16 @@ describe('codec round trip', () => {
   });
 
   test('RFC byte order magic ff ee 00 12 is accepted', () => {
-    const m: Message = { type: 1, flags: MsgFlag.TOPIC | MsgFlag.ROUTE, topic: 'a.b', route: [], userid: 1, rolemask: 2, aux1: 3, aux2: 4 };
+    const m: Message = {
+      type: 1,
+      flags: MsgFlag.TOPIC | MsgFlag.ROUTE,
+      topic: 'a.b',
+      route: [],
+      userid: 1,
+      rolemask: 2,
+      aux1: 3,
+      aux2: 4,
+    };
     const wire = encodeMessage(m);
     Buffer.from([0xff, 0xee, 0x00, 0x12]).copy(wire, 0);
     assert.deepEqual(new StreamDecoder().push(Buffer.concat([wire, wire])), [m, m]);

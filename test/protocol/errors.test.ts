@@ -37,7 +37,10 @@ const R = MsgFlag.ROUTE;
 
 describe('stream header (§A.2)', () => {
   test('bad magic names the bytes', () => {
-    assertProto(() => new StreamDecoder().push(Buffer.from('GET / HTTP/1.1\r\n')), 'bad stream magic 47 45 54 20 (expected 12 00 ee ff)');
+    assertProto(
+      () => new StreamDecoder().push(Buffer.from('GET / HTTP/1.1\r\n')),
+      'bad stream magic 47 45 54 20 (expected 12 00 ee ff)',
+    );
   });
 
   test('4 GiB length is rejected from the header alone, before buffering', () => {
@@ -52,7 +55,10 @@ describe('stream header (§A.2)', () => {
     const wire = encodeMessage(request('a.b', { pad: 'x'.repeat(100) }));
     const len = wire.length - 8;
     assert.equal(new StreamDecoder({ maxMessageSize: len }).push(wire).length, 1);
-    assertProto(() => new StreamDecoder({ maxMessageSize: len - 1 }).push(wire), `message length ${len} exceeds maximum ${len - 1}`);
+    assertProto(
+      () => new StreamDecoder({ maxMessageSize: len - 1 }).push(wire),
+      `message length ${len} exceeds maximum ${len - 1}`,
+    );
   });
 
   test('a frame error inside a framed message surfaces through the decoder', () => {
@@ -117,7 +123,8 @@ describe('payloadJson (§A.5)', () => {
     assertProto(() => payloadJson(withPayload('{"id":123456789012345678901,}')), /^payload is not valid JSON: /);
   });
   test('not an object', () => {
-    for (const p of ['[1]', '12', '"s"', 'null', 'true']) assertProto(() => payloadJson(withPayload(p)), 'payload is not a JSON object');
+    for (const p of ['[1]', '12', '"s"', 'null', 'true'])
+      assertProto(() => payloadJson(withPayload(p)), 'payload is not a JSON object');
   });
   test('missing payload', () => {
     assertProto(() => payloadJson(request('a.b')), 'message has no payload');

@@ -1,4 +1,4 @@
-/** Lossless JSON (64-bit job ids) and job id helpers (flux-protocol.md §A.5, §C.4). */
+/** Lossless JSON (64-bit job ids) and job id helpers (docs/protocol.md §A.5, §C.4). */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
@@ -14,8 +14,13 @@ function hasUnsafeInt(v: unknown): boolean {
 
 const u64 = fc.bigInt({ min: -(1n << 63n), max: (1n << 64n) - 1n });
 /** value that parseJson gives back for an integer: number when safe, else bigint */
-const wireInt = u64.map((b) => (b >= BigInt(Number.MIN_SAFE_INTEGER) && b <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(b) : b));
-const digitString = fc.string({ unit: fc.constantFrom('0', '1', '9', '"', '\\', '-', '.', 'e', 'é', '\n', '\u2028'), maxLength: 40 });
+const wireInt = u64.map((b) =>
+  b >= BigInt(Number.MIN_SAFE_INTEGER) && b <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(b) : b,
+);
+const digitString = fc.string({
+  unit: fc.constantFrom('0', '1', '9', '"', '\\', '-', '.', 'e', 'é', '\n', '\u2028'),
+  maxLength: 40,
+});
 const safeDouble = fc
   .double({ noNaN: true, noDefaultInfinity: true })
   .filter((d) => !Object.is(d, -0) && !(Number.isInteger(d) && !Number.isSafeInteger(d)));
@@ -51,6 +56,7 @@ describe('parseJson', () => {
       9007199254740992n,
       -9007199254740992n,
     ]);
+    /* eslint-disable no-loss-of-precision -- the literals round as JSON.parse rounds them */
     assert.deepEqual(parseJson('[1.0, 12345678901234567.5, 1e400, 1234567890123456789e2, 0, -0]'), [
       1,
       12345678901234567.5,
@@ -59,6 +65,7 @@ describe('parseJson', () => {
       0,
       -0,
     ]);
+    /* eslint-enable no-loss-of-precision */
     assert.deepEqual(parseJson(' {\n\t"a" : [ 12345678901234567890 , "12345678901234567890" ] ,"b":{ } } '), {
       a: [12345678901234567890n, '12345678901234567890'],
       b: {},
@@ -152,7 +159,15 @@ describe('stringifyJson', () => {
   test('bigints are bare integers; JSON.stringify rules elsewhere', () => {
     const d = new Date(0);
     assert.equal(
-      stringifyJson({ id: 2n ** 64n - 1n, neg: -(2n ** 63n), small: 5n, a: [undefined, () => 1, NaN, 1n], u: undefined, d, s: 'q"\n' }),
+      stringifyJson({
+        id: 2n ** 64n - 1n,
+        neg: -(2n ** 63n),
+        small: 5n,
+        a: [undefined, () => 1, NaN, 1n],
+        u: undefined,
+        d,
+        s: 'q"\n',
+      }),
       `{"id":18446744073709551615,"neg":-9223372036854775808,"small":5,"a":[null,null,null,1],"d":${JSON.stringify(d)},"s":"q\\"\\n"}`,
     );
     assert.equal(stringifyJson(7n), '7');
@@ -176,7 +191,10 @@ describe('stringifyJson', () => {
     assert.equal(Error.stackTraceLimit, before);
     const o: any = {};
     o.o = o;
-    assert.throws(() => stringifyJson(o), (e: any) => e instanceof TypeError && /\n\s+at /.test(String(e.stack)));
+    assert.throws(
+      () => stringifyJson(o),
+      (e: any) => e instanceof TypeError && /\n\s+at /.test(String(e.stack)),
+    );
     assert.equal(Error.stackTraceLimit, before);
   });
 
@@ -199,7 +217,11 @@ describe('job ids (§C.4)', () => {
     assert.equal(toJobId(12345678901234567890n), 12345678901234567890n);
     assert.equal(JOBID_ANY, 2n ** 64n - 1n);
     for (const bad of [1.5, -2, 2 ** 60, '12a', '', '18446744073709551616', 2n ** 64n, -2n, null, undefined, {}, NaN]) {
-      assert.throws(() => toJobId(bad), (e: any) => e.errno === 22 && e.code === 'EINVAL', String(bad));
+      assert.throws(
+        () => toJobId(bad),
+        (e: any) => e.errno === 22 && e.code === 'EINVAL',
+        String(bad),
+      );
     }
   });
   test('jobIdToWire', () => {

@@ -32,7 +32,12 @@ async function pair(): Promise<{ client: net.Socket; received: string[]; closed:
   await new Promise<void>((r) => server.listen(sockPath, r));
   const client = net.connect(sockPath);
   await new Promise<void>((r) => client.on('connect', r));
-  return { client, received, closed, cleanup: () => (server.close(), fs.rmSync(dir, { recursive: true, force: true })) };
+  return {
+    client,
+    received,
+    closed,
+    cleanup: () => (server.close(), fs.rmSync(dir, { recursive: true, force: true })),
+  };
 }
 
 test('OutQueue: thousands of messages of mixed sizes (one larger than a chunk) arrive whole and in order', async () => {
@@ -44,7 +49,8 @@ test('OutQueue: thousands of messages of mixed sizes (one larger than a chunk) a
     const text = i === 1500 ? 'B'.repeat(600_000) : i % 7 === 0 ? `{"n":${i},"é":"ü"}` : shared;
     q.push(withTextPayload(request(`t.${i}`, undefined, { matchtag: i }), text));
     expect.push(`${i}:t.${i}:${text}`);
-    if (i % 500 === 0) q.pump(client); // pumps interleaved with pushes, as a client does
+    if (i % 500 === 0)
+      q.pump(client); // pumps interleaved with pushes, as a client does
     else if (i % 97 === 0 || (i > 2900 && i % 3 === 0)) q.drain(client); // and explicit flushes
   }
   q.pump(client);

@@ -1,6 +1,6 @@
 /**
  * job-exec: runs each allocated job's tasks through the spawner helper process (the broker
- * never forks: DESIGN.md), plays the job shell's part (environment, output, time limit, exit
+ * never forks: docs/architecture.md), plays the job shell's part (environment, output, time limit, exit
  * status), and answers the manager's `job-exec.start` stream (contract.ts).
  *
  * Per job it writes, in the store, `guest.exec.eventlog` (init, starting, shell.init,
@@ -13,7 +13,7 @@ import { Role } from '../../protocol/types.js';
 import { encodeEvent, eventTime as now } from '../../job/eventlog.js';
 import { encodeJobId } from '../../job/jobid.js';
 import { parseIdset } from '../../job/idset.js';
-import { Spawner } from '../exec/spawner.js';
+import { Spawner } from '../launcher/spawner.js';
 import type { BrokerContext, Request, Service } from '../service.js';
 import type { ExecStartRequest, Rv1 } from '../contract.js';
 import { expandTemplate, inputFile, nnodesOf, outputFile, rlimitsOf, taskCount } from './tasks.js';
@@ -83,7 +83,9 @@ export class JobExec implements Service {
     this.spawner.on('started', (e: { key: string; pid: number }) => this.onStarted(e.key, e.pid));
     this.spawner.on('failed', (e: { key: string; message: string }) => this.onFailed(e.key, e.message));
     this.spawner.on('exited', (e: { key: string; waitStatus: number }) => this.onExited(e.key, e.waitStatus));
-    this.spawner.on('output', (e: { key: string; stream: 'stdout' | 'stderr'; data: string }) => this.onOutput(e.key, e.stream, e.data));
+    this.spawner.on('output', (e: { key: string; stream: 'stdout' | 'stderr'; data: string }) =>
+      this.onOutput(e.key, e.stream, e.data),
+    );
     this.spawner.on('error', (e: Error) => ctx.log('err', `job-exec: spawner: ${e.message}`));
   }
 
@@ -126,11 +128,13 @@ export class JobExec implements Service {
   /** `<service>.stdin` {stream: 'stdin', rank: 'all' | IDSET, data?, encoding?, eof?} → {}. */
   private stdinRequest(job: ExecJob, req: Request): void {
     const p = req.payload ?? {};
-    if ((req.rolemask & Role.OWNER) === 0 && req.userid !== job.userid) return req.error(Errno.EPERM, 'stdin is for the job owner only');
+    if ((req.rolemask & Role.OWNER) === 0 && req.userid !== job.userid)
+      return req.error(Errno.EPERM, 'stdin is for the job owner only');
     if (p.stream !== 'stdin') return req.error(Errno.EPROTO, 'stream must be "stdin"');
     if (p.data !== undefined && typeof p.data !== 'string') return req.error(Errno.EPROTO, 'data must be a string');
     if (p.eof !== undefined && typeof p.eof !== 'boolean') return req.error(Errno.EPROTO, 'eof must be a boolean');
-    if (p.encoding !== undefined && p.encoding !== 'base64' && p.encoding !== 'UTF-8') return req.error(Errno.EPROTO, `unknown encoding ${String(p.encoding)}`);
+    if (p.encoding !== undefined && p.encoding !== 'base64' && p.encoding !== 'UTF-8')
+      return req.error(Errno.EPROTO, `unknown encoding ${String(p.encoding)}`);
     if (p.data === undefined && p.eof !== true) return req.error(Errno.EPROTO, 'data or eof is required');
     let ranks: number[];
     if (p.rank === 'all' || p.rank === undefined) ranks = job.tasks.map((t) => t.rank);
@@ -142,7 +146,8 @@ export class JobExec implements Service {
         return req.error(Errno.EPROTO, `rank must be "all" or an idset: ${String(p.rank)}`);
       }
       const bad = ranks.find((r) => r >= job.tasks.length);
-      if (bad !== undefined) return req.error(Errno.EINVAL, `rank ${bad} is not a task of this job (${job.tasks.length} tasks)`);
+      if (bad !== undefined)
+        return req.error(Errno.EINVAL, `rank ${bad} is not a task of this job (${job.tasks.length} tasks)`);
     }
     const data = p.data === undefined ? undefined : Buffer.from(p.data, p.encoding === 'base64' ? 'base64' : 'utf8');
     const context: Record<string, unknown> = { stream: 'stdin', rank: p.rank ?? 'all' };
@@ -160,7 +165,8 @@ export class JobExec implements Service {
 
   private startJob(req: Request): void {
     const p = req.payload as ExecStartRequest;
-    if (req.conn !== 'internal' || !p || typeof p.id !== 'bigint') return req.error(Errno.EPERM, 'job-exec.start is for the job manager only');
+    if (req.conn !== 'internal' || !p || typeof p.id !== 'bigint')
+      return req.error(Errno.EPERM, 'job-exec.start is for the job manager only');
     const { id, R } = p;
     let jobspec: any;
     try {
@@ -189,7 +195,16 @@ export class JobExec implements Service {
     const service = `${p.userid}-shell-${encodeJobId(id, 'f58plain')}`;
     this.log(job, 'shell.init', { service, 'leader-rank': 0, size: 1 });
     if (!inputFile(jobspec)) this.openInput(job, service);
-    this.output(job, { version: 1, encoding: { stdout: 'UTF-8', stderr: 'UTF-8' }, count: { stdout: ntasks, stderr: ntasks }, options: {} }, 'header');
+    this.output(
+      job,
+      {
+        version: 1,
+        encoding: { stdout: 'UTF-8', stderr: 'UTF-8' },
+        count: { stdout: ntasks, stderr: ntasks },
+        options: {},
+      },
+      'header',
+    );
     this.launchTasks(job, jobspec, R);
   }
 
@@ -209,7 +224,13 @@ export class JobExec implements Service {
       return;
     }
     const sys = jobspec.attributes?.system ?? {};
-    const vars = { id: id.toString(), 'id.dec': id.toString(), 'id.f58': f58, jobid: f58, name: String(sys.job?.name ?? '') };
+    const vars = {
+      id: id.toString(),
+      'id.dec': id.toString(),
+      'id.f58': f58,
+      jobid: f58,
+      name: String(sys.job?.name ?? ''),
+    };
     const stdoutFile = outputFile(jobspec, 'stdout');
     const stderrFile = outputFile(jobspec, 'stderr');
     const baseEnv: Record<string, string> = sys.environment ?? {};

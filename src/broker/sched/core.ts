@@ -1,6 +1,6 @@
 /**
  * The scheduler's policy core: pure state transitions, no I/O, no timers, no broker (the
- * HyperQueue way: DESIGN.md). The `sched` service (sched.ts) feeds it requests and turns its
+ * HyperQueue way: docs/architecture.md). The `sched` service (sched.ts) feeds it requests and turns its
  * allocations into Rv1 responses; tests drive it directly.
  *
  * `SchedPolicy` is the seam between the service and a policy. `FcfsPolicy` is strict FCFS,

@@ -69,7 +69,8 @@ export function checkRequest(r: unknown): string | undefined {
   const q = r as Record<string, unknown>;
   const int = (k: string, min: number): string | undefined => {
     const v = q[k];
-    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min) return `request.${k} must be an integer >= ${min}`;
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min)
+      return `request.${k} must be an integer >= ${min}`;
     return undefined;
   };
   const err = int('nslots', 1) ?? int('coresPerSlot', 0) ?? int('gpusPerSlot', 0) ?? int('nnodes', 0);
@@ -78,7 +79,8 @@ export function checkRequest(r: unknown): string | undefined {
   if (typeof q.duration !== 'number' || !(q.duration >= 0) || !Number.isFinite(q.duration)) {
     return 'request.duration must be a number >= 0';
   }
-  if ((q.coresPerSlot as number) === 0 && (q.gpusPerSlot as number) === 0) return 'a slot must request at least one core or GPU';
+  if ((q.coresPerSlot as number) === 0 && (q.gpusPerSlot as number) === 0)
+    return 'a slot must request at least one core or GPU';
   if ((q.nnodes as number) > (q.nslots as number)) {
     return `request has fewer slots (${q.nslots}) than nodes (${q.nnodes})`;
   }
@@ -282,11 +284,15 @@ export class ResourcePool {
       const best = this.ranks.reduce((n, r) => Math.max(n, slotsIn(r.cores.length, r.gpus.length, cps, gps)), 0);
       return why(
         `${plural(per, 'slot')} of ${shape} per node on ${plural(nnodes, 'node')}, but a node holds at most ${plural(best, 'slot')}` +
-          (per * cps > this.maxCoresPerRank && cps > 0 ? ` (it has at most ${plural(this.maxCoresPerRank, 'core')})` : ''),
+          (per * cps > this.maxCoresPerRank && cps > 0
+            ? ` (it has at most ${plural(this.maxCoresPerRank, 'core')})`
+            : ''),
       );
     }
     const cap = this.ranks.reduce((n, r) => n + slotsIn(r.cores.length, r.gpus.length, cps, gps), 0);
-    return why(`${plural(nslots, 'slot')} of ${shape}, but the instance holds at most ${cap} (a slot cannot span nodes)`);
+    return why(
+      `${plural(nslots, 'slot')} of ${shape}, but the instance holds at most ${cap} (a slot cannot span nodes)`,
+    );
   }
 }
 

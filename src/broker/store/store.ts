@@ -1,5 +1,5 @@
 /**
- * The job store: the instance's record of every job (DESIGN.md "store"). It plays the part
+ * The job store: the instance's record of every job (docs/architecture.md "store"). It plays the part
  * of flux-core's KVS job directory: per job, named text values ('jobspec', 'R') and
  * append-only logs ('eventlog', 'guest.exec.eventlog', 'guest.output'), with a watch so
  * job-info can stream appends. Jobs are created in batches (group commit): `createJobs`

@@ -90,13 +90,21 @@ interface QueuedSubmit {
 }
 
 const CONNECTION_ERRNOS = new Set<number>([
-  Errno.ECONNRESET, Errno.EPIPE, Errno.ENOTCONN, Errno.ECONNREFUSED, Errno.ECONNABORTED,
-  Errno.ESHUTDOWN, Errno.EHOSTUNREACH, Errno.ETIMEDOUT,
+  Errno.ECONNRESET,
+  Errno.EPIPE,
+  Errno.ENOTCONN,
+  Errno.ECONNREFUSED,
+  Errno.ECONNABORTED,
+  Errno.ESHUTDOWN,
+  Errno.EHOSTUNREACH,
+  Errno.ETIMEDOUT,
 ]);
 
 /** Did this error come from the connection (as opposed to a service's answer)? */
 export function isConnectionError(e: unknown): e is FluxError {
-  return e instanceof FluxError && (CONNECTION_ERRNOS.has(e.errno) || e.message.startsWith('Unable to connect to Flux'));
+  return (
+    e instanceof FluxError && (CONNECTION_ERRNOS.has(e.errno) || e.message.startsWith('Unable to connect to Flux'))
+  );
 }
 
 /**
@@ -160,7 +168,10 @@ export class ExecutorEngine implements EngineLike {
     fallbacks: 0,
   };
 
-  constructor(private readonly sink: EngineSink, opts: EngineOptions = {}) {
+  constructor(
+    private readonly sink: EngineSink,
+    opts: EngineOptions = {},
+  ) {
     this.h = new Flux(opts.uri);
     this.uri = this.h.uri;
     this.mode = opts.events ?? 'journal';
@@ -224,7 +235,8 @@ export class ExecutorEngine implements EngineLike {
   close(now = false): Promise<void> {
     this.closing = true;
     if (now) {
-      for (const t of [...this.tracks.values()]) this.failTrack(t, new BrokenExecutorError(Errno.ECANCELED, 'executor closed'));
+      for (const t of [...this.tracks.values()])
+        this.failTrack(t, new BrokenExecutorError(Errno.ECANCELED, 'executor closed'));
     }
     if (this.tracks.size === 0) {
       this.shutdownConnection();
@@ -318,7 +330,11 @@ export class ExecutorEngine implements EngineLike {
   private openJournal(): void {
     let stream: RpcStream;
     try {
-      stream = this.h.rpcStream('job-manager.events-journal', { full: false }, { nodeid: 0, cancelTopic: 'job-manager.events-journal-cancel' });
+      stream = this.h.rpcStream(
+        'job-manager.events-journal',
+        { full: false },
+        { nodeid: 0, cancelTopic: 'job-manager.events-journal-cancel' },
+      );
     } catch (e) {
       this.breakAll(e);
       return;
@@ -344,7 +360,11 @@ export class ExecutorEngine implements EngineLike {
     this.journal = undefined;
     if (isConnectionError(error)) return this.breakAll(error);
     const fe = error instanceof FluxError ? error : undefined;
-    if (!this.journalHadResponse && fe && (fe.errno === Errno.EPERM || fe.errno === Errno.ENOSYS || fe.errno === Errno.EPROTO)) {
+    if (
+      !this.journalHadResponse &&
+      fe &&
+      (fe.errno === Errno.EPERM || fe.errno === Errno.ENOSYS || fe.errno === Errno.EPROTO)
+    ) {
       // no journal for us (guest user, or an instance without it): watch each job instead
       this.mode = 'watch';
       for (const t of [...this.byId.values()]) {
@@ -355,8 +375,15 @@ export class ExecutorEngine implements EngineLike {
       this.cleanedUnclaimed.clear();
       return;
     }
-    const why = error ? `${(error as Error).message}` : 'the job manager ended the stream (is the instance shutting down?)';
-    this.breakAll(new BrokenExecutorError(fe?.errno ?? Errno.ECONNRESET, `${this.uri}: lost the job-manager events journal: ${why}`));
+    const why = error
+      ? `${(error as Error).message}`
+      : 'the job manager ended the stream (is the instance shutting down?)';
+    this.breakAll(
+      new BrokenExecutorError(
+        fe?.errno ?? Errno.ECONNRESET,
+        `${this.uri}: lost the job-manager events journal: ${why}`,
+      ),
+    );
   }
 
   private onJournal(r: any): void {
@@ -414,7 +441,11 @@ export class ExecutorEngine implements EngineLike {
   private startWatch(track: Track): void {
     let stream: RpcStream<{ event?: string } | undefined>;
     try {
-      stream = this.h.rpcStream('job-info.eventlog-watch', { id: jobIdToWire(track.id!), path: 'eventlog', flags: 0 }, { cancelTopic: 'job-info.eventlog-watch-cancel' });
+      stream = this.h.rpcStream(
+        'job-info.eventlog-watch',
+        { id: jobIdToWire(track.id!), path: 'eventlog', flags: 0 },
+        { cancelTopic: 'job-info.eventlog-watch-cancel' },
+      );
     } catch (e) {
       this.breakAll(e);
       return;

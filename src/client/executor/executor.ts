@@ -1,5 +1,5 @@
 /**
- * FluxExecutor (flux-protocol.md §D; Python `flux.job.executor.FluxExecutor`): submit jobspecs,
+ * FluxExecutor (docs/protocol.md §D; Python `flux.job.executor.FluxExecutor`): submit jobspecs,
  * get FluxExecutorFutures back at once, and let them fulfil in the background. The executor owns
  * its connection and follows its jobs itself (engine.ts): nobody has to run a reactor.
  *
@@ -87,7 +87,8 @@ export class FluxExecutor extends EventEmitter<FluxExecutorEvents> implements Fu
   constructor(opts: FluxExecutorOptions = {}) {
     super();
     this.onCallbackError =
-      opts.onCallbackError ?? ((err, fut) => console.error(`FluxExecutor: exception calling callback for ${fut}:`, err));
+      opts.onCallbackError ??
+      ((err, fut) => console.error(`FluxExecutor: exception calling callback for ${fut}:`, err));
     const sink: EngineSink = {
       jobid: (key, id) => this.futures.get(key)?.setJobid(id),
       events: (key, entries) => this.deliver(key, entries),
@@ -224,7 +225,10 @@ export class FluxExecutor extends EventEmitter<FluxExecutorEvents> implements Fu
   // ---- internals ------------------------------------------------------------------------------
 
   private checkUsable(): void {
-    if (this.brokenErr) throw new ExecutorError(`executor is broken, new futures cannot be scheduled: ${this.brokenErr.message}`, { cause: this.brokenErr });
+    if (this.brokenErr)
+      throw new ExecutorError(`executor is broken, new futures cannot be scheduled: ${this.brokenErr.message}`, {
+        cause: this.brokenErr,
+      });
     if (this.shutdownCalled) throw new ExecutorError('cannot schedule new futures after shutdown');
   }
 

@@ -1,5 +1,5 @@
 /**
- * FluxExecutorFuture (flux-protocol.md §D; Python `flux.job.executor.FluxExecutorFuture`, a
+ * FluxExecutorFuture (docs/protocol.md §D; Python `flux.job.executor.FluxExecutorFuture`, a
  * `concurrent.futures.Future`), as a TypeScript object that is also a real thenable:
  * `await fut` gives the job's result, or throws its exception.
  *
@@ -16,12 +16,34 @@ import { CancelledError, ExecutorError, FutureTimeoutError } from './errors.js';
 
 /** The main-eventlog events a callback can be added for (Python's MAIN_EVENTS; no `validate`). */
 export const EVENTS: ReadonlySet<string> = new Set([
-  'submit', 'depend', 'priority', 'flux-restart', 'urgency', 'alloc', 'free', 'start', 'release',
-  'finish', 'clean', 'debug', 'exception',
+  'submit',
+  'depend',
+  'priority',
+  'flux-restart',
+  'urgency',
+  'alloc',
+  'free',
+  'start',
+  'release',
+  'finish',
+  'clean',
+  'debug',
+  'exception',
 ]);
 export type EventName =
-  | 'submit' | 'depend' | 'priority' | 'flux-restart' | 'urgency' | 'alloc' | 'free' | 'start'
-  | 'release' | 'finish' | 'clean' | 'debug' | 'exception';
+  | 'submit'
+  | 'depend'
+  | 'priority'
+  | 'flux-restart'
+  | 'urgency'
+  | 'alloc'
+  | 'free'
+  | 'start'
+  | 'release'
+  | 'finish'
+  | 'clean'
+  | 'debug'
+  | 'exception';
 
 export type FutureCallback = (fut: FluxExecutorFuture) => void;
 export type EventCallback = (fut: FluxExecutorFuture, event: EventlogEvent) => void;
@@ -43,7 +65,8 @@ type State = 'pending' | 'running' | 'finished' | 'cancelled';
 
 function withTimeout<T>(p: Promise<T>, timeoutMs: number | undefined, what: string): Promise<T> {
   if (timeoutMs === undefined || timeoutMs === Infinity) return p;
-  if (!(timeoutMs >= 0)) return Promise.reject(new RangeError(`timeout must be a non-negative number of ms, got ${timeoutMs}`));
+  if (!(timeoutMs >= 0))
+    return Promise.reject(new RangeError(`timeout must be a non-negative number of ms, got ${timeoutMs}`));
   return new Promise<T>((resolve, reject) => {
     const t = setTimeout(() => reject(new FutureTimeoutError(what, timeoutMs)), timeoutMs);
     p.then(
@@ -206,7 +229,10 @@ export class FluxExecutorFuture implements PromiseLike<number> {
    * `name` must be one of FluxExecutorFuture.EVENTS (a main-eventlog event; not `validate`).
    */
   addEventCallback(name: EventName | string, cb: EventCallback): this {
-    if (!EVENTS.has(name)) throw new TypeError(`not a job event a callback can be added for: ${JSON.stringify(name)} (one of ${[...EVENTS].join(', ')})`);
+    if (!EVENTS.has(name))
+      throw new TypeError(
+        `not a job event a callback can be added for: ${JSON.stringify(name)} (one of ${[...EVENTS].join(', ')})`,
+      );
     let list = this.eventCallbacks.get(name);
     if (!list) this.eventCallbacks.set(name, (list = []));
     list.push(cb);
@@ -274,7 +300,8 @@ export class FluxExecutorFuture implements PromiseLike<number> {
   /** @internal */
   setException(err: Error): void {
     if (this.done()) return;
-    if (!this.jobidSettled) this.setJobid(undefined, new ExecutorError(`job could not be submitted due to ${err.message}`, { cause: err }));
+    if (!this.jobidSettled)
+      this.setJobid(undefined, new ExecutorError(`job could not be submitted due to ${err.message}`, { cause: err }));
     this.state = 'finished';
     this.error = err;
     this.settle.reject(err);
@@ -317,7 +344,8 @@ export class FluxExecutorFuture implements PromiseLike<number> {
 
   toString(): string {
     const id = this.jobidValue ? ` ${this.jobidValue.f58}` : '';
-    const st = this.state === 'finished' ? (this.error ? `raised ${this.error.name}` : `returned ${this.value}`) : this.state;
+    const st =
+      this.state === 'finished' ? (this.error ? `raised ${this.error.name}` : `returned ${this.value}`) : this.state;
     return `<FluxExecutorFuture${id} state=${st}>`;
   }
 }

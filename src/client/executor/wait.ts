@@ -34,7 +34,10 @@ export interface Completed<F> {
  * variable as the awaited result too), so a bare future could not come out of an async
  * iterator as itself.
  */
-export async function* asCompleted<F extends WaitableFuture>(futures: Iterable<F>, opts: AsCompletedOptions = {}): AsyncGenerator<Completed<F>, void, undefined> {
+export async function* asCompleted<F extends WaitableFuture>(
+  futures: Iterable<F>,
+  opts: AsCompletedOptions = {},
+): AsyncGenerator<Completed<F>, void, undefined> {
   const index = new Map<F, number>();
   let i = 0;
   for (const f of futures) {
@@ -91,10 +94,15 @@ export interface WaitFuturesOptions {
  * sets of done and not-done futures, as `concurrent.futures.wait` (which does not raise on a
  * timeout either).
  */
-export function waitFutures<F extends WaitableFuture>(futures: Iterable<F>, opts: WaitFuturesOptions = {}): Promise<{ done: Set<F>; notDone: Set<F> }> {
+export function waitFutures<F extends WaitableFuture>(
+  futures: Iterable<F>,
+  opts: WaitFuturesOptions = {},
+): Promise<{ done: Set<F>; notDone: Set<F> }> {
   const returnWhen = opts.returnWhen ?? 'ALL_COMPLETED';
   if (returnWhen !== 'ALL_COMPLETED' && returnWhen !== 'FIRST_COMPLETED') {
-    return Promise.reject(new TypeError(`returnWhen must be 'FIRST_COMPLETED' or 'ALL_COMPLETED', got ${JSON.stringify(returnWhen)}`));
+    return Promise.reject(
+      new TypeError(`returnWhen must be 'FIRST_COMPLETED' or 'ALL_COMPLETED', got ${JSON.stringify(returnWhen)}`),
+    );
   }
   const done = new Set<F>();
   const notDone = new Set<F>();
@@ -118,6 +126,7 @@ export function waitFutures<F extends WaitableFuture>(futures: Iterable<F>, opts
         if (satisfied()) finish();
       });
     }
-    if (opts.timeoutMs !== undefined && opts.timeoutMs !== Infinity) timer = setTimeout(finish, Math.max(0, opts.timeoutMs));
+    if (opts.timeoutMs !== undefined && opts.timeoutMs !== Infinity)
+      timer = setTimeout(finish, Math.max(0, opts.timeoutMs));
   });
 }

@@ -1,4 +1,4 @@
-/** Cancel, kill, raise and urgency (flux-protocol.md §B, §D "Cancel and kill"). */
+/** Cancel, kill, raise and urgency (docs/protocol.md §B, §D "Cancel and kill"). */
 import { jobIdToWire } from '../../protocol/json.js';
 import { VirtualState } from '../../job/states.js';
 import type { Flux } from '../handle.js';
@@ -25,15 +25,28 @@ export interface RaiseAllOptions {
  * Raise an exception on every job matching the options (`flux cancel --all`,
  * `job-manager.raiseall`); resolves to how many jobs matched and how many raises failed.
  */
-export async function raiseAll(h: Flux, type: string, o: RaiseAllOptions = {}): Promise<{ count: number; errors: number }> {
+export async function raiseAll(
+  h: Flux,
+  type: string,
+  o: RaiseAllOptions = {},
+): Promise<{ count: number; errors: number }> {
   const userid = o.userid === 'all' ? 0xffffffff : (o.userid ?? process.getuid?.() ?? 0);
-  const p: Record<string, unknown> = { dry_run: o.dryRun ?? false, userid, states: o.states ?? VirtualState.PENDING | VirtualState.RUNNING, severity: o.severity ?? 0, type };
+  const p: Record<string, unknown> = {
+    dry_run: o.dryRun ?? false,
+    userid,
+    states: o.states ?? VirtualState.PENDING | VirtualState.RUNNING,
+    severity: o.severity ?? 0,
+    type,
+  };
   if (o.note !== undefined) p.note = o.note;
   return await h.rpc<{ count: number; errors: number }>('job-manager.raiseall', p);
 }
 
 /** Cancel every job matching the options: raiseAll with a `cancel` exception of severity 0. */
-export function cancelAll(h: Flux, o: Omit<RaiseAllOptions, 'severity'> = {}): Promise<{ count: number; errors: number }> {
+export function cancelAll(
+  h: Flux,
+  o: Omit<RaiseAllOptions, 'severity'> = {},
+): Promise<{ count: number; errors: number }> {
   return raiseAll(h, 'cancel', { ...o, severity: 0 });
 }
 

@@ -1,5 +1,5 @@
 /**
- * Eventlog watching (flux-protocol.md §B `job-info.eventlog-watch`, §D "Events"):
+ * Eventlog watching (docs/protocol.md §B `job-info.eventlog-watch`, §D "Events"):
  * `eventWatch` is an async iterator of a job's events that ends when the log is complete;
  * `eventWait` resolves with the first event of a name.
  */
@@ -61,7 +61,12 @@ export interface EventWaitOptions extends WatchOptions {
 }
 
 /** The first event named `name`; ENODATA if the log ends without it. */
-export async function eventWait(h: Flux, id: bigint, name: string, opts: EventWaitOptions = {}): Promise<EventlogEvent> {
+export async function eventWait(
+  h: Flux,
+  id: bigint,
+  name: string,
+  opts: EventWaitOptions = {},
+): Promise<EventlogEvent> {
   const w = eventWatch(h, id, opts);
   try {
     for await (const ev of w) {

@@ -1,8 +1,18 @@
-/** The job API, in the shape of Python's `flux.job` (flux-protocol.md §D). */
+/** The job API, in the shape of Python's `flux.job` (docs/protocol.md §D). */
 export { submitAsync, submit, SubmitFlags, type SubmitOptions, type JobspecInput } from './submit.js';
 export { waitAsync, wait, JOBID_ANY, type JobWaitResult } from './wait.js';
 export { eventWatch, eventWatchAsync, eventWait, JobEventWatch, WatchFlags, type WatchOptions } from './events.js';
-export { raise, raiseAll, cancel, cancelAll, cancelAsync, kill, killAsync, urgency, type RaiseAllOptions } from './control.js';
+export {
+  raise,
+  raiseAll,
+  cancel,
+  cancelAll,
+  cancelAsync,
+  kill,
+  killAsync,
+  urgency,
+  type RaiseAllOptions,
+} from './control.js';
 export { list, listId, getJob, lookup, listConstraint, USERID_ANY, type ListOptions, type JobRecord } from './list.js';
 export { result, resultAsync, type JobResultInfo } from './result.js';
 export { JobspecV1 } from '../../job/jobspec.js';

@@ -1,5 +1,5 @@
 /**
- * Job listing (flux-protocol.md §B `job-list.list`, `list-id`; §D "Listing"). Python's
+ * Job listing (docs/protocol.md §B `job-list.list`, `list-id`; §D "Listing"). Python's
  * job_list builds an RFC 31 constraint from userid / states / results / name / queue.
  */
 import { Errno, FluxError } from '../../protocol/errno.js';

@@ -1,5 +1,5 @@
 /**
- * Job submission (flux-protocol.md §B `job-ingest.submit`, §D "Submission"): the jobspec is
+ * Job submission (docs/protocol.md §B `job-ingest.submit`, §D "Submission"): the jobspec is
  * wrapped in J with signing mechanism "none" and sent with urgency and flags.
  * Resolves to the job id (a bigint).
  */

@@ -1,4 +1,4 @@
-/** job-manager.wait (flux-protocol.md §B "Wait"): reap a waitable job, by id or any. */
+/** job-manager.wait (docs/protocol.md §B "Wait"): reap a waitable job, by id or any. */
 import { JOBID_ANY, jobIdToWire, toJobId } from '../../protocol/json.js';
 import type { Flux } from '../handle.js';
 

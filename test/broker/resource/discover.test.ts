@@ -48,11 +48,15 @@ test('GPUs from CUDA_VISIBLE_DEVICES', () => {
 
 test('GPUs from /dev/nvidia[0-9]* when CUDA_VISIBLE_DEVICES is unset', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsflux-dev-'));
-  for (const f of ['nvidia0', 'nvidia3', 'nvidiactl', 'nvidia-uvm', 'nvidia-caps', 'null']) fs.writeFileSync(path.join(dir, f), '');
+  for (const f of ['nvidia0', 'nvidia3', 'nvidiactl', 'nvidia-uvm', 'nvidia-caps', 'null'])
+    fs.writeFileSync(path.join(dir, f), '');
   assert.deepEqual(devNvidiaGpus(dir), [0, 3]);
   assert.deepEqual(discoverResources({ procStatus: STATUS, env: {}, devDir: dir }).ranks[0]!.gpus, [0, 3]);
   // CUDA_VISIBLE_DEVICES wins over the device files
-  assert.deepEqual(discoverResources({ procStatus: STATUS, env: { CUDA_VISIBLE_DEVICES: '' }, devDir: dir }).ranks[0]!.gpus, []);
+  assert.deepEqual(
+    discoverResources({ procStatus: STATUS, env: { CUDA_VISIBLE_DEVICES: '' }, devDir: dir }).ranks[0]!.gpus,
+    [],
+  );
   assert.deepEqual(devNvidiaGpus(path.join(dir, 'missing')), []);
   fs.rmSync(dir, { recursive: true });
 });
@@ -72,7 +76,10 @@ test('overrides: a count or an idset', () => {
 });
 
 test('bad overrides are rejected clearly', () => {
-  assert.throws(() => discoverResources({ cores: 'lots' }), (e: unknown) => e instanceof IdsetError && /^cores: expected a count \(e\.g\. "8"\) or an idset/.test(e.message));
+  assert.throws(
+    () => discoverResources({ cores: 'lots' }),
+    (e: unknown) => e instanceof IdsetError && /^cores: expected a count \(e\.g\. "8"\) or an idset/.test(e.message),
+  );
   assert.throws(() => discoverResources({ cores: '0' }), /cores: an instance needs at least one core/);
   assert.throws(() => discoverResources({ cores: '' }), /at least one core/);
   assert.throws(() => discoverResources({ gpus: '3-1' }), /gpus: .*range 3-1 is reversed/);

@@ -67,11 +67,14 @@ describe('FcfsPolicy order', () => {
     p.enqueue(job(2, { coresPerSlot: 2 }));
     p.enqueue(job(3));
     const a = p.schedule();
-    assert.deepEqual(a.map((x) => x.ranks), [
-      [{ rank: 0, cores: [0], gpus: [] }],
-      [{ rank: 0, cores: [1, 2], gpus: [] }],
-      [{ rank: 0, cores: [3], gpus: [] }],
-    ]);
+    assert.deepEqual(
+      a.map((x) => x.ranks),
+      [
+        [{ rank: 0, cores: [0], gpus: [] }],
+        [{ rank: 0, cores: [1, 2], gpus: [] }],
+        [{ rank: 0, cores: [3], gpus: [] }],
+      ],
+    );
     p.free(2n);
     p.enqueue(job(4));
     assert.deepEqual(p.schedule()[0]!.ranks, [{ rank: 0, cores: [1], gpus: [] }]);
@@ -142,10 +145,10 @@ describe('FcfsPolicy cores and GPUs', () => {
     p.enqueue(job(2, { gpusPerSlot: 1 }));
     p.enqueue(job(3, { gpusPerSlot: 1 })); // cores left, GPUs not
     const a = p.schedule();
-    assert.deepEqual(a.map((x) => x.ranks), [
-      [{ rank: 0, cores: [0], gpus: [0] }],
-      [{ rank: 0, cores: [1], gpus: [1] }],
-    ]);
+    assert.deepEqual(
+      a.map((x) => x.ranks),
+      [[{ rank: 0, cores: [0], gpus: [0] }], [{ rank: 0, cores: [1], gpus: [1] }]],
+    );
     p.free(1n);
     assert.deepEqual(p.schedule()[0]!.ranks, [{ rank: 0, cores: [0], gpus: [0] }]);
   });
@@ -205,7 +208,10 @@ describe('FcfsPolicy nodes and exclusive', () => {
     p.enqueue(job(3, { nnodes: 1, nslots: 1 }));
     const a = p.schedule();
     assert.deepEqual(ids(a), [1, 2]);
-    assert.deepEqual(a[1]!.ranks.map((r) => r.rank), [1, 2]);
+    assert.deepEqual(
+      a[1]!.ranks.map((r) => r.rank),
+      [1, 2],
+    );
     p.free(1n);
     assert.deepEqual(p.schedule()[0]!.ranks, [{ rank: 0, cores: [0], gpus: [] }]);
   });
@@ -241,7 +247,10 @@ describe('FcfsPolicy feasibility', () => {
   });
 
   test('too many cores per slot', () => {
-    assert.equal(p.feasible(req({ coresPerSlot: 3 })), 'unsatisfiable request: 3 cores per slot, but a node has at most 2 cores');
+    assert.equal(
+      p.feasible(req({ coresPerSlot: 3 })),
+      'unsatisfiable request: 3 cores per slot, but a node has at most 2 cores',
+    );
   });
 
   test('too many cores in all', () => {
@@ -272,7 +281,10 @@ describe('FcfsPolicy feasibility', () => {
 
   test('GPU per slot beyond a node', () => {
     const q = new FcfsPolicy(ranks(2, 2, 1));
-    assert.equal(q.feasible(req({ gpusPerSlot: 2 })), 'unsatisfiable request: 2 GPUs per slot, but a node has at most 1 GPU');
+    assert.equal(
+      q.feasible(req({ gpusPerSlot: 2 })),
+      'unsatisfiable request: 2 GPUs per slot, but a node has at most 1 GPU',
+    );
   });
 
   test('malformed requests', () => {

@@ -41,15 +41,32 @@ const requestArb = fc
   }));
 
 const opArb = fc.oneof(
-  { weight: 5, arbitrary: fc.record({ op: fc.constant('enqueue' as const), request: requestArb, priority: fc.integer({ min: 0, max: 3 }) }) },
+  {
+    weight: 5,
+    arbitrary: fc.record({
+      op: fc.constant('enqueue' as const),
+      request: requestArb,
+      priority: fc.integer({ min: 0, max: 3 }),
+    }),
+  },
   { weight: 4, arbitrary: fc.record({ op: fc.constant('schedule' as const) }) },
   { weight: 3, arbitrary: fc.record({ op: fc.constant('free' as const), pick: fc.nat() }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('doublefree' as const), pick: fc.nat() }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('cancel' as const), pick: fc.nat() }) },
-  { weight: 1, arbitrary: fc.record({ op: fc.constant('priority' as const), pick: fc.nat(), priority: fc.integer({ min: 0, max: 3 }) }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      op: fc.constant('priority' as const),
+      pick: fc.nat(),
+      priority: fc.integer({ min: 0, max: 3 }),
+    }),
+  },
 );
 
-function before(a: { priority: number; t_submit: number; id: bigint }, b: { priority: number; t_submit: number; id: bigint }) {
+function before(
+  a: { priority: number; t_submit: number; id: bigint },
+  b: { priority: number; t_submit: number; id: bigint },
+) {
   if (a.priority !== b.priority) return a.priority > b.priority;
   if (a.t_submit !== b.t_submit) return a.t_submit < b.t_submit;
   return a.id < b.id;
@@ -112,8 +129,10 @@ function checkInvariants(p: FcfsPolicy, all: RankAlloc[], m: Model): void {
   assert.deepEqual(st.all, all);
   let statusCores = 0;
   for (const ra of st.allocated) {
-    for (const c of ra.cores) assert.ok(heldCores.has(`${ra.rank}/${c}`), `status lists core ${ra.rank}/${c} nobody holds`);
-    for (const g of ra.gpus) assert.ok(heldGpus.has(`${ra.rank}/${g}`), `status lists gpu ${ra.rank}/${g} nobody holds`);
+    for (const c of ra.cores)
+      assert.ok(heldCores.has(`${ra.rank}/${c}`), `status lists core ${ra.rank}/${c} nobody holds`);
+    for (const g of ra.gpus)
+      assert.ok(heldGpus.has(`${ra.rank}/${g}`), `status lists gpu ${ra.rank}/${g} nobody holds`);
     statusCores += ra.cores.length + ra.gpus.length;
   }
   assert.equal(statusCores, heldCores.size + heldGpus.size);
@@ -153,7 +172,11 @@ test('FCFS policy invariants under random operations', () => {
             // feasible ⇔ it runs at once on an empty instance of the same shape
             const fresh = new FcfsPolicy(all);
             fresh.enqueue({ id: 1n, priority: 1, t_submit: 0, request: o.request });
-            assert.equal(why === undefined, fresh.schedule().length === 1, `feasible() disagrees with placement: ${why}`);
+            assert.equal(
+              why === undefined,
+              fresh.schedule().length === 1,
+              `feasible() disagrees with placement: ${why}`,
+            );
             if (why) {
               assert.match(why, /^unsatisfiable request: /);
               break;

@@ -51,7 +51,9 @@ test(`${N} jobs on 4 cores: enqueue, then free and allocate them all`, () => {
   // every placement attempt either allocates or blocks a pass: at most one failure per pass
   assert.ok(c.attempts <= N + c.passes, `attempts ${c.attempts}, passes ${c.passes}`);
   assert.ok(c.passes <= rounds + 1);
-  console.log(`# ${N} jobs: ${c.compares} comparisons (${(c.compares / N).toFixed(1)}/job), ${c.attempts} placement attempts, ${c.passes} passes`);
+  console.log(
+    `# ${N} jobs: ${c.compares} comparisons (${(c.compares / N).toFixed(1)}/job), ${c.attempts} placement attempts, ${c.passes} passes`,
+  );
 });
 
 test(`${N} jobs behind a blocked head: nothing is rescanned`, () => {

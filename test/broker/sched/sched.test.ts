@@ -28,7 +28,13 @@ async function setup(res: ResourceSet = { ranks: [{ rank: 0, hostname: 'vm', cor
 }
 
 function alloc(broker: Broker, id: number, over: Partial<ResourceRequest> = {}, priority = 16) {
-  return broker.rpc<{ R: Rv1; annotations: any }>('sched.alloc', { id: BigInt(id), priority, userid: 1000, t_submit: id, request: req(over) });
+  return broker.rpc<{ R: Rv1; annotations: any }>('sched.alloc', {
+    id: BigInt(id),
+    priority,
+    userid: 1000,
+    t_submit: id,
+    request: req(over),
+  });
 }
 
 /** Settle state of a promise without waiting for it. */
@@ -120,7 +126,8 @@ describe('sched service', () => {
     assert.deepEqual(await broker.rpc('sched.feasible', { request: req({ nslots: 2 }) }), {});
     await assert.rejects(
       broker.rpc('sched.feasible', { request: req({ coresPerSlot: 3 }) }),
-      (e: FluxError) => e.errno === ENOSPC && e.message === 'unsatisfiable request: 3 cores per slot, but a node has at most 2 cores',
+      (e: FluxError) =>
+        e.errno === ENOSPC && e.message === 'unsatisfiable request: 3 cores per slot, but a node has at most 2 cores',
     );
     await assert.rejects(
       broker.rpc('sched.feasible', { request: req({ gpusPerSlot: 4 }) }),
@@ -128,7 +135,10 @@ describe('sched service', () => {
     );
     await assert.rejects(broker.rpc('sched.feasible', { request: { nslots: 'x' } }), (e: FluxError) => e.errno === 71);
     // an infeasible alloc fails at once too
-    await assert.rejects(alloc(broker, 5, { nslots: 3 }), (e: FluxError) => e.errno === ENOSPC && /3 cores requested, instance has 2/.test(e.message));
+    await assert.rejects(
+      alloc(broker, 5, { nslots: 3 }),
+      (e: FluxError) => e.errno === ENOSPC && /3 cores requested, instance has 2/.test(e.message),
+    );
   });
 
   test('a second free is ignored with a log line', async () => {
@@ -136,7 +146,10 @@ describe('sched service', () => {
     const a = await alloc(broker, 1);
     await broker.rpc('sched.free', { id: 1n, R: a.R });
     await broker.rpc('sched.free', { id: 1n, R: a.R });
-    assert.ok(logs.some((l) => /^warning: sched: free of job 1, which holds no resources/.test(l)), logs.join('\n'));
+    assert.ok(
+      logs.some((l) => /^warning: sched: free of job 1, which holds no resources/.test(l)),
+      logs.join('\n'),
+    );
     // still one core: two allocs, one pends
     await alloc(broker, 2);
     const c = watch(alloc(broker, 3));
@@ -179,7 +192,10 @@ describe('sched service', () => {
     await turn();
     await turn();
     assert.equal(sched.passes, passes + 1);
-    assert.deepEqual(next.map((s) => s.done), [true, true, true, true, false]);
+    assert.deepEqual(
+      next.map((s) => s.done),
+      [true, true, true, true, false],
+    );
   });
 
   test('status gives all / down / allocated as Rv1', async () => {
@@ -187,7 +203,15 @@ describe('sched service', () => {
     const empty = { version: 1, execution: { R_lite: [], starttime: 0, expiration: 0, nodelist: [''] } };
     let s = await broker.rpc('sched.status');
     assert.deepEqual(s, {
-      all: { version: 1, execution: { R_lite: [{ rank: '0', children: { core: '0-1', gpu: '0' } }], starttime: 0, expiration: 0, nodelist: ['vm'] } },
+      all: {
+        version: 1,
+        execution: {
+          R_lite: [{ rank: '0', children: { core: '0-1', gpu: '0' } }],
+          starttime: 0,
+          expiration: 0,
+          nodelist: ['vm'],
+        },
+      },
       down: empty,
       allocated: empty,
     });

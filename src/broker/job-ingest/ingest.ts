@@ -1,0 +1,170 @@
+/**
+ * job-ingest.submit (docs/protocol.md §B): unwrap J, validate the jobspec, check that the job
+ * can ever run here, assign a FLUID, commit the batch to the store, hand it to the manager,
+ * and only then answer `{id}` (docs/architecture.md: durable before acknowledged).
+ *
+ * Work is batched per event-loop turn: a burst of pipelined submits becomes one store commit
+ * and one job-manager.submit.
+ */
+import { Errno, FluxError } from '../../protocol/errno.js';
+import { Role } from '../../protocol/types.js';
+import { jobIdToWire } from '../../protocol/json.js';
+import { FluidGenerator } from '../../job/fluid.js';
+import { encodeEvent, eventTime as now } from '../../job/eventlog.js';
+import type { BrokerContext, Request, Service } from '../service.js';
+import type { ResourceRequest, SubmitJob } from '../contract.js';
+import type { NewJobRecord } from '../store/store.js';
+import { JDecoder, type Decoded } from './decode.js';
+
+const FLAG_DEBUG = 2;
+const FLAG_WAITABLE = 4;
+const FLAG_NOVALIDATE = 8;
+const VALID_FLAGS = FLAG_DEBUG | FLAG_WAITABLE | FLAG_NOVALIDATE;
+/** Largest jobspec accepted (bytes); the broker keeps every jobspec, so bound it. */
+export const MAX_JOBSPEC_SIZE = 8 * 1024 * 1024;
+
+interface Pending {
+  req: Request;
+  urgency: number;
+  flags: number;
+  d: Decoded;
+}
+
+export class JobIngest implements Service {
+  readonly name = 'job-ingest';
+  private ctx!: BrokerContext;
+  private fluid!: FluidGenerator;
+  private batch: Pending[] = [];
+  private readonly decoder = new JDecoder();
+  private flushScheduled = false;
+  private shuttingDown = false;
+  readonly methods = {
+    submit: (req: Request) => this.submit(req),
+  };
+
+  start(ctx: BrokerContext): void {
+    this.ctx = ctx;
+    this.fluid = new FluidGenerator({ generator: ctx.rank });
+  }
+
+  stop(): void {
+    this.shuttingDown = true;
+  }
+
+  private submit(req: Request): void {
+    if (this.shuttingDown) return req.error(Errno.ENOSYS, 'job-ingest is shutting down');
+    const p = req.payload;
+    if (!p || typeof p.J !== 'string') return req.error(Errno.EPROTO, 'malformed request: J must be a string');
+    const urgency = p.urgency ?? 16;
+    const flags = p.flags ?? 0;
+    if (!Number.isInteger(urgency) || urgency < 0 || urgency > 31)
+      return req.error(Errno.EINVAL, 'urgency range is [0:31]');
+    if (!Number.isInteger(flags) || (flags & ~VALID_FLAGS) !== 0)
+      return req.error(Errno.EINVAL, `invalid submit flags 0x${Number(flags).toString(16)}`);
+    const isOwner = req.userid === this.ctx.owner || (req.rolemask & Role.OWNER) !== 0;
+    if (!isOwner && urgency > 16) return req.error(Errno.EINVAL, 'only the instance owner can submit with urgency >16');
+    if (!isOwner && flags & FLAG_WAITABLE)
+      return req.error(Errno.EINVAL, 'only the instance owner can submit with FLUX_JOB_WAITABLE');
+    if (p.J.length > (MAX_JOBSPEC_SIZE * 4) / 3 + 1024) {
+      return req.error(
+        Errno.E2BIG,
+        `jobspec is too large: about ${Math.round((p.J.length * 3) / 4)} bytes, the limit is ${MAX_JOBSPEC_SIZE}`,
+      );
+    }
+    let d: Decoded;
+    try {
+      d = this.decoder.decode(p.J, req.userid, !(flags & FLAG_NOVALIDATE) || !isOwner);
+    } catch (e) {
+      const err = e as Error & { errno?: number };
+      return req.error(err.errno ?? Errno.EINVAL, err.message);
+    }
+    this.batch.push({ req, urgency, flags, d });
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(() => void this.flush());
+    }
+  }
+
+  /**
+   * The scheduler's verdict on each request: null (can run here) or the error to answer. One
+   * question per distinct request object: jobs whose J was decoded once (decode.ts) share one.
+   */
+  private async feasibility(requests: ResourceRequest[]): Promise<(FluxError | null)[]> {
+    const index = new Map<ResourceRequest, number>();
+    const distinct: ResourceRequest[] = [];
+    const which = requests.map((r) => {
+      let i = index.get(r);
+      if (i === undefined) {
+        i = distinct.length;
+        index.set(r, i);
+        distinct.push(r);
+      }
+      return i;
+    });
+    const res = await this.ctx.rpc<{ errors: ({ errnum: number; errstr: string } | null)[] }>('sched.feasible', {
+      requests: distinct,
+    });
+    const errs = distinct.map((_, i) => {
+      const e = res.errors?.[i];
+      return e ? new FluxError(e.errnum, e.errstr) : null;
+    });
+    return which.map((i) => errs[i]!);
+  }
+
+  private async flush(): Promise<void> {
+    this.flushScheduled = false;
+    const batch = this.batch;
+    this.batch = [];
+    // Reject what can never run here (more cores or GPUs than the instance has): one question
+    // to the scheduler per batch, about each distinct request shape.
+    let feasible: (FluxError | null)[];
+    try {
+      feasible = await this.feasibility(batch.map((p) => p.d.request));
+    } catch (e) {
+      const err = e as FluxError;
+      feasible = batch.map(() => err);
+    }
+    const accepted: { p: Pending; job: SubmitJob }[] = [];
+    const records: NewJobRecord[] = [];
+    for (let i = 0; i < batch.length; i++) {
+      const p = batch[i]!;
+      const err = feasible[i];
+      if (err) {
+        p.req.error(err.errno === Errno.ENOSYS ? Errno.ENOSYS : Errno.EINVAL, err.message);
+        continue;
+      }
+      const id = this.fluid.next();
+      const t_submit = now();
+      const job: SubmitJob = {
+        id,
+        userid: p.d.userid,
+        urgency: p.urgency,
+        flags: p.flags,
+        t_submit,
+        jobspec: p.d.redacted,
+        request: p.d.request,
+      };
+      accepted.push({ p, job });
+      records.push({
+        id,
+        userid: p.d.userid,
+        jobspec: p.d.jobspecText,
+        eventlog: encodeEvent({
+          timestamp: t_submit,
+          name: 'submit',
+          context: { userid: p.d.userid, urgency: p.urgency, flags: p.flags, version: 1 },
+        }),
+      });
+    }
+    if (accepted.length === 0) return;
+    try {
+      await this.ctx.store.createJobs(records);
+      await this.ctx.rpc('job-manager.submit', { jobs: accepted.map((a) => a.job) });
+    } catch (e) {
+      const err = e as FluxError;
+      for (const a of accepted) a.p.req.error(err.errno ?? Errno.EIO, `job commit failed: ${err.message}`);
+      return;
+    }
+    for (const a of accepted) a.p.req.respond({ id: jobIdToWire(a.job.id) });
+  }
+}

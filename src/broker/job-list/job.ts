@@ -1,0 +1,336 @@
+/**
+ * job-list's record of one job and how its attributes are derived, as flux-core's job-list
+ * does it (src/modules/job-list/job_data.c, job_util.c): jobspec → name, cwd, queue, project,
+ * bank, duration, ntasks, ncores, nnodes; R → ranks, nodelist, nnodes, ncores, expiration;
+ * events → times, state, result, exception, waitstatus, annotations, dependencies.
+ *
+ * One instance per job, with fixed fields (one hidden class, no per-job maps), and strings that
+ * repeat across jobs (cwd, queue, name, nodelist …) shared through a small intern table.
+ */
+import { JobResult, JobState } from '../../job/states.js';
+import { decodeIdset, encodeIdset } from '../../job/idset.js';
+import { decodeHostlist, encodeHostlist } from './hostlist.js';
+
+const S = JobState;
+
+/** `job-list.list-attrs`, in flux-core's order (test/vectors/py-job-list-attrs.json). */
+export const LIST_ATTRS: readonly string[] = Object.freeze([
+  'userid',
+  'urgency',
+  'priority',
+  't_submit',
+  't_depend',
+  't_priority',
+  't_sched',
+  't_run',
+  't_cleanup',
+  't_inactive',
+  'state',
+  'name',
+  'cwd',
+  'queue',
+  'project',
+  'bank',
+  'ntasks',
+  'ncores',
+  'duration',
+  'nnodes',
+  'ranks',
+  'nodelist',
+  'success',
+  'exception_occurred',
+  'exception_type',
+  'exception_severity',
+  'exception_note',
+  'result',
+  'expiration',
+  'annotations',
+  'waitstatus',
+  'dependencies',
+]);
+
+// ---- string interning -----------------------------------------------------------------------
+
+const interned = new Map<string, string>();
+const INTERN_MAX = 65536;
+
+/** The shared copy of a string that many jobs carry (cwd, queue, name …). */
+export function intern(s: string): string {
+  const v = interned.get(s);
+  if (v !== undefined) return v;
+  if (interned.size >= INTERN_MAX) interned.clear();
+  interned.set(s, s);
+  return s;
+}
+
+// ---- the record -----------------------------------------------------------------------------
+
+export class ListJob {
+  userid = 0xffffffff;
+  urgency = -1;
+  /** FLUX_JOB_PRIORITY_MIN until a priority event: pending jobs without one list last. */
+  priority = 0;
+  state: number = S.NEW;
+  /** Every state the job has been in. */
+  statesMask: number = S.NEW;
+  /** Every state a transition was requested to (de-duplicates transitions, flux job_state.c). */
+  eventsMask: number = S.NEW;
+  submitVersion = -1;
+  t_submit = 0;
+  t_depend = 0;
+  t_priority = 0;
+  t_sched = 0;
+  t_run = 0;
+  t_cleanup = 0;
+  t_inactive = 0;
+  name: string | undefined = undefined;
+  cwd: string | undefined = undefined;
+  queue: string | undefined = undefined;
+  project: string | undefined = undefined;
+  bank: string | undefined = undefined;
+  ntasks = -1;
+  ncores = -1;
+  duration = -1;
+  nnodes = -1;
+  ranks: string | undefined = undefined;
+  nodelist: string | undefined = undefined;
+  expiration = -1;
+  waitstatus = -1;
+  success = false;
+  excOccurred = false;
+  excSeverity = -1;
+  excType: string | undefined = undefined;
+  excNote: string | undefined = undefined;
+  result: number = JobResult.FAILED;
+  annotations: Record<string, unknown> | undefined = undefined;
+  dependencies: string[] | undefined = undefined;
+  /** per-resource type=node with no node count: ntasks = nnodes × this once R is known. */
+  ntasksPerNode = 0;
+  /** per-resource type=core with a node count: ntasks = ncores × this once R is known. */
+  ntasksPerCore = 0;
+  /** Host names in the job's nodelist (decoded on first `hostlist` constraint). */
+  hosts: Set<string> | undefined = undefined;
+  /** Ranks in the job's R (decoded on first `ranks` constraint). */
+  rankSet: Set<number> | undefined = undefined;
+
+  constructor(readonly id: bigint) {}
+}
+
+// ---- jobspec ----------------------------------------------------------------------------------
+
+/** basename of command[0], or the whole path when it ends in `/` (job_data.c parse_job_name). */
+function jobName(path: string): string {
+  const i = path.lastIndexOf('/');
+  if (i < 0 || i === path.length - 1) return path;
+  return path.slice(i + 1);
+}
+
+interface JJCounts {
+  nnodes: number;
+  nslots: number;
+  slotSize: number;
+  exclusive: boolean;
+}
+
+/** libjob/jj.c jj_get_counts_json: node / slot / core counts of a V1 jobspec. */
+function jjCounts(js: any): JJCounts | undefined {
+  const jj: JJCounts = { nnodes: 0, nslots: 0, slotSize: 0, exclusive: false };
+  const level = (arr: unknown): boolean => {
+    if (!Array.isArray(arr)) return false;
+    for (const v of arr) {
+      if (!v || typeof v !== 'object') return false;
+      const { type, count, with: w, exclusive } = v as any;
+      if (typeof type !== 'string' || !Number.isInteger(count) || count <= 0) return false;
+      if (type === 'node') {
+        jj.nnodes = count;
+        if (exclusive === true) jj.exclusive = true;
+      } else if (type === 'slot') jj.nslots = count;
+      else if (type === 'core') jj.slotSize = count;
+      else if (type !== 'gpu') return false;
+      if (w !== undefined && !level(w)) return false;
+    }
+    return true;
+  };
+  if (!js || typeof js !== 'object' || js.version !== 1 || !level(js.resources)) return undefined;
+  if (jj.nslots <= 0 || jj.slotSize <= 0) return undefined;
+  if (jj.nnodes) jj.nslots *= jj.nnodes;
+  return jj;
+}
+
+/** Set the jobspec-derived fields (job_data.c parse_jobspec; errors leave fields unset). */
+export function applyJobspec(job: ListJob, js: any): void {
+  if (!js || typeof js !== 'object') return;
+  const sys = js.attributes?.system;
+  const sysObj = sys && typeof sys === 'object' ? sys : {};
+  const jobname = sysObj.job?.name;
+  if (typeof jobname === 'string') job.name = intern(jobname);
+  else {
+    const arg0 = js.tasks?.[0]?.command?.[0];
+    job.name = typeof arg0 === 'string' ? intern(jobName(arg0)) : undefined;
+  }
+  job.cwd = typeof sysObj.cwd === 'string' ? intern(sysObj.cwd) : undefined;
+  job.queue = typeof sysObj.queue === 'string' ? intern(sysObj.queue) : undefined;
+  job.project = typeof sysObj.project === 'string' ? intern(sysObj.project) : undefined;
+  job.bank = typeof sysObj.bank === 'string' ? intern(sysObj.bank) : undefined;
+  if (typeof sysObj.duration === 'number' && Number.isFinite(sysObj.duration)) job.duration = sysObj.duration;
+
+  const jj = jjCounts(js);
+  if (!jj) return;
+  job.nnodes = jj.nnodes ? jj.nnodes : -1;
+  // ntasks (per-resource first, then tasks.count.total, else the slot count)
+  job.ntasksPerNode = 0;
+  job.ntasksPerCore = 0;
+  const per = sysObj.shell?.options?.['per-resource'];
+  let perType: string | undefined;
+  let perCount = 1;
+  if (per && typeof per === 'object' && typeof per.type === 'string') {
+    perType = per.type;
+    if (Number.isInteger(per.count) && per.count >= 1) perCount = per.count;
+  }
+  if (perType === 'node') {
+    if (jj.nnodes) job.ntasks = jj.nnodes * perCount;
+    else {
+      job.ntasksPerNode = perCount;
+      job.ntasks = -1;
+    }
+  } else if (perType === 'core') {
+    if (!jj.nnodes) job.ntasks = jj.nslots * jj.slotSize * perCount;
+    else {
+      job.ntasksPerCore = perCount;
+      job.ntasks = -1;
+    }
+  } else {
+    const total = js.tasks?.[0]?.count?.total;
+    job.ntasks = Number.isInteger(total) ? total : jj.nslots;
+  }
+  job.ncores = jj.nnodes && jj.exclusive ? -1 : jj.nslots * jj.slotSize;
+}
+
+// ---- R ---------------------------------------------------------------------------------------
+
+/** Set the R-derived fields (job_data.c parse_R; an invalid R leaves what it could not read). */
+export function applyR(job: ListJob, R: any): void {
+  const ex = R?.execution;
+  if (!ex || typeof ex !== 'object' || !Array.isArray(ex.R_lite)) return;
+  job.expiration = typeof ex.expiration === 'number' ? ex.expiration : 0;
+  const ranks: number[] = [];
+  let cores = 0;
+  try {
+    for (const e of ex.R_lite) {
+      const r = decodeIdset(String(e?.rank ?? ''));
+      const core = e?.children?.core;
+      const c = typeof core === 'string' ? decodeIdset(core).length : 0;
+      for (const x of r) ranks.push(x);
+      cores += r.length * c;
+    }
+  } catch {
+    return;
+  }
+  const sorted = [...new Set(ranks)].sort((a, b) => a - b);
+  job.nnodes = sorted.length;
+  if (job.ntasksPerNode) job.ntasks = job.nnodes * job.ntasksPerNode;
+  job.ranks = intern(encodeIdset(sorted, true));
+  job.rankSet = undefined;
+  job.hosts = undefined;
+  if (Array.isArray(ex.nodelist)) {
+    const list = ex.nodelist as unknown[];
+    if (list.length === 1 && typeof list[0] === 'string' && !/[[\],]/.test(list[0])) {
+      job.nodelist = intern(list[0]);
+    } else {
+      try {
+        const hosts: string[] = [];
+        for (const h of list) for (const x of decodeHostlist(String(h))) hosts.push(x);
+        job.nodelist = intern(encodeHostlist(hosts));
+      } catch {
+        job.nodelist = undefined;
+      }
+    }
+  }
+  job.ncores = cores;
+  if (job.ntasksPerCore) job.ntasks = cores * job.ntasksPerCore;
+}
+
+// ---- attributes (job_util.c store_attr) ------------------------------------------------------
+
+type Getter = (j: ListJob) => unknown;
+
+const has = (j: ListJob, s: number) => (j.statesMask & s) !== 0;
+
+export const ATTR_GETTERS: ReadonlyMap<string, Getter> = new Map<string, Getter>([
+  ['userid', (j) => j.userid],
+  ['urgency', (j) => j.urgency],
+  ['priority', (j) => (has(j, S.SCHED) ? j.priority : undefined)],
+  ['t_submit', (j) => j.t_submit],
+  ['t_depend', (j) => (j.submitVersion < 1 ? j.t_submit : has(j, S.DEPEND) ? j.t_depend : undefined)],
+  ['t_priority', (j) => (has(j, S.PRIORITY) ? j.t_priority : undefined)],
+  ['t_sched', (j) => (has(j, S.SCHED) ? j.t_sched : undefined)],
+  ['t_run', (j) => (has(j, S.RUN) ? j.t_run : undefined)],
+  ['t_cleanup', (j) => (has(j, S.CLEANUP) ? j.t_cleanup : undefined)],
+  ['t_inactive', (j) => (has(j, S.INACTIVE) ? j.t_inactive : undefined)],
+  ['state', (j) => j.state],
+  ['name', (j) => j.name],
+  ['cwd', (j) => j.cwd],
+  ['queue', (j) => j.queue],
+  ['project', (j) => j.project],
+  ['bank', (j) => j.bank],
+  ['ntasks', (j) => (j.ntasks >= 0 ? j.ntasks : undefined)],
+  ['ncores', (j) => (j.ncores >= 0 ? j.ncores : undefined)],
+  ['duration', (j) => (j.duration >= 0 ? j.duration : undefined)],
+  ['nnodes', (j) => (j.nnodes >= 0 ? j.nnodes : undefined)],
+  ['ranks', (j) => (has(j, S.RUN) ? j.ranks : undefined)],
+  ['nodelist', (j) => (has(j, S.RUN) ? j.nodelist : undefined)],
+  ['success', (j) => (has(j, S.INACTIVE) ? j.success : undefined)],
+  ['exception_occurred', (j) => (has(j, S.INACTIVE) ? j.excOccurred : undefined)],
+  ['exception_type', (j) => (has(j, S.INACTIVE) && j.excOccurred ? j.excType : undefined)],
+  ['exception_severity', (j) => (has(j, S.INACTIVE) && j.excOccurred ? j.excSeverity : undefined)],
+  ['exception_note', (j) => (has(j, S.INACTIVE) && j.excOccurred ? j.excNote : undefined)],
+  ['result', (j) => (has(j, S.INACTIVE) ? j.result : undefined)],
+  ['expiration', (j) => (has(j, S.RUN) && j.expiration >= 0 ? j.expiration : undefined)],
+  ['annotations', (j) => j.annotations],
+  ['waitstatus', (j) => (j.waitstatus >= 0 ? j.waitstatus : undefined)],
+  ['dependencies', (j) => j.dependencies],
+]);
+
+const ALL_GETTERS: readonly Getter[] = LIST_ATTRS.map((a) => ATTR_GETTERS.get(a)!);
+
+export class AttrError extends Error {}
+
+/** A request's `attrs`, compiled: names and getters in parallel arrays (fast to run per job). */
+export interface CompiledAttrs {
+  readonly names: string[];
+  readonly getters: Getter[];
+}
+
+/**
+ * Compile a request's `attrs` into the getters to run, in order (`all` expands to every
+ * attribute). Throws AttrError (EINVAL) for a non-string or unknown attribute.
+ */
+export function compileAttrs(attrs: readonly unknown[]): CompiledAttrs {
+  const names: string[] = [];
+  const getters: Getter[] = [];
+  for (const a of attrs) {
+    if (typeof a !== 'string') throw new AttrError('attr has no string value');
+    if (a === 'all') {
+      names.push(...LIST_ATTRS);
+      getters.push(...ALL_GETTERS);
+      continue;
+    }
+    if (a === 'id') continue; // always present (flux-core rejects it; accepting it is harmless)
+    const g = ATTR_GETTERS.get(a);
+    if (!g) throw new AttrError(`${a} is not a valid attribute`);
+    names.push(a);
+    getters.push(g);
+  }
+  return { names, getters };
+}
+
+/** The job object of a list response: `id` first, then the requested attributes that are set. */
+export function jobToObject(j: ListJob, attrs: CompiledAttrs): Record<string, unknown> {
+  const o: Record<string, unknown> = { id: j.id };
+  const { names, getters } = attrs;
+  for (let i = 0; i < getters.length; i++) {
+    const v = getters[i]!(j);
+    if (v !== undefined) o[names[i]!] = v;
+  }
+  return o;
+}

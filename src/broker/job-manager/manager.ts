@@ -1,0 +1,510 @@
+/**
+ * The job manager (`job-manager.*`): owns every job's state (RFC 21, docs/protocol.md §C.1),
+ * appends its eventlog (§C.2), drives it through the scheduler and exec over topics
+ * (contract.ts), and answers wait / raise / kill / urgency / events-journal (§B).
+ */
+import { Errno, FluxError } from '../../protocol/errno.js';
+import { Role } from '../../protocol/types.js';
+import { toJobId, jobIdToWire, JOBID_ANY, parseJson } from '../../protocol/json.js';
+import { redactJobspec } from '../../job/jobspec.js';
+import { encodeEvent, eventTime as now } from '../../job/eventlog.js';
+import { waitErrstr, waitSuccess, type EndEvent } from '../../job/waitstatus.js';
+import type { BrokerContext, Request, Service } from '../service.js';
+import type { ExecEvent, JournalEntry, Rv1, SubmitJob } from '../contract.js';
+import type { EventEntry } from '../store/store.js';
+import { S, ACTIVE_MASK, nextState, priorityOf } from './transitions.js';
+import { WaitRegistry, type WaitResult } from './wait.js';
+import { JournalHub } from './journal.js';
+import { type Job } from './job.js';
+
+const STATE_TIME: Partial<Record<number, keyof Job['times']>> = {
+  [S.DEPEND]: 't_depend',
+  [S.PRIORITY]: 't_priority',
+  [S.SCHED]: 't_sched',
+  [S.RUN]: 't_run',
+  [S.CLEANUP]: 't_cleanup',
+  [S.INACTIVE]: 't_inactive',
+};
+
+/** FLUX_USERID_UNKNOWN, the any-user wildcard of raiseall. */
+const USERID_UNKNOWN = 0xffffffff;
+
+/** Parse and check the `id` of a request; answers the error itself and returns undefined. */
+function idOf(req: Request, errnum: number): bigint | undefined {
+  try {
+    return toJobId(req.payload?.id);
+  } catch {
+    req.error(errnum, 'malformed request: id must be a job id');
+    return undefined;
+  }
+}
+
+export class JobManager implements Service {
+  readonly name = 'job-manager';
+  private ctx!: BrokerContext;
+  readonly jobs = new Map<bigint, Job>();
+  /** Jobs still active (not INACTIVE), for quick scans. */
+  private readonly active = new Set<Job>();
+  private readonly waits: WaitRegistry;
+  private readonly journal = new JournalHub();
+  private readonly drainWaiters: Request[] = [];
+  private stopping = false;
+  readonly methods: Record<string, (req: Request) => void>;
+
+  constructor() {
+    this.waits = new WaitRegistry((id) => this.jobs.get(id), jobIdToWire);
+    this.methods = {
+      submit: (r) => this.submit(r),
+      wait: (r) => this.wait(r),
+      raise: (r) => this.raise(r),
+      raiseall: (r) => this.raiseAll(r),
+      kill: (r) => this.kill(r),
+      urgency: (r) => this.urgencyRpc(r),
+      'events-journal': (r) => this.journalRpc(r),
+      'events-journal-cancel': (r) => this.journal.cancel(r.conn, Number(r.payload?.matchtag)),
+      drain: (r) => this.drain(r),
+      'queue-status': (r) => r.respond({ enable: true, start: true }),
+      'queue-list': (r) => r.respond({ queues: [] }),
+      'stats-get': (r) => r.respond(this.stats()),
+      disconnect: (r) => this.disconnect(r.conn),
+    };
+  }
+
+  start(ctx: BrokerContext): void {
+    this.ctx = ctx;
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    // Cancel what is still active so that running tasks are killed and nothing is left behind.
+    for (const job of [...this.active]) {
+      if (job.state === S.CLEANUP) continue;
+      this.postException(job, 'cancel', 0, 'instance is shutting down', this.ctx.owner);
+    }
+    this.waits.failAll(Errno.ENOSYS, 'instance is shutting down');
+    this.journal.endAll();
+    for (const r of this.drainWaiters.splice(0)) r.error(Errno.ENOSYS, 'instance is shutting down');
+  }
+
+  disconnect(conn: string): void {
+    this.waits.disconnect(conn, this.active);
+    this.journal.disconnect(conn);
+    for (let i = this.drainWaiters.length - 1; i >= 0; i--) {
+      if (this.drainWaiters[i]!.conn === conn) this.drainWaiters.splice(i, 1);
+    }
+  }
+
+  // ---- events ----------------------------------------------------------------------------
+
+  /** Append one event to the job's eventlog, advance its state, tell journal consumers. */
+  private post(job: Job, name: string, context?: Record<string, unknown>, extra?: Partial<JournalEntry>): EventEntry {
+    const entry: EventEntry = context === undefined ? { timestamp: now(), name } : { timestamp: now(), name, context };
+    this.ctx.store.append(job.id, 'eventlog', this.advance(job, entry));
+    if (this.journal.size > 0) this.journal.publish({ id: job.id, events: [entry], ...extra });
+    return entry;
+  }
+
+  /**
+   * Events that happen together (validate, depend and priority of a new job): one timestamp,
+   * one eventlog append and one journal entry for all of them.
+   */
+  private postTogether(job: Job, events: readonly (readonly [string, Record<string, unknown>?])[]): void {
+    const timestamp = now();
+    const entries: EventEntry[] = [];
+    const lines: string[] = [];
+    for (const [name, context] of events) {
+      const entry: EventEntry = context === undefined ? { timestamp, name } : { timestamp, name, context };
+      entries.push(entry);
+      lines.push(this.advance(job, entry));
+    }
+    this.ctx.store.append(job.id, 'eventlog', lines.join(''));
+    if (this.journal.size > 0) this.journal.publish({ id: job.id, events: entries });
+  }
+
+  /** The job's state after the event (and the time it entered it); the event's eventlog line. */
+  private advance(job: Job, entry: EventEntry): string {
+    const prev = job.state;
+    job.state = nextState(prev, entry.name, entry.context);
+    job.nevents++;
+    if (job.state !== prev) {
+      const key = STATE_TIME[job.state];
+      if (key) job.times[key] = entry.timestamp;
+    }
+    return encodeEvent(entry);
+  }
+
+  // ---- submit and the job's way through the states -----------------------------------------
+
+  private submit(req: Request): void {
+    const list = req.payload?.jobs as SubmitJob[] | undefined;
+    if (req.conn !== 'internal' || !Array.isArray(list)) {
+      return req.error(Errno.EPERM, 'job-manager.submit is for job-ingest only');
+    }
+    for (const sj of list) this.addJob(sj);
+    req.respond({});
+  }
+
+  private addJob(sj: SubmitJob): void {
+    const job: Job = {
+      id: sj.id,
+      userid: sj.userid,
+      urgency: sj.urgency,
+      priority: 0,
+      flags: sj.flags,
+      state: S.NEW,
+      t_submit: sj.t_submit,
+      request: sj.request,
+      times: {},
+      allocPending: false,
+      running: false,
+      hasResources: false,
+      nevents: 1,
+    };
+    this.jobs.set(job.id, job);
+    this.active.add(job);
+    this.waits.jobSubmitted(job);
+    if (this.journal.size > 0) {
+      const submit: EventEntry = {
+        timestamp: sj.t_submit,
+        name: 'submit',
+        context: { userid: sj.userid, urgency: sj.urgency, flags: sj.flags, version: 1 },
+      };
+      this.journal.publish({ id: job.id, events: [submit], jobspec: sj.jobspec });
+    }
+    job.priority = priorityOf(job.urgency);
+    this.postTogether(job, [['validate'], ['depend'], ['priority', { priority: job.priority }]]);
+    this.schedule(job);
+  }
+
+  /** PRIORITY → SCHED: compute the priority, post it, and ask for resources. */
+  private prioritize(job: Job): void {
+    job.priority = priorityOf(job.urgency);
+    this.post(job, 'priority', { priority: job.priority });
+    this.schedule(job);
+  }
+
+  private schedule(job: Job): void {
+    if (job.state !== S.SCHED) return;
+    if (job.priority === 0) {
+      if (job.allocPending) {
+        job.allocPending = false;
+        this.ctx.rpc('sched.cancel', { id: job.id }).catch(() => {});
+      }
+      return;
+    }
+    if (job.allocPending) {
+      this.ctx.rpc('sched.priority', { id: job.id, priority: job.priority }).catch(() => {});
+      return;
+    }
+    job.allocPending = true;
+    this.ctx
+      .rpc<{ R: Rv1; annotations?: Record<string, unknown> }>('sched.alloc', {
+        id: job.id,
+        priority: job.priority,
+        userid: job.userid,
+        t_submit: job.t_submit,
+        request: job.request,
+      })
+      .then(
+        (r) => this.allocated(job, r.R, r.annotations),
+        (e: FluxError) => {
+          job.allocPending = false;
+          if (e.errno === Errno.ECANCELED) return; // we asked for it
+          if (job.state === S.SCHED) this.postException(job, 'alloc', 0, e.message, this.ctx.owner);
+        },
+      );
+  }
+
+  private allocated(job: Job, R: Rv1, annotations?: Record<string, unknown>): void {
+    job.allocPending = false;
+    if (job.state !== S.SCHED) {
+      // canceled while the reply was on its way: give the resources back
+      this.ctx.rpc('sched.free', { id: job.id, R }).catch(() => {});
+      return;
+    }
+    job.R = R;
+    job.hasResources = true;
+    this.ctx.store.put(job.id, 'R', JSON.stringify(R));
+    this.post(job, 'alloc', annotations ? { annotations } : undefined, { R });
+    this.startExec(job);
+  }
+
+  private startExec(job: Job): void {
+    job.running = true;
+    this.ctx
+      .rpc(
+        'job-exec.start',
+        { id: job.id, userid: job.userid, R: job.R },
+        {
+          streaming: true,
+          onResponse: (ev: ExecEvent) => this.execEvent(job, ev),
+        },
+      )
+      .then(
+        () => this.execDone(job),
+        (e: FluxError) => {
+          if (job.state === S.RUN) this.postException(job, 'exec', 0, e.message, this.ctx.owner);
+          this.execDone(job);
+        },
+      );
+  }
+
+  private execEvent(job: Job, ev: ExecEvent): void {
+    switch (ev.type) {
+      case 'start':
+        this.post(job, 'start');
+        break;
+      case 'exception':
+        // exec raised it and is already ending the tasks (SIGALRM for a timeout, SIGKILL after
+        // a failed start): do not send our own SIGTERM on top
+        this.postException(job, ev.exc_type, ev.severity, ev.note, this.ctx.owner, false);
+        break;
+      case 'finish':
+        if (job.waitStatus === undefined) job.waitStatus = ev.status;
+        {
+          const e = this.post(job, 'finish', { status: ev.status });
+          job.endEvent ??= e;
+        }
+        break;
+      case 'release':
+        this.post(job, 'release', { ranks: ev.ranks, final: ev.final });
+        if (ev.final) this.freeResources(job);
+        break;
+    }
+  }
+
+  private execDone(job: Job): void {
+    job.running = false;
+    if (job.hasResources) this.freeResources(job);
+    this.maybeClean(job);
+  }
+
+  private freeResources(job: Job): void {
+    if (!job.hasResources) return;
+    job.hasResources = false;
+    const R = job.R;
+    this.ctx.rpc('sched.free', { id: job.id, R }).catch(() => {});
+    this.post(job, 'free');
+    this.maybeClean(job);
+  }
+
+  private maybeClean(job: Job): void {
+    if (job.state !== S.CLEANUP || job.running || job.hasResources || job.allocPending) return;
+    this.post(job, 'clean');
+    this.inactive(job);
+  }
+
+  private inactive(job: Job): void {
+    this.active.delete(job);
+    this.waits.jobInactive(job, this.waitResult(job));
+    if (this.active.size === 0) for (const r of this.drainWaiters.splice(0)) r.respond();
+  }
+
+  /** success / errstr of a finished job (docs/protocol.md §B "Wait"). */
+  waitResult(job: Job): WaitResult {
+    const e = job.endEvent;
+    const ctx = (e?.context ?? {}) as Record<string, any>;
+    const end: EndEvent =
+      e?.name === 'exception'
+        ? { name: 'exception', type: String(ctx.type), note: String(ctx.note ?? ''), severity: 0 }
+        : { name: 'finish', status: job.waitStatus ?? 0 };
+    return { id: job.id, success: waitSuccess(end), errstr: waitErrstr(end) };
+  }
+
+  private postException(job: Job, type: string, severity: number, note: string, userid: number, kill = true): void {
+    const wasState = job.state;
+    const e = this.post(job, 'exception', { type, severity, note, userid });
+    const x = { type, severity, note };
+    if (!job.exception || severity < job.exception.severity) job.exception = x;
+    if (severity !== 0) return;
+    job.fatalException ??= x;
+    job.endEvent ??= e;
+    if (wasState === S.CLEANUP || wasState === S.INACTIVE) return;
+    if (job.allocPending) {
+      job.allocPending = false;
+      this.ctx.rpc('sched.cancel', { id: job.id }).catch(() => {});
+    }
+    if (job.running) {
+      if (kill) this.ctx.rpc('job-exec.kill', { id: job.id, signum: 15, exception: true }).catch(() => {});
+    } else if (job.hasResources) {
+      this.freeResources(job);
+    }
+    this.maybeClean(job);
+  }
+
+  // ---- RPCs ------------------------------------------------------------------------------
+
+  private wait(req: Request): void {
+    if (req.payload?.id === undefined) return req.error(Errno.EPROTO, 'malformed request: id is missing');
+    const id = idOf(req, Errno.EPROTO);
+    if (id === undefined) return;
+    this.waits.wait(req, id, id === JOBID_ANY);
+  }
+
+  private lookupActive(req: Request, errnum: number, unknownText: string): Job | undefined {
+    const id = idOf(req, Errno.EPROTO);
+    if (id === undefined) return undefined;
+    const job = this.jobs.get(id);
+    if (!job) {
+      req.error(errnum, unknownText);
+      return undefined;
+    }
+    if (job.state === S.INACTIVE) {
+      req.error(errnum, 'job is inactive');
+      return undefined;
+    }
+    return job;
+  }
+
+  /** The severity, type and note of a raise / raiseall request; answers the error itself. */
+  private exceptionOf(req: Request): { severity: number; type: string; note: string } | undefined {
+    const p = req.payload ?? {};
+    const severity = p.severity;
+    if (!Number.isInteger(severity) || severity < 0 || severity > 7)
+      return void req.error(Errno.EPROTO, 'invalid exception severity');
+    const type = p.type;
+    if (typeof type !== 'string' || type === '' || /[\s=]/.test(type))
+      return void req.error(Errno.EPROTO, 'invalid exception type');
+    if (p.note !== undefined && typeof p.note !== 'string')
+      return void req.error(Errno.EPROTO, 'note must be a string');
+    return { severity, type, note: p.note ?? '' };
+  }
+
+  private raise(req: Request): void {
+    const x = this.exceptionOf(req);
+    if (!x) return;
+    const job = this.lookupActive(req, Errno.ENOENT, 'unknown job id');
+    if (!job) return;
+    if ((req.rolemask & Role.OWNER) === 0 && req.userid !== job.userid) {
+      return req.error(Errno.EPERM, 'guests can only raise exceptions on their own jobs');
+    }
+    this.postException(job, x.type, x.severity, x.note, req.userid);
+    req.respond();
+  }
+
+  /**
+   * `job-manager.raiseall` (flux cancel --all): an exception on every active job of `userid`
+   * (4294967295 or -1: every user, instance owner only) whose state is in the `states` mask;
+   * answers `{count, errors}`, and with `dry_run` only counts.
+   */
+  private raiseAll(req: Request): void {
+    const p = req.payload ?? {};
+    const { dry_run: dryRun, userid, states } = p;
+    if (typeof dryRun !== 'boolean' || !Number.isInteger(userid) || !Number.isInteger(states)) {
+      return req.error(Errno.EPROTO, 'malformed request: dry_run (boolean), userid and states (integers) are required');
+    }
+    const anyUser = userid === USERID_UNKNOWN || userid === -1;
+    if ((req.rolemask & Role.OWNER) === 0 && (anyUser || userid !== req.userid)) {
+      return req.error(Errno.EPERM, 'guests can only raise exceptions on their own jobs');
+    }
+    const x = this.exceptionOf(req);
+    if (!x) return;
+    const targets = [...this.active].filter((j) => (j.state & states) !== 0 && (anyUser || j.userid === userid));
+    let errors = 0;
+    if (!dryRun) {
+      for (const job of targets) {
+        try {
+          this.postException(job, x.type, x.severity, x.note, req.userid);
+        } catch (e) {
+          errors++;
+          this.ctx.log('err', `error raising exception on id=${job.id}: ${(e as Error).message}`);
+        }
+      }
+    }
+    req.respond({ count: targets.length, errors });
+  }
+
+  private kill(req: Request): void {
+    const signum = req.payload?.signum;
+    if (!Number.isInteger(signum) || signum <= 0 || signum > 64)
+      return req.error(Errno.EINVAL, 'Invalid signal number');
+    const job = this.lookupActive(req, Errno.EINVAL, 'unknown job id');
+    if (!job) return;
+    if (job.state !== S.RUN && job.state !== S.CLEANUP) return req.error(Errno.EINVAL, 'job is not running');
+    this.ctx.rpc('job-exec.kill', { id: job.id, signum }).then(
+      () => req.respond(),
+      (e: FluxError) => req.error(e.errno, e.message),
+    );
+  }
+
+  private urgencyRpc(req: Request): void {
+    const urgency = req.payload?.urgency;
+    if (!Number.isInteger(urgency) || urgency < 0 || urgency > 31)
+      return req.error(Errno.EINVAL, 'urgency range is [0:31]');
+    const job = this.lookupActive(req, Errno.EINVAL, 'unknown job id');
+    if (!job) return;
+    if (job.state & (S.RUN | S.CLEANUP))
+      return req.error(Errno.EINVAL, 'urgency cannot be changed once resources are allocated');
+    const old = job.urgency;
+    job.urgency = urgency;
+    this.post(job, 'urgency', { userid: req.userid, urgency });
+    if (job.state === S.PRIORITY) this.prioritize(job);
+    req.respond({ old_urgency: old });
+  }
+
+  private journalRpc(req: Request): void {
+    // flux-core: the backlog holds every job with full, the active ones without; then the
+    // sentinel, then live events.
+    const full = req.payload?.full === true;
+    this.journal.add(req, this.backlog(!full));
+  }
+
+  private *backlog(activeOnly: boolean): Iterable<JournalEntry> {
+    for (const job of activeOnly ? this.active : this.jobs.values()) {
+      const text = this.ctx.store.get(job.id, 'eventlog') ?? '';
+      const events = text
+        .split('\n')
+        .filter((l) => l.length > 0)
+        .map((l) => JSON.parse(l) as EventEntry);
+      const e: JournalEntry = { id: job.id, events, jobspec: this.redactedJobspec(job.id) };
+      if (job.R) e.R = job.R;
+      yield e;
+    }
+  }
+
+  /**
+   * The job's jobspec without its environment, read back from the store: the manager does not
+   * keep a parsed jobspec per job (thousands of small objects per job are what makes the
+   * broker's garbage collector slow with many jobs queued).
+   */
+  private redactedJobspec(id: bigint): unknown {
+    const text = this.ctx.store.get(id, 'jobspec');
+    if (text === undefined) return undefined;
+    try {
+      return redactJobspec(parseJson(text));
+    } catch {
+      return undefined;
+    }
+  }
+
+  private drain(req: Request): void {
+    if (this.active.size === 0) return req.respond();
+    this.drainWaiters.push(req);
+  }
+
+  private stats(): Record<string, unknown> {
+    const counts: Record<string, number> = { depend: 0, priority: 0, sched: 0, run: 0, cleanup: 0, inactive: 0 };
+    for (const j of this.jobs.values()) {
+      const k =
+        j.state === S.NEW
+          ? 'depend'
+          : (Object.keys(S) as (keyof typeof S)[]).find((n) => S[n] === j.state)!.toLowerCase();
+      counts[k] = (counts[k] ?? 0) + 1;
+    }
+    return {
+      journal: { listeners: this.journal.size },
+      active_jobs: this.active.size,
+      inactive_jobs: this.jobs.size - this.active.size,
+      state_count: counts,
+    };
+  }
+
+  get activeCount(): number {
+    return this.active.size;
+  }
+
+  isActive(id: bigint): boolean {
+    const j = this.jobs.get(id);
+    return j !== undefined && (j.state & ACTIVE_MASK) !== 0;
+  }
+}

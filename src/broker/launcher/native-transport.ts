@@ -1,0 +1,271 @@
+/**
+ * Transport to the native launcher (native/launcher.c, built into dist/native/tsflux-launcher
+ * by scripts/build-launcher.mjs): commands on its stdin, events on its stdout, its stderr
+ * inherited.
+ *
+ * Frames, both ways: u32 little-endian length of the rest, one op byte, the body (launcher.c
+ * has the full layout). A command body is NUL-terminated text fields, so a launch is built as
+ * one JS string and written with one `Buffer#write`; events are fixed binary fields read with
+ * `readUInt32LE`, and captured output is raw bytes, decoded here with one StringDecoder per
+ * task and stream (a multi-byte character is never split). Tasks are named by a numeric id on
+ * the wire; the keys stay here. Everything queued in one event-loop turn goes out as one write.
+ */
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import { StringDecoder } from 'node:string_decoder';
+import { fileURLToPath } from 'node:url';
+import type { InputSpec, LaunchSpec, OutputSpec } from './protocol.js';
+import { LauncherProcess, type Transport, type TransportHooks } from './transport.js';
+
+/** Where build-launcher.mjs puts the binary, seen from dist/src/broker/launcher/ (or src/ under tsx). */
+const CANDIDATES = ['../../../native/tsflux-launcher', '../../../dist/native/tsflux-launcher'];
+
+/** The native launcher binary (`explicit` if given), or null when it is not there. */
+export function findNativeLauncher(explicit?: string): string | null {
+  const files = explicit !== undefined ? [explicit] : CANDIDATES.map((c) => fileURLToPath(new URL(c, import.meta.url)));
+  for (const f of files) {
+    try {
+      fs.accessSync(f, fs.constants.X_OK);
+      if (fs.statSync(f).isFile()) return f;
+    } catch {
+      /* next */
+    }
+  }
+  return null;
+}
+
+export interface NativeTransportOptions {
+  path: string;
+  killGraceSec: number;
+  batch: number;
+  /** Extra launcher arguments (`--dry-run` for bench/spawn.ts). */
+  args?: string[];
+}
+
+// Event op bytes.
+const READY = 0x52; // R
+const STARTED = 0x53; // S
+const OUTPUT = 0x4f; // O
+const EXITED = 0x58; // X
+const FAILED = 0x46; // F
+const STATS = 0x54; // T
+
+const inputField = (i: InputSpec | undefined): string =>
+  i === 'pipe' ? 'p' : i && i !== 'null' && typeof i === 'object' ? 'r' + i.file : '';
+const outputField = (o: OutputSpec | undefined): string =>
+  o === 'capture' ? 'c' : o && typeof o === 'object' && o.file !== undefined ? (o.append ? 'a' : 'w') + o.file : '';
+
+/**
+ * The body of a launch frame (launcher.c: 'L'): the fields joined by NULs (one flat string is
+ * cheaper to build and write than a chain of concatenations).
+ */
+export function encodeLaunch(id: number, s: LaunchSpec): string {
+  const limit = s.timeLimitSec;
+  const grace = s.killGraceSec;
+  const argv: unknown[] = Array.isArray(s.argv) ? s.argv : [];
+  const parts: unknown[] = [
+    'L' + id,
+    argv.length,
+    -1, // envc, below
+    0, // rlimit count, below
+    s.rlimitAboveHard === 'clamp' ? 'c' : '',
+    s.cwd ?? '',
+    inputField(s.stdin),
+    outputField(s.stdout),
+    outputField(s.stderr),
+    typeof limit === 'number' && limit > 0 && Number.isFinite(limit) ? limit : '',
+    typeof grace === 'number' ? grace : '',
+    s.mkdir ?? '',
+  ];
+  const rl = s.rlimits;
+  if (rl) {
+    let nrl = 0;
+    for (const k in rl) {
+      const v: unknown = rl[k];
+      parts.push(k, (typeof v === 'number' ? '' : '?') + String(v));
+      nrl++;
+    }
+    parts[3] = nrl;
+  }
+  for (let i = 0; i < argv.length; i++) parts.push(argv[i]);
+  const env = s.env;
+  if (env) {
+    let envc = 0;
+    // Own enumerable properties, as the node helper gets them (structured clone); an
+    // undefined value is left out, as child_process.spawn does.
+    for (const k in env) {
+      const v = env[k];
+      if (v !== undefined) {
+        parts.push(k + '=' + v);
+        envc++;
+      }
+    }
+    parts[2] = envc;
+  }
+  parts.push(''); // the last field's NUL
+  return parts.join('\0');
+}
+
+/** Command frames (bodies) are text, or bytes for stdin. */
+export class NativeTransport extends LauncherProcess<string | Buffer> implements Transport {
+  readonly kind = 'native' as const;
+  /** Task ids on the wire: keys[id] is the task's key; ids are reused once released. */
+  private readonly keys: (string | undefined)[] = [undefined];
+  private readonly freeIds: number[] = [];
+  private readonly idByKey = new Map<string, number>();
+  /** id → [stdout, stderr] decoders, for tasks that have sent output. */
+  private readonly decoders = new Map<number, [StringDecoder | undefined, StringDecoder | undefined]>();
+  /** The tail of the event stream that is not a whole frame yet. */
+  private rest: Buffer[] = [];
+  private restLen = 0;
+  private need = 4;
+
+  constructor(
+    o: NativeTransportOptions,
+    private readonly hooks: TransportHooks,
+  ) {
+    const args = [`--kill-grace=${o.killGraceSec}`, `--batch=${o.batch}`, ...(o.args ?? [])];
+    super(spawn(o.path, args, { stdio: ['pipe', 'pipe', 'inherit'] }), hooks);
+    this.child.stdin!.on('error', () => {
+      /* EPIPE: the launcher died; 'close' settles everything */
+    });
+    this.child.stdout!.on('data', (chunk: Buffer) => this.onData(chunk));
+  }
+
+  launch(spec: LaunchSpec): void {
+    // An id comes back to use only after the launcher has reported the task done, so a
+    // command or event for the old task can never reach the new one.
+    const id = this.freeIds.pop() ?? this.keys.length;
+    this.keys[id] = spec.key;
+    this.idByKey.set(spec.key, id);
+    this.outbox.push(encodeLaunch(id, spec));
+  }
+  kill(key: string, signum: number): void {
+    const id = this.idByKey.get(key);
+    if (id !== undefined) this.outbox.push(`K${id}\0${signum}\0`);
+  }
+  rmdir(dir: string): void {
+    this.outbox.push(`D${dir}\0`);
+  }
+  stdin(key: string, data: Uint8Array | undefined, eof: boolean): void {
+    const id = this.idByKey.get(key);
+    if (id === undefined) return;
+    const head = `I${id}\0${eof ? 'e' : ''}\0`;
+    this.outbox.push(data && data.length > 0 ? Buffer.concat([Buffer.from(head), data]) : head);
+  }
+  stats(id: number): void {
+    this.outbox.push(`S${id}\0`);
+  }
+  protected shutdownCommand(): string {
+    return 'Q';
+  }
+
+  /** One write of length-prefixed frames. */
+  protected write(frames: (string | Buffer)[]): void {
+    let cap = 0;
+    // UTF-8 takes at most 3 bytes per UTF-16 unit
+    for (const f of frames) cap += 4 + (typeof f === 'string' ? 3 * f.length : f.length);
+    const buf = Buffer.allocUnsafe(cap);
+    let off = 0;
+    for (const f of frames) {
+      const n = typeof f === 'string' ? buf.write(f, off + 4) : f.copy(buf, off + 4);
+      buf.writeUInt32LE(n, off);
+      off += 4 + n;
+    }
+    this.child.stdin!.write(off === cap ? buf : buf.subarray(0, off));
+  }
+
+  private onData(chunk: Buffer): void {
+    let buf = chunk;
+    if (this.restLen > 0) {
+      this.rest.push(chunk);
+      this.restLen += chunk.length;
+      if (this.restLen < this.need) return;
+      buf = Buffer.concat(this.rest, this.restLen);
+      this.rest = [];
+      this.restLen = 0;
+    }
+    let off = 0;
+    while (buf.length - off >= 4) {
+      const len = buf.readUInt32LE(off);
+      if (buf.length - off - 4 < len) break;
+      this.onFrame(buf, off + 4, off + 4 + len);
+      off += 4 + len;
+    }
+    if (off < buf.length) {
+      const left = buf.subarray(off);
+      this.rest = [left];
+      this.restLen = left.length;
+      this.need = left.length >= 4 ? 4 + left.readUInt32LE(0) : 4;
+    }
+  }
+
+  private onFrame(buf: Buffer, a: number, b: number): void {
+    const op = buf[a];
+    if (op === READY) {
+      this.hooks.ready();
+      this.outbox.open();
+      return;
+    }
+    const id = buf.readUInt32LE(a + 1);
+    if (op === STATS) {
+      const u64 = (at: number): number => buf.readUInt32LE(at) + buf.readUInt32LE(at + 4) * 2 ** 32;
+      this.hooks.event({
+        type: 'stats',
+        id,
+        pid: buf.readUInt32LE(a + 5),
+        rss: u64(a + 9),
+        heapUsed: u64(a + 17),
+        cpuUs: u64(a + 25),
+        tasks: buf.readUInt32LE(a + 33),
+      });
+      return;
+    }
+    const key = this.keys[id];
+    if (key === undefined) return;
+    switch (op) {
+      case STARTED:
+        this.hooks.event({ type: 'started', key, pid: buf.readUInt32LE(a + 5) });
+        return;
+      case OUTPUT: {
+        const i = buf[a + 5] === 2 ? 1 : 0;
+        let ds = this.decoders.get(id);
+        if (!ds) this.decoders.set(id, (ds = [undefined, undefined]));
+        const data = (ds[i] ??= new StringDecoder('utf8')).write(buf.subarray(a + 6, b));
+        if (data) this.hooks.event({ type: 'output', key, stream: i ? 'stderr' : 'stdout', data });
+        return;
+      }
+      case EXITED:
+        this.release(id, key);
+        this.hooks.event({ type: 'exited', key, waitStatus: buf.readUInt32LE(a + 5), timedOut: buf[a + 9] === 1 });
+        return;
+      case FAILED: {
+        this.release(id, key);
+        const codeEnd = buf.indexOf(0, a + 9);
+        const msgEnd = buf.indexOf(0, codeEnd + 1);
+        this.hooks.event({
+          type: 'failed',
+          key,
+          errno: buf.readUInt32LE(a + 5),
+          code: buf.toString('latin1', a + 9, codeEnd),
+          message: buf.toString('utf8', codeEnd + 1, msgEnd < 0 || msgEnd > b ? b : msgEnd),
+        });
+        return;
+      }
+    }
+  }
+
+  /** The task is done: forget its id, and deliver what its decoders still hold. */
+  private release(id: number, key: string): void {
+    this.keys[id] = undefined;
+    this.freeIds.push(id);
+    this.idByKey.delete(key);
+    const ds = this.decoders.get(id);
+    if (!ds) return;
+    this.decoders.delete(id);
+    for (let i = 0; i < 2; i++) {
+      const data = ds[i]?.end();
+      if (data) this.hooks.event({ type: 'output', key, stream: i ? 'stderr' : 'stdout', data });
+    }
+  }
+}

@@ -1,0 +1,173 @@
+/**
+ * What `run` / `submit` (and `mini run|submit`) do without --dry-run: talk to the instance.
+ * The CLI verbs build the request; these functions submit it.
+ *
+ * - run (Flux's `flux run` = submit + `flux job attach`): submit one job, attach to it
+ *   (attach.ts), exit with its exit code. A submit error prints `tsflux-run: ERROR: <text>`.
+ * - submit (Flux's SubmitBulkCmd): all jobs (--cc/--bcc) are submitted at once, pipelined on
+ *   one connection; ids are printed in f58, one per line, in submission order as they are
+ *   acknowledged. A rejected job prints `[Errno N] <text>` (with `cc=I: ` before it under
+ *   --cc), as flux does, and the exit code becomes 1. With --wait / --wait-event / --watch
+ *   every job's eventlog is followed: exceptions print `<id>: exception: type=T note=N`, the
+ *   exit code is the largest job exit code (flux's status_to_exitcode: 127+signal for a
+ *   signaled shell), or 1 for a job that failed before it ran.
+ */
+import type { Flux } from '../../client/handle.js';
+import * as job from '../../client/job/index.js';
+import type { JobspecV1 } from '../../job/jobspec.js';
+import { isIdset } from '../../job/idset.js';
+import { exitCode, exited, signaled, termSig } from '../../job/waitstatus.js';
+import { FluxError } from '../../protocol/errno.js';
+import { OutputFollower, attachJob } from '../attach.js';
+import {
+  SUBMIT_FLAG_DEBUG,
+  SUBMIT_FLAG_NOVALIDATE,
+  SUBMIT_FLAG_WAITABLE,
+  type SubmitOptions,
+} from './submit-options.js';
+import { f58, openFlux, reportError } from './util.js';
+
+export interface RunRequest {
+  /** Verb path for messages, e.g. `run` or `mini run`. */
+  verb: string;
+  jobspec: JobspecV1;
+  urgency: number;
+  /** Submit flags (WAITABLE 4, DEBUG 2, NOVALIDATE 8). */
+  flags: number;
+  opts: SubmitOptions;
+}
+
+export interface SubmitRequest {
+  verb: string;
+  /** One jobspec per --cc/--bcc id (a single entry with cc undefined otherwise). */
+  jobs: Array<{ cc: number | undefined; jobspec: JobspecV1 }>;
+  urgency: number;
+  flags: number;
+  opts: SubmitOptions;
+}
+
+function submitOpts(urgency: number, flags: number): job.SubmitOptions {
+  return {
+    urgency,
+    waitable: (flags & SUBMIT_FLAG_WAITABLE) !== 0,
+    debug: (flags & SUBMIT_FLAG_DEBUG) !== 0,
+    novalidate: (flags & SUBMIT_FLAG_NOVALIDATE) !== 0,
+  };
+}
+
+function programName(verb: string): string {
+  return 'tsflux-' + verb.split(' ').pop();
+}
+
+/** Submit the job, attach to it, and return its exit code. */
+export async function runOnInstance(req: RunRequest): Promise<number> {
+  let h: Flux;
+  try {
+    h = await openFlux();
+  } catch (e) {
+    return reportError(e, programName(req.verb), req.verb);
+  }
+  try {
+    let id: bigint;
+    try {
+      id = await job.submitAsync(h, req.jobspec, submitOpts(req.urgency, req.flags));
+    } catch (e) {
+      if (e instanceof FluxError) {
+        process.stderr.write(`${programName(req.verb)}: ERROR: ${e.message}\n`);
+        return 1;
+      }
+      throw e;
+    }
+    return await attachJob(h, id, f58(id), {
+      ...((req.opts.verbose ?? 0) > 0 ? { announce: `jobid: ${f58(id)}` } : {}),
+      ...(req.opts.waitEvent ? { waitEvent: req.opts.waitEvent } : {}),
+      ...(req.opts.labelIo ? { labelIo: true } : {}),
+      ...(req.opts.input !== undefined && isIdset(req.opts.input) ? { stdinRanks: req.opts.input } : {}),
+    });
+  } catch (e) {
+    return reportError(e, 'tsflux-job', req.verb);
+  } finally {
+    h.close();
+  }
+}
+
+/** flux submit's status_to_exitcode (note: 127+signal, not 128+signal). */
+function statusToExitcode(status: number): number {
+  if (exited(status)) return exitCode(status);
+  if (signaled(status)) return 127 + termSig(status);
+  return status;
+}
+
+/** Submit the job(s), print the ids unless --quiet, optionally wait. */
+export async function submitToInstance(req: SubmitRequest): Promise<number> {
+  let h: Flux;
+  try {
+    h = await openFlux();
+  } catch (e) {
+    return reportError(e, programName(req.verb), req.verb);
+  }
+  const o = req.opts;
+  const waitEvent = o.waitEvent ?? (o.wait || o.watch ? 'clean' : undefined);
+  let rc = 0;
+  try {
+    // pipelined: every request is on the wire before the first response is read
+    const opts = submitOpts(req.urgency, req.flags);
+    const pending = req.jobs.map((j) => job.submitAsync(h, j.jobspec, opts));
+    for (const p of pending) p.catch(() => undefined);
+    const watches: Promise<void>[] = [];
+    for (let i = 0; i < pending.length; i++) {
+      const label = req.jobs[i]!.cc !== undefined && (o.cc || o.bcc) ? `cc=${req.jobs[i]!.cc}: ` : '';
+      let id: bigint;
+      try {
+        id = await pending[i]!;
+      } catch (e) {
+        if (!(e instanceof FluxError)) throw e;
+        process.stderr.write(`${label}[Errno ${e.errno}] ${e.message}\n`);
+        rc = 1;
+        continue;
+      }
+      if (!o.quiet) process.stdout.write(f58(id) + '\n');
+      if (waitEvent)
+        watches.push(follow(h, id, waitEvent, !!o.watch, !!o.labelIo, (code) => (rc = Math.max(rc, code))));
+    }
+    await Promise.all(watches);
+    return rc;
+  } catch (e) {
+    return Math.max(rc, reportError(e, programName(req.verb), req.verb));
+  } finally {
+    h.close();
+  }
+}
+
+/** Follow one submitted job (flux submit --wait/--watch): report exceptions and its exit code. */
+async function follow(
+  h: Flux,
+  id: bigint,
+  waitEvent: string,
+  watch: boolean,
+  labelIo: boolean,
+  report: (code: number) => void,
+): Promise<void> {
+  const jobid = f58(id);
+  let running = false;
+  let output: OutputFollower | undefined;
+  const w = job.eventWatch(h, id);
+  for await (const ev of w) {
+    const c = ev.context as Record<string, any>;
+    if (ev.name === 'exception') {
+      if (!running) report(1);
+      process.stderr.write(`${jobid}: exception: type=${c.type} note=${c.note ?? ''}\n`);
+    } else if (ev.name === 'alloc') {
+      running = true;
+    } else if (ev.name === 'start' && watch) {
+      output = new OutputFollower(h, id, labelIo ? { label: `${jobid}: ` } : {});
+    } else if (ev.name === 'finish') {
+      report(statusToExitcode(Number(c.status)));
+    }
+    if (ev.name === waitEvent) {
+      w.cancel();
+      break;
+    }
+  }
+  await output?.finish();
+}
