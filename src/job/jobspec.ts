@@ -187,8 +187,8 @@ function checkVertex(v: unknown, path: string): Tree {
   return v;
 }
 
-/** Check slot>core[,gpu]; returns the slot label. */
-function checkSlot(slot: Tree, path: string): string {
+/** Check slot>core[,gpu]. */
+function checkSlot(slot: Tree, path: string): void {
   if (typeof slot['label'] !== 'string' || slot['label'] === '') {
     fail(`${path}.label`, 'a slot must have a non-empty string label');
   }
@@ -212,7 +212,6 @@ function checkSlot(slot: Tree, path: string): string {
       cores === 0 ? 'a slot must contain a core resource' : 'a slot may contain only one core resource',
     );
   if (gpus > 1) fail(`${path}.with`, 'a slot may contain only one gpu resource');
-  return slot['label'] as string;
 }
 
 /**
@@ -242,7 +241,6 @@ export function validateJobspec(js: unknown): JobspecObject {
   if (res.length === 0) fail('resources', 'must contain one top-level resource (node or slot)');
   if (res.length > 1) fail('resources', 'only one top-level resource allowed');
   const top = checkVertex(res[0], 'resources[0]');
-  let label: string;
   if (top['type'] === 'node') {
     const w = top['with'];
     if (!Array.isArray(w)) fail('resources[0].with', 'a node must contain a slot');
@@ -251,9 +249,9 @@ export function validateJobspec(js: unknown): JobspecObject {
     if (slot['type'] !== 'slot') {
       fail('resources[0].with[0].type', `must be "slot" (got ${describe(slot['type'])})`);
     }
-    label = checkSlot(slot, 'resources[0].with[0]');
+    checkSlot(slot, 'resources[0].with[0]');
   } else if (top['type'] === 'slot') {
-    label = checkSlot(top, 'resources[0]');
+    checkSlot(top, 'resources[0]');
   } else {
     fail('resources[0].type', `must be "node" or "slot" (got ${describe(top['type'])})`);
   }
@@ -272,10 +270,9 @@ export function validateJobspec(js: unknown): JobspecObject {
     fail('tasks[0].command', 'must be an array of strings');
   }
   if (cmd.length === 0) fail('tasks[0].command', 'must not be empty');
+  // Only a string: flux-core's validator (Python Jobspec._validate_task) does not compare it
+  // with the slot's label, and the slot label names nothing else in a version 1 jobspec.
   if (typeof task['slot'] !== 'string') fail('tasks[0].slot', 'must be a string');
-  if (task['slot'] !== label) {
-    fail('tasks[0].slot', `must name the slot label ${describe(label)} (got ${describe(task['slot'])})`);
-  }
   const count = task['count'];
   if (!isPlainObject(count)) fail('tasks[0].count', 'must be an object with per_slot or total');
   const ckeys = Object.keys(count);

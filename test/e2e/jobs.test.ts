@@ -65,6 +65,16 @@ test('the eventlog of a successful job is the flux sequence', async () => {
   });
 });
 
+test("a task slot that names another label than the resources' slot is accepted and runs (as flux-core)", async () => {
+  await withInstance(async (_i, h) => {
+    const js = JSON.parse(spec(['true'], { numTasks: 2 }).dumps());
+    js.tasks[0].slot = 'foo';
+    assert.equal(js.resources[0].label, 'task');
+    const id = await job.submit(h, JSON.stringify(js), { waitable: true });
+    assert.deepEqual(await job.wait(h, id), { jobid: id, success: true, errstr: '' });
+  });
+});
+
 test('a command that does not exist fails that job with an exec exception; the broker goes on', async () => {
   await withInstance(async (_i, h) => {
     const id = await job.submit(h, spec(['nosuchcmd-tsflux']), { waitable: true });

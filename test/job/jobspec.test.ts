@@ -326,7 +326,7 @@ test('parse errors name the field and say why', () => {
     [mutate((j) => (j.tasks[0].command = ['sleep', 0])), 'tasks[0].command: must be an array of strings'],
     [mutate((j) => (j.tasks[0].command = [])), 'tasks[0].command: must not be empty'],
     [mutate((j) => delete j.tasks[0].command), 'tasks[0].command: missing'],
-    [mutate((j) => (j.tasks[0].slot = 'other')), 'tasks[0].slot: must name the slot label "task" (got "other")'],
+    [mutate((j) => (j.tasks[0].slot = 7)), 'tasks[0].slot: must be a string'],
     [mutate((j) => (j.tasks[0].count = { per_slot: 0 })), 'tasks[0].count.per_slot: must be an integer >= 1 (got 0)'],
     [
       mutate((j) => (j.tasks[0].count = { total: 2, per_slot: 1 })),
@@ -365,6 +365,14 @@ test('parse errors name the field and say why', () => {
     assert.equal(e.errno, 1);
   }
   assert.equal(parseErr(mutate((j) => (j.resources[0].count = 0))).field, 'resources[0].count');
+});
+
+test("parse: a task slot naming another label than the resources' slot is valid, as in flux-core", () => {
+  // flux-core's job-ingest validator (Python Jobspec._validate_task) only requires a string.
+  const s = JobspecV1.parse(mutate((j) => (j.tasks[0].slot = 'foo')));
+  assert.equal(s.tasks[0]!.slot, 'foo');
+  assert.equal((s.resources[0] as { label?: string }).label, 'task');
+  assert.equal(s.numTasks, 1);
 });
 
 test("parse: a count of 1 GiB (1073741824) cores is valid syntax (feasibility is the scheduler's job)", () => {
