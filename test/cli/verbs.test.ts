@@ -6,11 +6,12 @@
  */
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { tsfluxBin, repoRoot } from '../helpers/paths.js';
+import { repoRoot, tsfluxBin } from '../helpers/paths.js';
+import { type Result, baseEnv, noTerminal, scriptBin, tsflux } from '../helpers/cli.js';
 import { Instance } from '../../src/broker/instance.js';
 import { Flux } from '../../src/client/handle.js';
 import * as job from '../../src/client/job/index.js';
@@ -19,45 +20,6 @@ import type { FluxError } from '../../src/protocol/errno.js';
 
 process.env.LC_ALL = 'C.UTF-8';
 delete process.env.FLUX_F58_FORCE_ASCII;
-
-interface Result {
-  rc: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-const baseEnv = (): Record<string, string> => {
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && k !== 'FLUX_URI') env[k] = v;
-  env.LC_ALL = 'C.UTF-8';
-  return env;
-};
-
-/** Run the CLI (asynchronously: the instance lives in this process's event loop). */
-function tsflux(
-  args: string[],
-  uri: string | undefined,
-  extraEnv: Record<string, string> = {},
-  input?: string | Buffer,
-): Promise<Result> & { child: ReturnType<typeof spawn> } {
-  const env = { ...baseEnv(), ...extraEnv };
-  if (uri !== undefined) env.FLUX_URI = uri;
-  const child = spawn(process.execPath, [tsfluxBin, ...args], {
-    env,
-    cwd: repoRoot,
-    stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
-  });
-  if (input !== undefined) child.stdin!.end(input);
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  const p = new Promise<Result>((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', (code, signal) => resolve({ rc: code ?? (signal ? 128 : null), stdout, stderr }));
-  });
-  return Object.assign(p, { child });
-}
 
 /** Wait for a condition (polling; a hung condition fails the test by the runner's timeout). */
 async function until(cond: () => Promise<boolean> | boolean): Promise<void> {
@@ -681,11 +643,7 @@ describe('tsflux CLI verbs', { concurrency: true, timeout: 300_000 }, () => {
     // A terminal (script(1) makes one; its stdin at EOF makes the terminal readable) and a shell
     // with job control: `tsflux run CMD &` must not read the terminal from the background
     // (SIGTTIN would stop it); it runs to the end.
-    const script = ['/usr/bin/script', '/bin/script'].find((p) => fs.existsSync(p));
-    const ptyOk =
-      script !== undefined && spawnSync(script, ['-qc', 'true', '/dev/null'], { stdio: 'ignore' }).status === 0;
-    const skip = !script ? 'script(1) not installed' : !ptyOk ? 'script(1) cannot make a terminal here' : false;
-    test('tsflux run CMD & finishes instead of stopping for tty input', { skip }, async () => {
+    test('tsflux run CMD & finishes instead of stopping for tty input', { skip: noTerminal }, async () => {
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsflux-bg-'));
       try {
         const file = path.join(dir, 'bg.sh');
@@ -696,7 +654,7 @@ describe('tsflux CLI verbs', { concurrency: true, timeout: 300_000 }, () => {
         );
         const env = { ...baseEnv(), PATH: `${path.join(repoRoot, 'bin')}:${process.env.PATH ?? '/usr/bin:/bin'}` };
         const child = spawn(
-          script!,
+          scriptBin!,
           ['-qc', `${process.execPath} ${tsfluxBin} start bash --norc -i ${file}`, '/dev/null'],
           { env, stdio: ['ignore', 'pipe', 'pipe'] },
         );
