@@ -25,6 +25,8 @@ export function submitCommand(name = 'submit'): Command {
   addBulkOptions(cmd);
   cmd.action(
     verbAction(async (command: string[], opts: SubmitOptions, c: Command) => {
+      // flux ignores a lone --jps; tsflux refuses what would have no effect
+      if (opts.jps && !opts.progress) throw new Error('--jps: only has an effect with --progress');
       const ids = ccList(opts);
       if (opts.dryRun) {
         // like flux: the first jobspec is printed, then the command exits

@@ -11,6 +11,9 @@
  *   every job's eventlog is followed: exceptions print `<id>: exception: type=T note=N`, the
  *   exit code is the largest job exit code (flux's status_to_exitcode: 127+signal for a
  *   signaled shell), or 1 for a job that failed before it ran.
+ *   With --progress (stdout a terminal) a bar on the terminal's last row shows the jobs'
+ *   progress (job-progress.ts); without a terminal flux's warning is printed and the option
+ *   has no effect, as in flux.
  */
 import type { Flux } from '../../client/handle.js';
 import * as job from '../../client/job/index.js';
@@ -19,6 +22,7 @@ import { isIdset } from '../../job/idset.js';
 import { exitCode, exited, signaled, termSig } from '../../job/waitstatus.js';
 import { FluxError } from '../../protocol/errno.js';
 import { OutputFollower, attachJob } from '../attach.js';
+import { JobProgress, SubmitProgress } from './job-progress.js';
 import {
   SUBMIT_FLAG_DEBUG,
   SUBMIT_FLAG_NOVALIDATE,
@@ -109,6 +113,7 @@ export async function submitToInstance(req: SubmitRequest): Promise<number> {
   const o = req.opts;
   const waitEvent = o.waitEvent ?? (o.wait || o.watch ? 'clean' : undefined);
   let rc = 0;
+  const progress = startProgress(o, waitEvent !== undefined, req.jobs.length);
   try {
     // pipelined: every request is on the wire before the first response is read
     const opts = submitOpts(req.urgency, req.flags);
@@ -124,19 +129,41 @@ export async function submitToInstance(req: SubmitRequest): Promise<number> {
         if (!(e instanceof FluxError)) throw e;
         process.stderr.write(`${label}[Errno ${e.errno}] ${e.message}\n`);
         rc = 1;
+        if (progress instanceof SubmitProgress) progress.submitted();
         continue;
       }
       if (!o.quiet) process.stdout.write(f58(id) + '\n');
-      if (waitEvent)
-        watches.push(follow(h, id, waitEvent, !!o.watch, !!o.labelIo, (code) => (rc = Math.max(rc, code))));
+      if (progress instanceof SubmitProgress) progress.submitted();
+      if (waitEvent) {
+        const jobProgress = progress instanceof JobProgress ? progress : undefined;
+        jobProgress?.addJob(id);
+        watches.push(
+          follow(h, id, waitEvent, !!o.watch, !!o.labelIo, (code) => (rc = Math.max(rc, code)), jobProgress),
+        );
+      }
     }
     await Promise.all(watches);
     return rc;
   } catch (e) {
     return Math.max(rc, reportError(e, programName(req.verb), req.verb));
   } finally {
+    progress?.stop();
     h.close();
   }
+}
+
+/**
+ * The --progress bar, if asked for and stdout is a terminal (flux: otherwise a warning and no
+ * bar): job states with --wait/--watch, the submission alone without.
+ */
+function startProgress(o: SubmitOptions, following: boolean, total: number): JobProgress | SubmitProgress | undefined {
+  if (!o.progress) return undefined;
+  if (!process.stdout.isTTY) {
+    process.stderr.write('tsflux: WARNING: stdout is not a tty. Ignoring --progress option\n');
+    return undefined;
+  }
+  const jps = !!o.jps;
+  return following ? new JobProgress({ jps }).start() : new SubmitProgress(total, { jps }).start();
 }
 
 /** Follow one submitted job (flux submit --wait/--watch): report exceptions and its exit code. */
@@ -147,12 +174,14 @@ async function follow(
   watch: boolean,
   labelIo: boolean,
   report: (code: number) => void,
+  progress?: JobProgress,
 ): Promise<void> {
   const jobid = f58(id);
   let running = false;
   let output: OutputFollower | undefined;
   const w = job.eventWatch(h, id);
   for await (const ev of w) {
+    progress?.processEvent(id, ev);
     const c = ev.context as Record<string, any>;
     if (ev.name === 'exception') {
       if (!running) report(1);
@@ -169,5 +198,7 @@ async function follow(
       break;
     }
   }
+  // done: the awaited event came or the eventlog ended
+  progress?.processEvent(id, undefined);
   await output?.finish();
 }

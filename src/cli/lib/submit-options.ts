@@ -533,6 +533,9 @@ export function addBulkOptions(cmd: Command): Command {
     .option('--wait-event <NAME>', 'wait for event NAME for all jobs after submission')
     .option('--watch', 'watch all job output (implies --wait)')
     .option('--quiet', 'do not print the jobid to stdout on submission')
-    .option('--progress', 'show the progress of job submission or completion (with --wait)')
-    .option('--jps', 'with --progress, show job throughput');
+    .option(
+      '--progress',
+      'on a terminal, show a bar of the jobs submitted, or with --wait/--watch of the jobs pending, running, completed and failed',
+    )
+    .option('--jps', 'with --progress, show jobs per second instead of the elapsed time');
 }
