@@ -5,8 +5,8 @@
  * Supported: -a, -A, -c/--count, -f/--filter (states and results, comma lists, repeatable),
  * --since, -n/--suppress-header (also --no-header), -u/--user, --name, --queue,
  * -o/--format (a format string or the names `default`, `deps`, `long`), --stats,
- * --stats-only, JOBID arguments.
- * Not supported: --color (accepted, never colors), -R/--recursive, -L, --threads,
+ * --stats-only, --color[=WHEN] (jobs-color.ts), JOBID arguments.
+ * Not supported: -R/--recursive, -L, --threads,
  * `sort:` prefixes in formats, `instance.*` fields.
  */
 import { Command, Option } from 'commander';
@@ -17,6 +17,7 @@ import { JobResult, JobState, VirtualState } from '../job/states.js';
 import { parseFsd } from '../job/fsd.js';
 import { HEADINGS, JobInfo, fieldsToAttrs, headingsFor, uidOf } from './lib/jobinfo.js';
 import { OutputFormat } from './lib/pyformat.js';
+import { colorEnabled, jobColor, parseColorWhen } from './lib/jobs-color.js';
 import { CliError, fluxAction, jobIdArg, openFlux } from './lib/util.js';
 
 const PREFIX = 'tsflux-jobs';
@@ -68,7 +69,7 @@ interface JobsOptions {
   name?: string;
   queue?: string;
   format: string;
-  color?: string;
+  color?: string | boolean;
   stats?: boolean;
   statsOnly?: boolean;
 }
@@ -138,6 +139,12 @@ async function jobsMain(ids: string[], opts: JobsOptions): Promise<number> {
   const count = Number(opts.count);
   if (!Number.isInteger(count) || count < 0)
     throw new CliError(`${PREFIX}: error: argument -c/--count: invalid int value: '${opts.count}'`);
+  let colorWhen;
+  try {
+    colorWhen = parseColorWhen(opts.color);
+  } catch (e) {
+    throw new CliError(`${PREFIX}: error: ${(e as Error).message}`, 2);
+  }
   const jobids = ids.map((s) => jobIdArg(s, PREFIX));
 
   const h = await openFlux();
@@ -150,7 +157,8 @@ async function jobsMain(ids: string[], opts: JobsOptions): Promise<number> {
         return Number(st.total ?? 0) - Number(st.inactive ?? 0) > 0 ? 0 : 1;
       }
     }
-    const attrs = fieldsToAttrs(fmt.fields);
+    // as flux: colouring (always or auto) needs each job's result and annotations (user.uri)
+    const attrs = fieldsToAttrs(colorWhen === 'never' ? fmt.fields : [...fmt.fields, 'result', 'annotations']);
     let infos: JobInfo[] = [];
     if (jobids.length > 0) {
       const results = await Promise.allSettled(jobids.map((id) => job.listId(h, id, attrs)));
@@ -197,7 +205,11 @@ async function jobsMain(ids: string[], opts: JobsOptions): Promise<number> {
     const f = fmt.prepare(infos);
     let text = '';
     if (!opts.suppressHeader) text += f.header() + '\n';
-    for (const j of infos) text += f.format(j) + '\n';
+    const colored = colorEnabled(colorWhen);
+    for (const j of infos) {
+      const c = colored ? jobColor(j) : undefined;
+      text += (c?.start ?? '') + f.format(j) + '\n' + (c?.end ?? '');
+    }
     process.stdout.write(text);
     return 0;
   } finally {
@@ -234,7 +246,10 @@ export function jobsCommand(): Command {
     .option('--name <NAME>', 'limit output to jobs with this name')
     .option('--queue <QUEUE>', 'limit output to this queue')
     .option('-o, --format <FORMAT>', 'output format: a Python format string or one of default, deps, long', 'default')
-    .option('--color [WHEN]', 'colorize output (never|always|auto): accepted, output is never colored')
+    .option(
+      '--color [WHEN]',
+      'colour each line by the job result: never, always (also --color alone) or auto (the default: when stdout is a terminal)',
+    )
     .option('--stats', 'print job statistics before the listing')
     .option('--stats-only', 'print job statistics only; exit 1 when there are no active jobs')
     .addHelpText(

@@ -203,6 +203,11 @@ export class JobInfo {
     if (exited(ws)) return exitCode(ws);
     return '';
   }
+  /** The URI of the Flux instance this job runs, when it is one (annotation user.uri). */
+  get uri(): string {
+    const u = this.annotations.get(['user', 'uri']);
+    return typeof u === 'string' ? u : '';
+  }
   get dependencies(): PyList {
     const d = this.rec['dependencies'];
     return new PyList(Array.isArray(d) ? d.map(String) : []);
