@@ -1,14 +1,17 @@
 /**
  * The broker: service registry, topic router, in-process RPC between services, events and
  * attributes (docs/protocol.md §A.5: ENOSYS for unknown topics, `<service>.ping`,
- * `<service>.disconnect` cleanup).
+ * `<service>.disconnect` cleanup). Dispatch enforces each method's roles (service.ts, RFC 12)
+ * before its handler runs.
  */
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import { MemoryStore } from './store/memory.js';
 import type { JobStore } from './store/store.js';
 import { Errno, FluxError } from '../protocol/errno.js';
-import type { BrokerContext, ConnId, Handler, Request, RpcOptions, Service } from './service.js';
+import { Role } from '../protocol/types.js';
+import { INTERNAL_CONN } from './service.js';
+import type { BrokerContext, ConnId, Method, Request, Roles, RpcOptions, Service } from './service.js';
 
 export interface AttrValue {
   value: string;
@@ -21,7 +24,7 @@ export type EventSink = (topic: string, payload: any, seq: number) => void;
 
 /** A request made in-process by one service to another (payload passed as an object). */
 class InternalRequest implements Request {
-  readonly conn: ConnId = 'internal';
+  readonly conn: ConnId = INTERNAL_CONN;
   readonly matchtag = 0;
   readonly noresponse = false;
   finished = false;
@@ -50,6 +53,24 @@ class InternalRequest implements Request {
     if (this.streaming && errnum === Errno.ENODATA) this.resolve(undefined);
     else this.reject(new FluxError(errnum || Errno.EINVAL, text));
   }
+}
+
+/** Credentials of in-process requests unless the caller names others: the instance owner's. */
+const OWNER_ROLES = Role.OWNER | Role.LOCAL;
+
+/**
+ * Why `req` may not call a method with these roles, or undefined if it may. The texts are
+ * flux-core's (libflux msg_handler.c) for a missing role.
+ */
+export function refusal(roles: Roles, req: Request): string | undefined {
+  if (roles === 'internal') {
+    return req.conn === INTERNAL_CONN ? undefined : `${req.topic} is internal to the broker: clients may not call it`;
+  }
+  const allowed = (roles | Role.OWNER) >>> 0;
+  if ((req.rolemask & allowed) !== 0) return undefined;
+  return allowed === Role.OWNER
+    ? 'Request requires owner credentials'
+    : 'Request rejected due to insufficient privilege';
 }
 
 export class Broker implements BrokerContext {
@@ -125,26 +146,41 @@ export class Broker implements BrokerContext {
     }
   }
 
-  /** Route one request to its handler; ENOSYS when none matches. Never throws. */
+  /** `<service>.ping` of a service that does not define its own (flux-core: FLUX_ROLE_USER). */
+  private readonly pingMethod: Method = { roles: Role.USER, handler: (r) => this.ping(r) };
+
+  /**
+   * Route one request to its handler: ENOSYS when no method matches, EPERM (and the handler does
+   * not run) when the method's roles do not allow the request's credentials. Never throws.
+   */
   dispatch(req: Request): void {
     const topic = req.topic;
     const dot = topic.indexOf('.');
     const svcName = dot < 0 ? topic : topic.slice(0, dot);
     const method = dot < 0 ? '' : topic.slice(dot + 1);
     const svc = this.services.get(svcName);
-    let handler: Handler | undefined = svc?.methods[method];
-    if (!handler && svc && method === 'ping') handler = (r) => this.ping(r);
-    if (!handler) {
+    let m: Method | undefined;
+    if (svc) {
+      if (Object.hasOwn(svc.methods, method)) m = svc.methods[method];
+      else if (svc.fallback) m = svc.fallback;
+      else if (method === 'ping') m = this.pingMethod;
+    }
+    if (!m) {
       if (!req.noresponse) req.error(Errno.ENOSYS, `No service matching ${topic} is registered`);
       return;
     }
-    if (req.conn !== 'internal') {
+    const why = refusal(m.roles, req);
+    if (why !== undefined) {
+      if (!req.noresponse) req.error(Errno.EPERM, why);
+      return;
+    }
+    if (req.conn !== INTERNAL_CONN) {
       let set = this.used.get(req.conn);
       if (!set) this.used.set(req.conn, (set = new Set()));
       set.add(svcName);
     }
     try {
-      handler(req);
+      m.handler(req);
     } catch (e) {
       const err = e as Error & { errno?: number };
       this.log('err', `${topic}: ${err.stack ?? err.message}`);
@@ -155,7 +191,7 @@ export class Broker implements BrokerContext {
   /** `<service>.ping`: echo the request, adding route, userid, rolemask and rank. */
   ping(req: Request): void {
     const p = req.payload && typeof req.payload === 'object' ? req.payload : {};
-    const route = req.conn === 'internal' ? this.uuid : `${req.conn}!${this.uuid}`;
+    const route = req.conn === INTERNAL_CONN ? this.uuid : `${req.conn}!${this.uuid}`;
     req.respond({ ...p, route, userid: req.userid, rolemask: req.rolemask, rank: this.rank });
   }
 
@@ -180,7 +216,7 @@ export class Broker implements BrokerContext {
         topic,
         payload,
         opts.userid ?? this.owner,
-        opts.rolemask ?? 5,
+        opts.rolemask ?? OWNER_ROLES,
         opts.streaming ?? false,
         opts.onResponse,
         resolve,

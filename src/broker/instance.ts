@@ -19,6 +19,7 @@ import { JobInfo } from './job-info/info.js';
 import { JobList } from './job-list/list.js';
 import type { JobStore } from './store/store.js';
 import { openLog, type BrokerLog } from './log.js';
+import { Role } from '../protocol/types.js';
 
 export const VERSION = '0.1.0';
 
@@ -84,7 +85,7 @@ export class Instance {
     broker.register({ name: 'broker', methods: {} }); // broker.ping (every service answers <name>.ping)
     broker.register({
       name: 'config',
-      methods: { get: (r) => r.respond({}) },
+      methods: { get: { roles: Role.USER, handler: (r) => r.respond({}) } },
     });
     await broker.start();
     const server = new LocalServer(broker, sockPath, { maxMessageSize: opts.maxMessageSize });

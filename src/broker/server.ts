@@ -6,7 +6,10 @@
  *
  * Credentials: Node cannot read SO_PEERCRED, so the socket lives in a directory only the
  * instance owner can enter (mode 0700) and every connection is the owner's: userid = owner,
- * rolemask OWNER|LOCAL (5), which is what real flux-core stamps on the owner's responses.
+ * rolemask OWNER|LOCAL (5), which is what real flux-core stamps on the owner's responses. As
+ * flux-core's local connector does for an owner connection, a request that carries its own
+ * userid or rolemask keeps them (RFC 12: the owner may act for a guest, e.g. a test, or
+ * `FLUX_HANDLE_ROLEMASK=0x2`); the broker then checks the method's roles against those.
  */
 import net from 'node:net';
 import fs from 'node:fs';
@@ -16,7 +19,7 @@ import { errorResponse, response, event as eventMessage, withTextPayload } from 
 import { OutQueue } from '../protocol/outqueue.js';
 import { deepFreeze, parseJson } from '../protocol/json.js';
 import { Errno, FluxError } from '../protocol/errno.js';
-import { MsgFlag, MsgType, Role, type Message } from '../protocol/types.js';
+import { MsgFlag, MsgType, Role, USERID_UNKNOWN, type Message } from '../protocol/types.js';
 import type { Broker } from './broker.js';
 import type { ConnId, Request, Service } from './service.js';
 
@@ -43,8 +46,9 @@ class WireRequest implements Request {
     readonly payload: any,
   ) {
     this.topic = msg.topic ?? '';
-    this.userid = c.userid;
-    this.rolemask = c.rolemask;
+    const cred = c.credOf(msg);
+    this.userid = cred.userid;
+    this.rolemask = cred.rolemask;
     this.matchtag = msg.aux2;
     this.streaming = (msg.flags & MsgFlag.STREAMING) !== 0;
     this.noresponse = (msg.flags & MsgFlag.NORESPONSE) !== 0;
@@ -67,7 +71,7 @@ class WireRequest implements Request {
 export class ClientConn {
   readonly id: ConnId = randomBytes(4).toString('hex');
   readonly userid: number;
-  readonly rolemask = OWNER_ROLES;
+  readonly rolemask: number = OWNER_ROLES;
   readonly cred: { userid: number; rolemask: number };
   private readonly decoder: StreamDecoder;
   private readonly out = new OutQueue();
@@ -86,6 +90,18 @@ export class ClientConn {
     this.userid = server.broker.owner;
     this.cred = { userid: this.userid, rolemask: this.rolemask };
     this.decoder = new StreamDecoder({ maxMessageSize });
+  }
+
+  /**
+   * The credentials a message from this client acts with (flux-core connector-local
+   * auth_init_message): a guest connection's always; an owner connection's unless the message
+   * sets its own userid or rolemask.
+   */
+  credOf(msg: Message): { userid: number; rolemask: number } {
+    if ((this.rolemask & Role.OWNER) === 0) return this.cred;
+    const userid = msg.userid === USERID_UNKNOWN ? this.userid : msg.userid;
+    const rolemask = msg.rolemask === Role.NONE ? this.rolemask : msg.rolemask;
+    return userid === this.userid && rolemask === this.rolemask ? this.cred : { userid, rolemask };
   }
 
   /** Queue a message for this client; it is encoded when the socket has room (outqueue.ts). */
@@ -280,12 +296,19 @@ export class LocalServer {
     if (typeof name !== 'string' || name === '' || name.includes('.')) {
       return req.error(Errno.EPROTO, 'service must be a non-empty name without "."');
     }
+    // flux-core broker.c service_allow: a guest may only add or remove `<userid>-…` services
+    if ((req.rolemask & Role.OWNER) === 0 && !name.startsWith(`${req.userid}-`)) {
+      return req.error(Errno.EPERM, `guests may only add or remove services named ${req.userid}-*`);
+    }
     if (req.topic === 'service.add') {
       if (this.broker.hasService(name)) return req.error(Errno.EEXIST, `service ${name} is already registered`);
-      const methods = new Proxy({} as Record<string, (r: Request) => void>, {
-        get: (_t, method) => (typeof method === 'string' ? (r: Request) => this.forwardToClient(name, r) : undefined),
-      });
-      const svc: Service = { name, methods };
+      // Every request for the service goes to the client; the client's own handlers decide who
+      // may call what, as a flux-core client's message handlers do.
+      const svc: Service = {
+        name,
+        methods: {},
+        fallback: { roles: Role.ALL, handler: (r) => this.forwardToClient(name, r) },
+      };
       this.broker.register(svc);
       this.clientServices.set(name, c);
       return req.respond();

@@ -1,6 +1,6 @@
 /**
  * The contract between the broker and its services (docs/architecture.md: one folder per service, one
- * table of topic → handler; services never import each other and talk only through topics).
+ * table of method → {roles, handler}; services never import each other and talk only through topics).
  *
  * A request reaches a handler as a `Request`, whether it came over the local socket from a
  * client (payload decoded from JSON) or from another service in this process through
@@ -8,11 +8,14 @@
  * `respond()` / `error()`; a streaming request may be answered many times and must end with
  * one `error()` (ENODATA for a normal end), exactly as on the wire (docs/protocol.md §A.5).
  */
-import type { Message } from '../protocol/types.js';
+import { Role, type Message } from '../protocol/types.js';
 import type { JobStore } from './store/store.js';
 
-/** Identifies where a request came from: a client connection, or 'internal'. */
+/** Identifies where a request came from: a client connection, or INTERNAL_CONN. */
 export type ConnId = string;
+
+/** The ConnId of requests made in this process by one service to another (`ctx.rpc()`). */
+export const INTERNAL_CONN: ConnId = 'internal';
 
 export interface Request {
   readonly topic: string;
@@ -39,11 +42,42 @@ export interface Request {
 
 export type Handler = (req: Request) => void;
 
+/**
+ * Who may call a method: RFC 12 roles (`Role` in protocol/types.ts), of which the request's
+ * rolemask must hold one, or 'internal'. The instance owner may call every method that is not
+ * internal (as in flux-core, where a handler's rolemask always includes FLUX_ROLE_OWNER), so
+ * `Role.OWNER` means the owner only and `Role.USER` lets guests call it too. 'internal': only
+ * services of this broker (`ctx.rpc()`) may call it, never a client (the in-process protocols of
+ * contract.ts). Checks that depend on the payload (a guest acting on its own job only) stay in
+ * the handler.
+ */
+export type Roles = number | 'internal';
+
+/**
+ * May this request act on something of `userid`'s (a job)? The owner may, a guest only on its
+ * own (flux-core flux_msg_authorize): the per-job check a USER method's handler makes.
+ */
+export function authorized(req: Request, userid: number): boolean {
+  return (req.rolemask & Role.OWNER) !== 0 || req.userid === userid;
+}
+
+/** One entry of a service's method table (flux-core's `{topic, handler, rolemask}`). */
+export interface Method {
+  readonly roles: Roles;
+  readonly handler: Handler;
+}
+
 export interface Service {
   /** The service name: the topic prefix before the first '.', e.g. 'job-manager'. */
   readonly name: string;
-  /** Method name (after the first '.') → handler. `job-manager.wait` → methods['wait']. */
-  readonly methods: Record<string, Handler>;
+  /**
+   * Method name (after the first '.') → roles and handler: `job-manager.wait` → methods['wait'].
+   * The broker refuses a request whose credentials the roles do not allow, with EPERM, before
+   * the handler runs (broker.ts).
+   */
+  readonly methods: Readonly<Record<string, Method>>;
+  /** Answers every method not in `methods` (a service a client registered: all go to it). */
+  readonly fallback?: Method;
   /** A client went away: drop its waits, watches and streams. */
   disconnect?(conn: ConnId): void;
   /** Called once when the broker starts, in registration order. */

@@ -29,6 +29,25 @@ interface Pending {
 
 const MAX_TAG = 0xffffffff;
 
+/**
+ * Credentials a handle asks its requests to carry (RFC 12). Only an owner connection may choose
+ * them, as in flux-core, where the instance owner uses them to act as a guest (tests).
+ */
+export interface HandleCred {
+  userid?: number;
+  rolemask?: number;
+}
+
+/** A uint32 from FLUX_HANDLE_USERID / FLUX_HANDLE_ROLEMASK (decimal, or hex with 0x). */
+function credFromEnv(name: string): number | undefined {
+  const v = process.env[name];
+  if (v === undefined || v === '') return undefined;
+  const n = Number(v.trim());
+  if (!Number.isInteger(n) || n < 0 || n > 0xffffffff)
+    throw new FluxError(Errno.EINVAL, `${name}=${v}: not a 32-bit unsigned number`);
+  return n;
+}
+
 /** Resolve a URI (or FLUX_URI) to a socket path. Only `local://` is supported. */
 export function uriToPath(uri: string): string {
   const m = /^([a-z][a-z0-9+.-]*):\/\/(.*)$/i.exec(uri.trim());
@@ -121,13 +140,15 @@ export class Flux {
   private retries: number;
   private retryDelay = 16;
   private refed = false;
+  private readonly cred: HandleCred;
 
   /**
    * Open a handle on `uri`, else `$FLUX_URI`. Connecting starts at once; requests made before
    * it completes are queued. A failure to connect fails every request with a FluxError naming
-   * the URI (use `await Flux.open()` to find out at once).
+   * the URI (use `await Flux.open()` to find out at once). `cred` (default: $FLUX_HANDLE_USERID
+   * and $FLUX_HANDLE_ROLEMASK, as flux-core's handle) sets the credentials requests carry.
    */
-  constructor(uri?: string) {
+  constructor(uri?: string, cred?: HandleCred) {
     const u = uri ?? process.env.FLUX_URI;
     if (!u)
       throw new FluxError(
@@ -136,13 +157,14 @@ export class Flux {
       );
     this.uri = u;
     this.path = uriToPath(u);
+    this.cred = cred ?? { userid: credFromEnv('FLUX_HANDLE_USERID'), rolemask: credFromEnv('FLUX_HANDLE_ROLEMASK') };
     this.retries = Number(process.env.FLUX_LOCAL_CONNECTOR_RETRY_COUNT ?? 5);
     this.connect();
   }
 
   /** Open a handle and wait until the instance has accepted the connection. */
-  static async open(uri?: string): Promise<Flux> {
-    const h = new Flux(uri);
+  static async open(uri?: string, cred?: HandleCred): Promise<Flux> {
+    const h = new Flux(uri, cred);
     await h.ready();
     return h;
   }
@@ -309,7 +331,13 @@ export class Flux {
     nodeid: number | undefined,
     flags: number | undefined,
   ): void {
-    const opts = { matchtag, nodeid: nodeid ?? NODEID_ANY, flags };
+    const opts = {
+      matchtag,
+      nodeid: nodeid ?? NODEID_ANY,
+      flags,
+      userid: this.cred.userid,
+      rolemask: this.cred.rolemask,
+    };
     const msg = Buffer.isBuffer(payload)
       ? request(topic, payload, opts)
       : withTextPayload(request(topic, undefined, opts), payload);

@@ -329,12 +329,18 @@ test("events: 'watch' (one eventlog watch per job, flux-core's Python design) gi
 
 test('journal refused (EPERM, as flux-core answers a guest): the executor falls back to one watch per job', async () => {
   await withInstance(async (inst) => {
-    // make this instance's job manager refuse the journal, as flux-core does for a guest
-    const manager = (
-      inst.broker as unknown as { services: Map<string, { methods: Record<string, (r: any) => void> }> }
-    ).services.get('job-manager')!;
-    manager.methods['events-journal'] = (r) => r.error(1, 'Request requires owner credentials');
-    await using executor = new FluxExecutor({ uri: inst.uri });
+    // the executor connects with a guest's role (same uid, so its jobs are its own), as
+    // `FLUX_HANDLE_ROLEMASK=0x2` does: the broker refuses it the owner-only journal
+    const saved = process.env.FLUX_HANDLE_ROLEMASK;
+    process.env.FLUX_HANDLE_ROLEMASK = '0x2';
+    let executor: FluxExecutor;
+    try {
+      executor = new FluxExecutor({ uri: inst.uri });
+    } finally {
+      if (saved === undefined) delete process.env.FLUX_HANDLE_ROLEMASK;
+      else process.env.FLUX_HANDLE_ROLEMASK = saved;
+    }
+    await using _ex = executor;
     const futs = [executor.submit(spec(['true'])), executor.submit(spec(['false']))];
     assert.equal(await futs[0], 0);
     assert.equal(await futs[1], 1);

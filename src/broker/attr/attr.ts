@@ -1,8 +1,10 @@
 /**
  * The `attr` service: broker attributes (`flux getattr`, `attr.get` with `{value, flags}`,
- * flags bit 1 = immutable), plus attr.set / attr.rm / attr.list.
+ * flags bit 1 = immutable), plus attr.set / attr.rm / attr.list. Any user may get and list
+ * attributes; only the owner may set or remove them (flux-core broker/attr.c).
  */
 import { Errno } from '../../protocol/errno.js';
+import { Role } from '../../protocol/types.js';
 import type { Broker } from '../broker.js';
 import type { Request, Service } from '../service.js';
 
@@ -19,35 +21,39 @@ export function attrService(broker: Broker): Service {
   return {
     name: 'attr',
     methods: {
-      get(req) {
-        const name = nameOf(req);
-        if (name === undefined) return;
-        const a = broker.getattrFull(name);
-        if (!a) return req.error(Errno.ENOENT);
-        req.respond({ value: a.value, flags: a.flags });
-      },
-      set(req) {
-        const name = nameOf(req);
-        if (name === undefined) return;
-        const value = req.payload?.value;
-        if (typeof value !== 'string') return req.error(Errno.EPROTO, 'value must be a string');
-        const a = broker.getattrFull(name);
-        if (a && a.flags & 1) return req.error(Errno.EPERM, `attribute ${name} is immutable`);
-        broker.setattr(name, value);
-        req.respond();
-      },
-      rm(req) {
-        const name = nameOf(req);
-        if (name === undefined) return;
-        const a = broker.getattrFull(name);
-        if (!a) return req.error(Errno.ENOENT);
-        if (a.flags & 1) return req.error(Errno.EPERM, `attribute ${name} is immutable`);
-        broker.deleteattr(name);
-        req.respond();
-      },
-      list(req) {
-        req.respond({ names: broker.attrNames() });
-      },
+      get: { roles: Role.USER, handler: get },
+      list: { roles: Role.USER, handler: (req) => req.respond({ names: broker.attrNames() }) },
+      set: { roles: Role.OWNER, handler: set },
+      rm: { roles: Role.OWNER, handler: rm },
     },
   };
+
+  function get(req: Request): void {
+    const name = nameOf(req);
+    if (name === undefined) return;
+    const a = broker.getattrFull(name);
+    if (!a) return req.error(Errno.ENOENT);
+    req.respond({ value: a.value, flags: a.flags });
+  }
+
+  function set(req: Request): void {
+    const name = nameOf(req);
+    if (name === undefined) return;
+    const value = req.payload?.value;
+    if (typeof value !== 'string') return req.error(Errno.EPROTO, 'value must be a string');
+    const a = broker.getattrFull(name);
+    if (a && a.flags & 1) return req.error(Errno.EPERM, `attribute ${name} is immutable`);
+    broker.setattr(name, value);
+    req.respond();
+  }
+
+  function rm(req: Request): void {
+    const name = nameOf(req);
+    if (name === undefined) return;
+    const a = broker.getattrFull(name);
+    if (!a) return req.error(Errno.ENOENT);
+    if (a.flags & 1) return req.error(Errno.EPERM, `attribute ${name} is immutable`);
+    broker.deleteattr(name);
+    req.respond();
+  }
 }

@@ -14,7 +14,7 @@ import { encodeEvent, eventTime as now } from '../../job/eventlog.js';
 import { encodeJobId } from '../../job/jobid.js';
 import { parseIdset } from '../../job/idset.js';
 import { Spawner } from '../launcher/spawner.js';
-import type { BrokerContext, Request, Service } from '../service.js';
+import { authorized, type BrokerContext, type Method, type Request, type Service } from '../service.js';
 import type { ExecStartRequest, Rv1 } from '../contract.js';
 import { expandTemplate, inputFile, nnodesOf, outputFile, rlimitsOf, taskCount } from './tasks.js';
 
@@ -65,13 +65,14 @@ export class JobExec implements Service {
   private uri = '';
   private rundir = '';
   private stopped = false;
-  readonly methods: Record<string, (req: Request) => void>;
+  /** Both are the job manager's, in this process (contract.ts). */
+  readonly methods: Record<string, Method>;
 
   constructor(opts: ExecOptions = {}) {
     this.killTimeout = opts.killTimeout ?? 5;
     this.methods = {
-      start: (r) => this.startJob(r),
-      kill: (r) => this.kill(r),
+      start: { roles: 'internal', handler: (r) => this.startJob(r) },
+      kill: { roles: 'internal', handler: (r) => this.kill(r) },
     };
   }
 
@@ -112,7 +113,10 @@ export class JobExec implements Service {
     const context = { version: 1, encoding: { stdin: 'UTF-8' }, count: { stdin: 1 }, options: {} };
     this.ctx.store.append(job.id, 'guest.input', encodeEvent({ timestamp: now(), name: 'header', context }));
     try {
-      this.ctx.addService({ name: service, methods: { stdin: (r) => this.stdinRequest(job, r) } });
+      // Any user may send; only the job's owner (or the instance owner) is let through, as
+      // flux's shell services do (stdinRequest).
+      const stdin: Method = { roles: Role.USER, handler: (r) => this.stdinRequest(job, r) };
+      this.ctx.addService({ name: service, methods: { stdin } });
       job.service = service;
     } catch (e) {
       this.ctx.log('err', `job-exec: ${service}: ${(e as Error).message}`);
@@ -128,8 +132,7 @@ export class JobExec implements Service {
   /** `<service>.stdin` {stream: 'stdin', rank: 'all' | IDSET, data?, encoding?, eof?} → {}. */
   private stdinRequest(job: ExecJob, req: Request): void {
     const p = req.payload ?? {};
-    if ((req.rolemask & Role.OWNER) === 0 && req.userid !== job.userid)
-      return req.error(Errno.EPERM, 'stdin is for the job owner only');
+    if (!authorized(req, job.userid)) return req.error(Errno.EPERM, 'stdin is for the job owner only');
     if (p.stream !== 'stdin') return req.error(Errno.EPROTO, 'stream must be "stdin"');
     if (p.data !== undefined && typeof p.data !== 'string') return req.error(Errno.EPROTO, 'data must be a string');
     if (p.eof !== undefined && typeof p.eof !== 'boolean') return req.error(Errno.EPROTO, 'eof must be a boolean');
@@ -165,8 +168,7 @@ export class JobExec implements Service {
 
   private startJob(req: Request): void {
     const p = req.payload as ExecStartRequest;
-    if (req.conn !== 'internal' || !p || typeof p.id !== 'bigint')
-      return req.error(Errno.EPERM, 'job-exec.start is for the job manager only');
+    if (!p || typeof p.id !== 'bigint') return req.error(Errno.EPROTO, 'malformed request: id must be a job id');
     const { id, R } = p;
     let jobspec: any;
     try {

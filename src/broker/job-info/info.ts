@@ -24,9 +24,11 @@
  */
 import { Errno } from '../../protocol/errno.js';
 import { toJobId } from '../../protocol/json.js';
+import { Role } from '../../protocol/types.js';
 import { decodeIdset } from '../../job/idset.js';
 import { redactJobspec } from '../../job/jobspec.js';
-import type { BrokerContext, ConnId, Request, Service } from '../service.js';
+import { INTERNAL_CONN } from '../service.js';
+import type { BrokerContext, ConnId, Method, Request, Service } from '../service.js';
 import { Real, fromPlain, janssonDumps, jpathSet, parseKeepReals, plain, type JValue } from './jansson.js';
 
 /** eventlog-watch flags (libjob/job.h). */
@@ -39,7 +41,6 @@ export const LOOKUP_JSON_DECODE = 1;
 export const LOOKUP_CURRENT = 2;
 const LOOKUP_VALID_FLAGS = LOOKUP_JSON_DECODE | LOOKUP_CURRENT;
 
-const ROLE_OWNER = 1;
 const KEY_RE = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/;
 
 const enum Kind {
@@ -108,7 +109,8 @@ function rankCount(rank: unknown): number {
 
 export class JobInfo implements Service {
   readonly name = 'job-info';
-  readonly methods: Record<string, (req: Request) => void>;
+  /** Any user may read and watch; whose job it is, is checked per request (allowed()). */
+  readonly methods: Record<string, Method>;
   private ctx!: BrokerContext;
   private unwatch: (() => void) | undefined;
   private readonly byJob = new Map<bigint, Watch[]>();
@@ -118,10 +120,10 @@ export class JobInfo implements Service {
 
   constructor() {
     this.methods = {
-      'eventlog-watch': (r) => this.watch(r),
-      'eventlog-watch-cancel': (r) => this.cancel(r),
-      lookup: (r) => this.lookup(r),
-      disconnect: (r) => this.disconnect(r.conn),
+      'eventlog-watch': { roles: Role.USER, handler: (r) => this.watch(r) },
+      'eventlog-watch-cancel': { roles: Role.USER, handler: (r) => this.cancel(r) },
+      lookup: { roles: Role.USER, handler: (r) => this.lookup(r) },
+      disconnect: { roles: Role.USER, handler: (r) => this.disconnect(r.conn) },
     };
   }
 
@@ -134,7 +136,7 @@ export class JobInfo implements Service {
     this.unwatch?.();
     this.unwatch = undefined;
     for (const list of [...this.byJob.values()]) {
-      for (const w of [...list]) this.finish(w, w.req.conn === 'internal' ? Errno.ENODATA : Errno.ENOSYS);
+      for (const w of [...list]) this.finish(w, w.req.conn === INTERNAL_CONN ? Errno.ENODATA : Errno.ENOSYS);
     }
   }
 
@@ -327,7 +329,7 @@ export class JobInfo implements Service {
     if (list) list.push(w);
     else this.byJob.set(w.id, [w]);
     this.nwatches++;
-    if (w.req.conn === 'internal') return;
+    if (w.req.conn === INTERNAL_CONN) return;
     let m = this.byConn.get(w.req.conn);
     if (!m) this.byConn.set(w.req.conn, (m = new Map()));
     const ws = m.get(w.req.matchtag);
@@ -349,7 +351,7 @@ export class JobInfo implements Service {
     if (w.done) return;
     w.done = true;
     this.unindexJob(w);
-    if (w.req.conn !== 'internal') {
+    if (w.req.conn !== INTERNAL_CONN) {
       const m = this.byConn.get(w.req.conn);
       const ws = m?.get(w.req.matchtag);
       if (m && ws) {
@@ -364,7 +366,7 @@ export class JobInfo implements Service {
 
   /** The instance owner may read any job; others only their own (flux-core allow.c). */
   private allowed(req: Request, id: bigint): boolean {
-    if (req.rolemask & ROLE_OWNER) return true;
+    if (req.rolemask & Role.OWNER) return true;
     const log = this.ctx.store.get(id, 'eventlog') ?? '';
     const nl = log.indexOf('\n');
     try {

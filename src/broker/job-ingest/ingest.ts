@@ -11,7 +11,7 @@ import { Role } from '../../protocol/types.js';
 import { jobIdToWire } from '../../protocol/json.js';
 import { FluidGenerator } from '../../job/fluid.js';
 import { encodeEvent, eventTime as now } from '../../job/eventlog.js';
-import type { BrokerContext, Request, Service } from '../service.js';
+import type { BrokerContext, Method, Request, Service } from '../service.js';
 import type { ResourceRequest, SubmitJob } from '../contract.js';
 import type { NewJobRecord } from '../store/store.js';
 import { JDecoder, type Decoded } from './decode.js';
@@ -38,8 +38,9 @@ export class JobIngest implements Service {
   private readonly decoder = new JDecoder();
   private flushScheduled = false;
   private shuttingDown = false;
-  readonly methods = {
-    submit: (req: Request) => this.submit(req),
+  /** Any user may submit; what only the owner may ask for is checked per request. */
+  readonly methods: Record<string, Method> = {
+    submit: { roles: Role.USER, handler: (req) => this.submit(req) },
   };
 
   start(ctx: BrokerContext): void {
@@ -61,7 +62,7 @@ export class JobIngest implements Service {
       return req.error(Errno.EINVAL, 'urgency range is [0:31]');
     if (!Number.isInteger(flags) || (flags & ~VALID_FLAGS) !== 0)
       return req.error(Errno.EINVAL, `invalid submit flags 0x${Number(flags).toString(16)}`);
-    const isOwner = req.userid === this.ctx.owner || (req.rolemask & Role.OWNER) !== 0;
+    const isOwner = (req.rolemask & Role.OWNER) !== 0;
     if (!isOwner && urgency > 16) return req.error(Errno.EINVAL, 'only the instance owner can submit with urgency >16');
     if (!isOwner && flags & FLAG_WAITABLE)
       return req.error(Errno.EINVAL, 'only the instance owner can submit with FLUX_JOB_WAITABLE');

@@ -19,8 +19,9 @@
  */
 import { Errno } from '../../protocol/errno.js';
 import { toJobId } from '../../protocol/json.js';
+import { Role } from '../../protocol/types.js';
 import { JobResult, JobState, VirtualState } from '../../job/states.js';
-import type { BrokerContext, ConnId, Request, Service } from '../service.js';
+import type { BrokerContext, ConnId, Method, Request, Service } from '../service.js';
 import type { JournalEntry } from '../contract.js';
 import type { EventEntry } from '../store/store.js';
 import { AttrError, LIST_ATTRS, ListJob, applyJobspec, applyR, compileAttrs, jobToObject } from './job.js';
@@ -104,7 +105,8 @@ function clearNull(o: Record<string, unknown>): void {
 
 export class JobList implements Service {
   readonly name = 'job-list';
-  readonly methods: Record<string, (req: Request) => void>;
+  /** Any user may list (flux-core job-list: FLUX_ROLE_USER). */
+  readonly methods: Record<string, Method>;
   private ctx!: BrokerContext;
   private readonly jobs = new Map<bigint, ListJob>();
   private readonly pending = new Set<ListJob>();
@@ -121,11 +123,11 @@ export class JobList implements Service {
 
   constructor() {
     this.methods = {
-      list: (r) => this.defer(r) || this.list(r),
-      'list-id': (r) => this.defer(r) || this.listId(r),
-      'list-attrs': (r) => this.defer(r) || r.respond({ attrs: [...LIST_ATTRS, 'all'] }),
-      'job-stats': (r) => this.defer(r) || r.respond(this.encodeStats()),
-      disconnect: (r) => this.disconnect(r.conn),
+      list: { roles: Role.USER, handler: (r) => this.defer(r) || this.list(r) },
+      'list-id': { roles: Role.USER, handler: (r) => this.defer(r) || this.listId(r) },
+      'list-attrs': { roles: Role.USER, handler: (r) => this.defer(r) || r.respond({ attrs: [...LIST_ATTRS, 'all'] }) },
+      'job-stats': { roles: Role.USER, handler: (r) => this.defer(r) || r.respond(this.encodeStats()) },
+      disconnect: { roles: Role.USER, handler: (r) => this.disconnect(r.conn) },
     };
   }
 
@@ -183,7 +185,8 @@ export class JobList implements Service {
     this.deferred = [];
     for (const r of reqs) {
       const method = r.topic.slice(r.topic.indexOf('.') + 1);
-      this.methods[method]?.(r);
+      // already admitted by the broker when it first arrived
+      this.methods[method]?.handler(r);
     }
   }
 

@@ -9,7 +9,7 @@ import { toJobId, jobIdToWire, JOBID_ANY, parseJson } from '../../protocol/json.
 import { redactJobspec } from '../../job/jobspec.js';
 import { encodeEvent, eventTime as now } from '../../job/eventlog.js';
 import { waitErrstr, waitSuccess, type EndEvent } from '../../job/waitstatus.js';
-import type { BrokerContext, Request, Service } from '../service.js';
+import { authorized, type BrokerContext, type Method, type Request, type Service } from '../service.js';
 import type { ExecEvent, JournalEntry, Rv1, SubmitJob } from '../contract.js';
 import type { EventEntry } from '../store/store.js';
 import { S, ACTIVE_MASK, nextState, priorityOf } from './transitions.js';
@@ -28,6 +28,9 @@ const STATE_TIME: Partial<Record<number, keyof Job['times']>> = {
 
 /** FLUX_USERID_UNKNOWN, the any-user wildcard of raiseall. */
 const USERID_UNKNOWN = 0xffffffff;
+
+/** FLUX_JOB_URGENCY_DEFAULT. */
+const URGENCY_DEFAULT = 16;
 
 /** Parse and check the `id` of a request; answers the error itself and returns undefined. */
 function idOf(req: Request, errnum: number): bigint | undefined {
@@ -49,24 +52,33 @@ export class JobManager implements Service {
   private readonly journal = new JournalHub();
   private readonly drainWaiters: Request[] = [];
   private stopping = false;
-  readonly methods: Record<string, (req: Request) => void>;
+  /**
+   * Roles as flux-core's job-manager: guests may wait on nothing (tsflux's wait reaps any
+   * waitable job, and only the owner may submit one), raise / kill / change the urgency of their
+   * own jobs (checked per job in the handlers), read the queues and stats; the journal and drain
+   * are the owner's; submit comes from job-ingest in this process only.
+   */
+  readonly methods: Record<string, Method>;
 
   constructor() {
     this.waits = new WaitRegistry((id) => this.jobs.get(id), jobIdToWire);
     this.methods = {
-      submit: (r) => this.submit(r),
-      wait: (r) => this.wait(r),
-      raise: (r) => this.raise(r),
-      raiseall: (r) => this.raiseAll(r),
-      kill: (r) => this.kill(r),
-      urgency: (r) => this.urgencyRpc(r),
-      'events-journal': (r) => this.journalRpc(r),
-      'events-journal-cancel': (r) => this.journal.cancel(r.conn, Number(r.payload?.matchtag)),
-      drain: (r) => this.drain(r),
-      'queue-status': (r) => r.respond({ enable: true, start: true }),
-      'queue-list': (r) => r.respond({ queues: [] }),
-      'stats-get': (r) => r.respond(this.stats()),
-      disconnect: (r) => this.disconnect(r.conn),
+      submit: { roles: 'internal', handler: (r) => this.submit(r) },
+      wait: { roles: Role.OWNER, handler: (r) => this.wait(r) },
+      raise: { roles: Role.USER, handler: (r) => this.raise(r) },
+      raiseall: { roles: Role.USER, handler: (r) => this.raiseAll(r) },
+      kill: { roles: Role.USER, handler: (r) => this.kill(r) },
+      urgency: { roles: Role.USER, handler: (r) => this.urgencyRpc(r) },
+      'events-journal': { roles: Role.OWNER, handler: (r) => this.journalRpc(r) },
+      'events-journal-cancel': {
+        roles: Role.OWNER,
+        handler: (r) => this.journal.cancel(r.conn, Number(r.payload?.matchtag)),
+      },
+      drain: { roles: Role.OWNER, handler: (r) => this.drain(r) },
+      'queue-status': { roles: Role.USER, handler: (r) => r.respond({ enable: true, start: true }) },
+      'queue-list': { roles: Role.USER, handler: (r) => r.respond({ queues: [] }) },
+      'stats-get': { roles: Role.USER, handler: (r) => r.respond(this.stats()) },
+      disconnect: { roles: Role.OWNER, handler: (r) => this.disconnect(r.conn) },
     };
   }
 
@@ -137,9 +149,7 @@ export class JobManager implements Service {
 
   private submit(req: Request): void {
     const list = req.payload?.jobs as SubmitJob[] | undefined;
-    if (req.conn !== 'internal' || !Array.isArray(list)) {
-      return req.error(Errno.EPERM, 'job-manager.submit is for job-ingest only');
-    }
+    if (!Array.isArray(list)) return req.error(Errno.EPROTO, 'malformed request: jobs must be an array');
     for (const sj of list) this.addJob(sj);
     req.respond({});
   }
@@ -375,9 +385,8 @@ export class JobManager implements Service {
     if (!x) return;
     const job = this.lookupActive(req, Errno.ENOENT, 'unknown job id');
     if (!job) return;
-    if ((req.rolemask & Role.OWNER) === 0 && req.userid !== job.userid) {
+    if (!authorized(req, job.userid))
       return req.error(Errno.EPERM, 'guests can only raise exceptions on their own jobs');
-    }
     this.postException(job, x.type, x.severity, x.note, req.userid);
     req.respond();
   }
@@ -394,7 +403,7 @@ export class JobManager implements Service {
       return req.error(Errno.EPROTO, 'malformed request: dry_run (boolean), userid and states (integers) are required');
     }
     const anyUser = userid === USERID_UNKNOWN || userid === -1;
-    if ((req.rolemask & Role.OWNER) === 0 && (anyUser || userid !== req.userid)) {
+    if (anyUser ? (req.rolemask & Role.OWNER) === 0 : !authorized(req, userid)) {
       return req.error(Errno.EPERM, 'guests can only raise exceptions on their own jobs');
     }
     const x = this.exceptionOf(req);
@@ -420,6 +429,7 @@ export class JobManager implements Service {
       return req.error(Errno.EINVAL, 'Invalid signal number');
     const job = this.lookupActive(req, Errno.EINVAL, 'unknown job id');
     if (!job) return;
+    if (!authorized(req, job.userid)) return req.error(Errno.EPERM, 'guests can only kill their own jobs');
     if (job.state !== S.RUN && job.state !== S.CLEANUP) return req.error(Errno.EINVAL, 'job is not running');
     this.ctx.rpc('job-exec.kill', { id: job.id, signum }).then(
       () => req.respond(),
@@ -433,6 +443,10 @@ export class JobManager implements Service {
       return req.error(Errno.EINVAL, 'urgency range is [0:31]');
     const job = this.lookupActive(req, Errno.EINVAL, 'unknown job id');
     if (!job) return;
+    if (!authorized(req, job.userid)) return req.error(Errno.EPERM, 'guests can only reprioritize their own jobs');
+    // flux-core urgency.c: a guest may lower its urgency, or raise it up to the default
+    if ((req.rolemask & Role.OWNER) === 0 && urgency > Math.max(URGENCY_DEFAULT, job.urgency))
+      return req.error(Errno.EPERM, 'guests can only adjust urgency <= default');
     if (job.state & (S.RUN | S.CLEANUP))
       return req.error(Errno.EINVAL, 'urgency cannot be changed once resources are allocated');
     const old = job.urgency;

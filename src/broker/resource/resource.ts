@@ -7,29 +7,34 @@
  *                            asks sched.resource-status)
  *   resource.status       → {"R":R, "drain":{}, "online":"0", "offline":"", "exclude":"", "torpid":""}
  *
- * Every rank of the set is online; nothing is drained, excluded or torpid (yet).
+ * Every rank of the set is online; nothing is drained, excluded or torpid (yet). Any user may
+ * ask (flux-core resource/status.c: FLUX_ROLE_USER).
  */
 import { Errno, FluxError } from '../../protocol/errno.js';
-import type { BrokerContext, Handler, Service } from '../service.js';
+import { Role } from '../../protocol/types.js';
+import type { BrokerContext, Method, Service } from '../service.js';
 import type { ResourceSet } from './discover.js';
 import { encodeIdset } from '../../job/idset.js';
 import { toRv1 } from './rv1.js';
 
 export class ResourceService implements Service {
   readonly name = 'resource';
-  readonly methods: Record<string, Handler>;
+  readonly methods: Record<string, Method>;
   private ctx: BrokerContext | undefined;
 
   constructor(private readonly resources: ResourceSet) {
     this.methods = {
-      'sched-status': (req) => {
-        if (!this.ctx) return req.error(Errno.ENOSYS, 'resource service is not started');
-        this.ctx.rpc('sched.status').then(
-          (s) => req.respond(s),
-          (e: FluxError) => req.error(e.errno ?? Errno.EIO, e.message),
-        );
+      'sched-status': {
+        roles: Role.USER,
+        handler: (req) => {
+          if (!this.ctx) return req.error(Errno.ENOSYS, 'resource service is not started');
+          this.ctx.rpc('sched.status').then(
+            (s) => req.respond(s),
+            (e: FluxError) => req.error(e.errno ?? Errno.EIO, e.message),
+          );
+        },
       },
-      status: (req) => req.respond(this.statusPayload()),
+      status: { roles: Role.USER, handler: (req) => req.respond(this.statusPayload()) },
     };
   }
 

@@ -13,14 +13,16 @@
  *   sched.status    (none)              → {all, down, allocated} as Rv1 (for resource.sched-status;
  *                                          also answered as sched.resource-status, flux-core's name)
  *
- * alloc/cancel/priority/free are for the job manager in this process only (EPERM otherwise).
+ * alloc/cancel/priority/free/feasible are internal: for the job manager and ingest in this
+ * process only (the broker refuses clients, broker.ts). Any user may ask the status.
  * Scheduling runs at most once per event-loop turn (setImmediate), however many allocs,
  * frees, cancels and priority changes arrived in that turn.
  */
 import { Errno } from '../../protocol/errno.js';
 import { toJobId } from '../../protocol/json.js';
 import type { ResourceRequest } from '../contract.js';
-import type { BrokerContext, Handler, Request, Service } from '../service.js';
+import { Role } from '../../protocol/types.js';
+import type { BrokerContext, Method, Request, Service } from '../service.js';
 import type { ResourceSet } from '../resource/discover.js';
 import { resourceSummary, toRv1, type RankAlloc } from '../resource/rv1.js';
 import { FcfsPolicy, checkRequest, type SchedPolicy } from './core.js';
@@ -47,15 +49,9 @@ function idOf(req: Request): bigint | undefined {
   }
 }
 
-function internalOnly(req: Request): boolean {
-  if (req.conn === 'internal') return true;
-  req.error(Errno.EPERM, `${req.topic} is for the job manager only`);
-  return false;
-}
-
 export class Scheduler implements Service {
   readonly name = 'sched';
-  readonly methods: Record<string, Handler>;
+  readonly methods: Record<string, Method>;
   readonly policy: SchedPolicy;
   /** Scheduling passes run so far (one per event-loop turn at most). */
   passes = 0;
@@ -71,14 +67,14 @@ export class Scheduler implements Service {
     this.policy = opts.policy ?? new FcfsPolicy(resources.ranks);
     this.now = opts.now ?? (() => Date.now() / 1000);
     this.methods = {
-      alloc: (r) => this.alloc(r),
-      cancel: (r) => this.cancel(r),
-      priority: (r) => this.priority(r),
-      free: (r) => this.free(r),
-      feasible: (r) => this.feasible(r),
-      status: (r) => r.respond(this.status()),
-      'resource-status': (r) => r.respond(this.status()),
-      disconnect: () => {},
+      alloc: { roles: 'internal', handler: (r) => this.alloc(r) },
+      cancel: { roles: 'internal', handler: (r) => this.cancel(r) },
+      priority: { roles: 'internal', handler: (r) => this.priority(r) },
+      free: { roles: 'internal', handler: (r) => this.free(r) },
+      feasible: { roles: 'internal', handler: (r) => this.feasible(r) },
+      status: { roles: Role.USER, handler: (r) => r.respond(this.status()) },
+      'resource-status': { roles: Role.USER, handler: (r) => r.respond(this.status()) },
+      disconnect: { roles: Role.USER, handler: () => {} },
     };
   }
 
@@ -119,7 +115,6 @@ export class Scheduler implements Service {
   // ---- handlers ----------------------------------------------------------------------------
 
   private alloc(req: Request): void {
-    if (!internalOnly(req)) return;
     if (this.stopped) return req.error(Errno.ENOSYS, 'scheduler is shutting down');
     const id = idOf(req);
     if (id === undefined) return;
@@ -145,7 +140,6 @@ export class Scheduler implements Service {
   }
 
   private cancel(req: Request): void {
-    if (!internalOnly(req)) return;
     const id = idOf(req);
     if (id === undefined) return;
     if (this.policy.remove(id)) {
@@ -158,7 +152,6 @@ export class Scheduler implements Service {
   }
 
   private priority(req: Request): void {
-    if (!internalOnly(req)) return;
     const id = idOf(req);
     if (id === undefined) return;
     const priority = req.payload.priority;
@@ -171,7 +164,6 @@ export class Scheduler implements Service {
   }
 
   private free(req: Request): void {
-    if (!internalOnly(req)) return;
     const id = idOf(req);
     if (id === undefined) return;
     if (this.policy.free(id)) this.kick();

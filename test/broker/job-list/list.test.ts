@@ -9,7 +9,7 @@ import { MemoryStore } from '../../../src/broker/store/memory.js';
 import { JobManager } from '../../../src/broker/job-manager/manager.js';
 import { JobList } from '../../../src/broker/job-list/list.js';
 import { JobInfo } from '../../../src/broker/job-info/info.js';
-import type { Request, Service } from '../../../src/broker/service.js';
+import type { Method, Request, Service } from '../../../src/broker/service.js';
 import type { Rv1, SubmitJob } from '../../../src/broker/contract.js';
 import { Errno } from '../../../src/protocol/errno.js';
 import { encodeEvent } from '../../../src/job/eventlog.js';
@@ -17,11 +17,16 @@ import { TestRequest, turn, vector, type ReqOpts } from '../job-info/harness.js'
 
 const { ENOENT, EPROTO, EINVAL, ENODATA, ECANCELED } = Errno;
 
+/** A method table of internal methods (the in-process protocols these fakes stand in for). */
+function internal(handlers: Record<string, (r: Request) => void>): Record<string, Method> {
+  return Object.fromEntries(Object.entries(handlers).map(([k, handler]) => [k, { roles: 'internal', handler }]));
+}
+
 class FakeSched implements Service {
   readonly name = 'sched';
   readonly waiting = new Map<bigint, Request>();
   private core = 0;
-  readonly methods: Record<string, (r: Request) => void> = {
+  readonly methods: Record<string, Method> = internal({
     alloc: (r) => void this.waiting.set(r.payload.id, r),
     cancel: (r) => {
       this.waiting.get(r.payload.id)?.error(ECANCELED);
@@ -30,7 +35,7 @@ class FakeSched implements Service {
     },
     free: (r) => r.respond({}),
     priority: (r) => r.respond({}),
-  };
+  });
   grant(id: bigint, host = 'vm'): void {
     const r = this.waiting.get(id);
     assert.ok(r, `no alloc pending for ${id}`);
@@ -51,7 +56,7 @@ class FakeSched implements Service {
 class FakeExec implements Service {
   readonly name = 'job-exec';
   readonly running = new Map<bigint, Request>();
-  readonly methods: Record<string, (r: Request) => void> = {
+  readonly methods: Record<string, Method> = internal({
     start: (r) => {
       this.running.set(r.payload.id, r);
       r.respond({ type: 'start' });
@@ -60,7 +65,7 @@ class FakeExec implements Service {
       r.respond({});
       if (this.running.has(r.payload.id)) this.finish(r.payload.id, r.payload.signum);
     },
-  };
+  });
   finish(id: bigint, status: number): void {
     const r = this.running.get(id)!;
     this.running.delete(id);
@@ -446,11 +451,11 @@ describe('job-list with the job manager', () => {
     second.start(p.broker);
     const want = list(p.broker, { attrs: ['all'] });
     const r = new TestRequest('job-list.list', { max_entries: 0, attrs: ['all'] });
-    second.methods.list!(r);
+    second.methods.list!.handler(r);
     assert.deepEqual(r.answers, want.answers);
     const s1 = rpc(p.broker, 'job-list.job-stats', {});
     const s2 = new TestRequest('job-list.job-stats', {});
-    second.methods['job-stats']!(s2);
+    second.methods['job-stats']!.handler(s2);
     assert.deepEqual(s2.answers, s1.answers);
   });
 

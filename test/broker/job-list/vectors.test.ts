@@ -8,7 +8,8 @@ import assert from 'node:assert/strict';
 import { Broker } from '../../../src/broker/broker.js';
 import { MemoryStore } from '../../../src/broker/store/memory.js';
 import { JobList } from '../../../src/broker/job-list/list.js';
-import type { Request, Service } from '../../../src/broker/service.js';
+import type { Method, Request, Service } from '../../../src/broker/service.js';
+import { Role } from '../../../src/protocol/types.js';
 import type { JournalEntry } from '../../../src/broker/contract.js';
 import type { EventEntry } from '../../../src/broker/store/store.js';
 import { parseJson } from '../../../src/protocol/json.js';
@@ -20,13 +21,16 @@ const ENODATA = 61;
 class FakeJournal implements Service {
   readonly name = 'job-manager';
   consumer: Request | undefined;
-  readonly methods: Record<string, (r: Request) => void>;
+  readonly methods: Record<string, Method>;
   constructor(private readonly backlog: JournalEntry[]) {
     this.methods = {
-      'events-journal': (r) => {
-        for (const e of this.backlog) r.respond(e);
-        r.respond({ id: -1, events: [] });
-        this.consumer = r;
+      'events-journal': {
+        roles: Role.OWNER,
+        handler: (r) => {
+          for (const e of this.backlog) r.respond(e);
+          r.respond({ id: -1, events: [] });
+          this.consumer = r;
+        },
       },
     };
   }
