@@ -169,8 +169,12 @@ export class LocalServer {
   private readonly conns = new Map<ConnId, ClientConn>();
   /** Services registered by clients with service.add: name → provider connection. */
   private readonly clientServices = new Map<string, ClientConn>();
-  /** Requests forwarded to a client service, awaiting its response: `${conn}:${tag}`. */
-  private readonly forwarded = new Map<string, { req: Request; tag: number }>();
+  /**
+   * Requests forwarded to a client service, awaiting its response, by `${service}:${tag}`, with
+   * the client that has them. They stay that client's to answer after it removes the service
+   * (removal only stops new requests); only its disconnect fails them.
+   */
+  private readonly forwarded = new Map<string, { req: Request; provider: ClientConn }>();
   private fwdTag = 0;
   private readonly maxMessageSize: number;
   private removeSink: (() => void) | undefined;
@@ -230,6 +234,14 @@ export class LocalServer {
     if (!this.conns.delete(c.id)) return;
     for (const [name, provider] of this.clientServices) {
       if (provider === c) this.removeClientService(name);
+    }
+    // What it was serving and had not answered can no longer be (flux-core fails a vanished
+    // peer's or module's tracked requests with EHOSTUNREACH).
+    for (const [key, f] of this.forwarded) {
+      if (f.provider !== c) continue;
+      this.forwarded.delete(key);
+      const name = key.slice(0, key.lastIndexOf(':'));
+      f.req.error(Errno.EHOSTUNREACH, `${name}: the client serving it disconnected`);
     }
     this.broker.disconnect(c.id);
   }
@@ -319,15 +331,10 @@ export class LocalServer {
     req.respond();
   }
 
+  /** No new requests for the service; those already forwarded are still the client's to answer. */
   private removeClientService(name: string): void {
     this.clientServices.delete(name);
     this.broker.unregister(name);
-    for (const [key, f] of this.forwarded) {
-      if (key.startsWith(name + ':')) {
-        this.forwarded.delete(key);
-        f.req.error(Errno.ENOSYS, `service ${name} went away`);
-      }
-    }
   }
 
   /** Forward a request to the client that registered the service; the route carries the key. */
@@ -335,7 +342,7 @@ export class LocalServer {
     const provider = this.clientServices.get(name);
     if (!provider) return req.error(Errno.ENOSYS, `No service matching ${req.topic} is registered`);
     const tag = req.noresponse ? 0 : (this.fwdTag = (this.fwdTag % 0x7fffffff) + 1);
-    if (!req.noresponse) this.forwarded.set(`${name}:${tag}`, { req, tag });
+    if (!req.noresponse) this.forwarded.set(`${name}:${tag}`, { req, provider });
     const fwd: Message = {
       type: MsgType.REQUEST,
       flags: req.streaming ? MsgFlag.STREAMING : req.noresponse ? MsgFlag.NORESPONSE : 0,
@@ -356,10 +363,11 @@ export class LocalServer {
 
   private handleServiceResponse(c: ClientConn, m: Message): void {
     const name = m.route?.[m.route.length - 1];
-    if (!name || this.clientServices.get(name) !== c) return;
+    if (!name) return;
     const key = `${name}:${m.aux2}`;
     const f = this.forwarded.get(key);
-    if (!f) return;
+    // only the client a request went to answers it, whether or not it still has the service
+    if (!f || f.provider !== c) return;
     const errnum = m.aux1;
     if (errnum !== 0) {
       this.forwarded.delete(key);

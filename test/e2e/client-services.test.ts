@@ -49,3 +49,77 @@ test("every request reaches the serving client, with the caller's credentials", 
     }
   });
 });
+
+const ENOSYS = 38;
+const EHOSTUNREACH = 113;
+const ENODATA = 61;
+
+test('service.remove stops new requests only: one already delivered is still answered', async () => {
+  await withInstance(async (inst, h) => {
+    const p = await Provider.connect(inst.uri);
+    try {
+      await p.add('svc');
+      const answer = h.rpc('svc.get', { n: 1 });
+      const [req] = await p.received(1);
+      await p.remove('svc');
+      // a new request finds no service
+      await assert.rejects(h.rpc('svc.get', { n: 2 }), (e: FluxError) => e.errno === ENOSYS);
+      // the one delivered before the removal is still the client's to answer
+      p.respond(req!, { n: 1, late: true });
+      assert.deepEqual(await answer, { n: 1, late: true });
+    } finally {
+      await p.close();
+    }
+  });
+});
+
+test('a streaming request keeps streaming after service.remove until the server ends it', async () => {
+  await withInstance(async (inst, h) => {
+    const p = await Provider.connect(inst.uri);
+    try {
+      await p.add('svc');
+      const stream = h.rpcStream('svc.watch', {});
+      const seen: unknown[] = [];
+      stream.onResponse = (v) => seen.push(v);
+      const [req] = await p.received(1);
+      p.respond(req!, { i: 1 });
+      assert.deepEqual((await stream.next()).value, { i: 1 });
+      await p.remove('svc');
+      p.respond(req!, { i: 2 });
+      p.respond(req!, { i: 3 });
+      p.fail(req!, ENODATA);
+      const rest: unknown[] = [];
+      for await (const v of stream) rest.push(v);
+      assert.deepEqual(rest, [{ i: 2 }, { i: 3 }]);
+      assert.deepEqual(seen, [{ i: 1 }, { i: 2 }, { i: 3 }]);
+      // nothing more for that matchtag: the handle has no request left
+      assert.equal(h.outstanding, 0);
+    } finally {
+      await p.close();
+    }
+  });
+});
+
+test('the serving client disconnecting fails what it had not answered, with EHOSTUNREACH', async () => {
+  await withInstance(async (inst, h) => {
+    const p = await Provider.connect(inst.uri);
+    await p.add('svc');
+    const plain = h.rpc('svc.get', {});
+    const stream = h.rpcStream('svc.watch', {});
+    const [, s] = await p.received(2);
+    p.respond(s!, { i: 1 });
+    assert.deepEqual((await stream.next()).value, { i: 1 });
+    await p.remove('svc'); // removed first: the requests stay its own until it goes
+    await p.close();
+    await assert.rejects(plain, (e: FluxError) => e.errno === EHOSTUNREACH);
+    await assert.rejects(stream.next(), (e: FluxError) => e.errno === EHOSTUNREACH);
+    // a client that disconnects without removing its service
+    const q = await Provider.connect(inst.uri);
+    await q.add('svc2');
+    const pending = h.rpc('svc2.get', {});
+    await q.received(1);
+    await q.close();
+    await assert.rejects(pending, (e: FluxError) => e.errno === EHOSTUNREACH && /svc2/.test(e.message));
+    await assert.rejects(h.rpc('svc2.get', {}), (e: FluxError) => e.errno === ENOSYS);
+  });
+});
