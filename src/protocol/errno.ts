@@ -1,7 +1,7 @@
 /**
  * Linux errno names, numbers and glibc strerror() texts, plus the error classes the
  * protocol layer throws. Flux puts Linux errnos on the wire as the response errnum
- * (docs/protocol.md §A.5; list of values in the header of that document).
+ * (docs/protocol.md §A.5 lists the values the protocol uses).
  */
 
 /** [name, number, glibc strerror text]. The first entry for a number is its primary name. */
