@@ -86,6 +86,9 @@ export class Broker implements BrokerContext {
   private eventSeq = 0;
   /** conn → names of the services it sent requests to (for `<service>.disconnect`). */
   private readonly used = new Map<ConnId, Set<string>>();
+  /** Services registered before start(), in order: the modules. */
+  private readonly moduleNames: string[] = [];
+  private started = false;
   logger: LogFn = () => {};
 
   readonly store: JobStore;
@@ -106,10 +109,13 @@ export class Broker implements BrokerContext {
   register(svc: Service): void {
     if (this.services.has(svc.name)) throw new Error(`service ${svc.name} already registered`);
     this.services.set(svc.name, svc);
+    if (!this.started) this.moduleNames.push(svc.name);
   }
 
   unregister(name: string): void {
     this.services.delete(name);
+    const m = this.moduleNames.indexOf(name);
+    if (m >= 0) this.moduleNames.splice(m, 1);
     // A connection's list of services to tell at disconnect forgets this one (a client that
     // attaches to many jobs in turn would otherwise keep every job's shell service name).
     for (const set of this.used.values()) set.delete(name);
@@ -132,8 +138,21 @@ export class Broker implements BrokerContext {
     return this.services.has(name);
   }
 
+  modules(): string[] {
+    return [...this.moduleNames];
+  }
+
+  /** Start the services in registration order; a service that fails is named in the error. */
   async start(): Promise<void> {
-    for (const svc of this.services.values()) await svc.start?.(this);
+    this.started = true;
+    for (const svc of this.services.values()) {
+      try {
+        await svc.start?.(this);
+      } catch (e) {
+        const err = e as Error & { errno?: number };
+        throw new FluxError(err.errno ?? Errno.EINVAL, `${svc.name}: ${err.message}`);
+      }
+    }
   }
 
   async stop(): Promise<void> {

@@ -17,9 +17,9 @@ import { resourceService } from './resource/resource.js';
 import { discoverResources } from './resource/discover.js';
 import { JobInfo } from './job-info/info.js';
 import { JobList } from './job-list/list.js';
+import { ConfigService, loadConfig } from './config/config.js';
 import type { JobStore } from './store/store.js';
 import { openLog, type BrokerLog } from './log.js';
-import { Role } from '../protocol/types.js';
 
 export const VERSION = '0.1.0';
 
@@ -36,6 +36,8 @@ export interface InstanceOptions {
   /** Seconds from a cancel's SIGTERM to SIGKILL. */
   killTimeout?: number;
   maxMessageSize?: number;
+  /** Flux's configuration: a TOML file or a directory of `*.toml` (flux-config(5)). */
+  configPath?: string;
 }
 
 export class Instance {
@@ -49,6 +51,7 @@ export class Instance {
   ) {}
 
   static async start(opts: InstanceOptions = {}): Promise<Instance> {
+    const conf = loadConfig(opts.configPath); // a bad configuration stops us before anything runs
     let rundir = opts.rundir;
     let own = false;
     if (rundir) {
@@ -71,9 +74,11 @@ export class Instance {
     broker.setattr('broker.starttime', String(Date.now() / 1000), true);
     broker.setattr('instance-level', String(process.env.FLUX_URI ? 1 : 0), true);
     if (process.env.FLUX_URI) broker.setattr('parent-uri', process.env.FLUX_URI, true);
+    if (opts.configPath !== undefined) broker.setattr('config.path', opts.configPath, true);
     for (const [k, v] of Object.entries(opts.attrs ?? {})) broker.setattr(k, v);
 
     const resources = discoverResources({ cores: opts.cores, gpus: opts.gpus });
+    broker.register(new ConfigService(opts.configPath, conf));
     broker.register(attrService(broker));
     broker.register(new Scheduler(resources));
     broker.register(resourceService(resources));
@@ -83,11 +88,16 @@ export class Instance {
     broker.register(new JobInfo());
     broker.register(new JobList());
     broker.register({ name: 'broker', methods: {} }); // broker.ping (every service answers <name>.ping)
-    broker.register({
-      name: 'config',
-      methods: { get: { roles: Role.USER, handler: (r) => r.respond({}) } },
-    });
-    await broker.start();
+    try {
+      await broker.start();
+    } catch (e) {
+      // a module refused its configuration: stop what already started
+      await broker.stop();
+      await broker.store.close();
+      logger.close();
+      if (own) fs.rmSync(rundir, { recursive: true, force: true });
+      throw e;
+    }
     const server = new LocalServer(broker, sockPath, { maxMessageSize: opts.maxMessageSize });
     await server.listen();
     broker.log(

@@ -116,6 +116,11 @@ export interface BrokerContext {
    */
   addService(svc: Service): void;
   removeService(name: string): void;
+  /**
+   * Names of the services loaded at broker start, in load order (flux-core's modules: they are
+   * told of a new configuration with `<name>.config-reload`). Not those added later.
+   */
+  modules(): string[];
   getattr(name: string): string | undefined;
   setattr(name: string, value: string, immutable?: boolean): void;
   log(level: 'err' | 'warning' | 'info' | 'debug', text: string): void;

@@ -53,6 +53,7 @@ const VERBS: Array<[string, () => Promise<Command>]> = [
   ['resource', async () => (await import('./resource.js')).resourceCommand()],
   ['queue', async () => (await import('./queue.js')).queueCommand()],
   ['getattr', async () => (await import('./getattr.js')).getattrCommand()],
+  ['config', async () => (await import('./config.js')).configCommand()],
   ['ping', async () => (await import('./ping.js')).pingCommand()],
 ];
 

@@ -44,6 +44,10 @@ export function startCommand(): Command {
         'GPUs to manage (count or idset); default: CUDA_VISIBLE_DEVICES or /dev/nvidia*',
       ).env('TSFLUX_GPUS'),
     )
+    .option(
+      '-c, --config-path <path>',
+      'Flux configuration: a TOML file or a directory of *.toml files (default: $FLUX_CONF_DIR)',
+    )
     .option('--rundir <dir>', 'runtime directory (default: a new private directory in $TMPDIR)')
     .option('-v, --verbose', 'print the instance URI on stderr')
     .passThroughOptions()
@@ -57,24 +61,30 @@ interface StartOpts {
   setattr?: Record<string, string>;
   cores?: string;
   gpus?: string;
+  configPath?: string;
   rundir?: string;
   verbose?: boolean;
 }
 
 export async function runStart(cmd: string[], opts: StartOpts): Promise<number> {
   const attrs: Record<string, string> = { ...(opts.setattr ?? {}) };
+  let configPath = opts.configPath;
   const bo = opts.brokerOpts ?? [];
   for (let i = 0; i < bo.length; i++) {
     const a = bo[i]!;
     if (a === '-S' || a === '--setattr') Object.assign(attrs, parseSetattr(bo[++i] ?? ''));
     else if (a.startsWith('-S')) Object.assign(attrs, parseSetattr(a.slice(2)));
     else if (a.startsWith('--setattr=')) Object.assign(attrs, parseSetattr(a.slice(10)));
+    else if (a === '-c' || a === '--config-path') configPath = bo[++i];
+    else if (a.startsWith('--config-path=')) configPath = a.slice(14);
     else throw new Error(`unknown broker option ${a}`);
   }
+  // As flux-broker: the command line, else FLUX_CONF_DIR.
+  configPath ??= process.env.FLUX_CONF_DIR || undefined;
   process.on('unhandledRejection', (e) =>
     process.stderr.write(`tsflux-broker: unhandled: ${(e as Error)?.stack ?? e}\n`),
   );
-  const inst = await Instance.start({ attrs, cores: opts.cores, gpus: opts.gpus, rundir: opts.rundir });
+  const inst = await Instance.start({ attrs, cores: opts.cores, gpus: opts.gpus, rundir: opts.rundir, configPath });
   if (opts.verbose) process.stderr.write(`tsflux: instance at ${inst.uri}\n`);
   const env = {
     ...process.env,

@@ -15,6 +15,7 @@ import type { BrokerContext, Method, Request, Service } from '../service.js';
 import type { ResourceRequest, SubmitJob } from '../contract.js';
 import type { NewJobRecord } from '../store/store.js';
 import { JDecoder, type Decoded } from './decode.js';
+import { ingestSettings, type IngestSettings } from './config.js';
 
 const FLAG_DEBUG = 2;
 const FLAG_WAITABLE = 4;
@@ -38,14 +39,28 @@ export class JobIngest implements Service {
   private readonly decoder = new JDecoder();
   private flushScheduled = false;
   private shuttingDown = false;
+  private settings!: IngestSettings;
   /** Any user may submit; what only the owner may ask for is checked per request. */
   readonly methods: Record<string, Method> = {
     submit: { roles: Role.USER, handler: (req) => this.submit(req) },
+    'config-reload': { roles: 'internal', handler: (req) => this.configReload(req) },
   };
 
-  start(ctx: BrokerContext): void {
+  async start(ctx: BrokerContext): Promise<void> {
     this.ctx = ctx;
     this.fluid = new FluidGenerator({ generator: ctx.rank });
+    this.settings = ingestSettings(await ctx.rpc('config.get'));
+  }
+
+  /** A new configuration (from the config service): take it, or refuse it and keep ours. */
+  private configReload(req: Request): void {
+    try {
+      this.settings = ingestSettings(req.payload);
+    } catch (e) {
+      const err = e as FluxError;
+      return req.error(err.errno, err.message);
+    }
+    req.respond({});
   }
 
   stop(): void {
@@ -74,7 +89,8 @@ export class JobIngest implements Service {
     }
     let d: Decoded;
     try {
-      d = this.decoder.decode(p.J, req.userid, !(flags & FLAG_NOVALIDATE) || !isOwner);
+      const validate = !this.settings.disabled && (!(flags & FLAG_NOVALIDATE) || !isOwner);
+      d = this.decoder.decode(p.J, req.userid, validate);
     } catch (e) {
       const err = e as Error & { errno?: number };
       return req.error(err.errno ?? Errno.EINVAL, err.message);
@@ -116,14 +132,16 @@ export class JobIngest implements Service {
     this.flushScheduled = false;
     const batch = this.batch;
     this.batch = [];
-    // Reject what can never run here (more cores or GPUs than the instance has): one question
-    // to the scheduler per batch, about each distinct request shape.
-    let feasible: (FluxError | null)[];
-    try {
-      feasible = await this.feasibility(batch.map((p) => p.d.request));
-    } catch (e) {
-      const err = e as FluxError;
-      feasible = batch.map(() => err);
+    // With the feasibility validator, reject what can never run here (more cores or GPUs than
+    // the instance has): one question to the scheduler per batch, about each distinct request.
+    let feasible: (FluxError | null)[] = batch.map(() => null);
+    if (this.settings.feasibility && !this.settings.disabled) {
+      try {
+        feasible = await this.feasibility(batch.map((p) => p.d.request));
+      } catch (e) {
+        const err = e as FluxError;
+        feasible = batch.map(() => err);
+      }
     }
     const accepted: { p: Pending; job: SubmitJob }[] = [];
     const records: NewJobRecord[] = [];
