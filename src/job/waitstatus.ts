@@ -41,6 +41,31 @@ export function makeSignalStatus(sig: number, core = false): number {
   return (sig & 0x7f) | (core ? 0x80 : 0);
 }
 
+// ---- the job shell's status, from its tasks' -----------------------------------------------
+
+/**
+ * A task's exit code as the job shell counts it: WEXITSTATUS, or 128 + the signal for a task
+ * a signal killed (flux-shell's `shell.task-exit` `exitcode`).
+ */
+export function taskExitCode(status: number): number {
+  return signaled(status) ? 128 + termSig(status) : exitCode(status);
+}
+
+/**
+ * The job shell's wait status for its tasks' wait statuses: it exits with the largest task
+ * exit code (taskExitCode), and the job's `finish.status` is that. So a task killed by SIGALRM
+ * at its time limit (status 14) gives 36352 (exit 142), `sh -c 'kill -9 $$'` (status 9) gives
+ * 35072 (exit 137).
+ */
+export function shellStatus(taskStatuses: Iterable<number>): number {
+  let code = 0;
+  for (const status of taskStatuses) code = Math.max(code, taskExitCode(status));
+  return makeExitStatus(code);
+}
+
+/** The status of a task that could not be started: the shell reports exit 127 (32512). */
+export const START_FAILED_STATUS = makeExitStatus(127);
+
 // ---- strsignal --------------------------------------------------------------------------
 
 const SIGNAL_TEXT: readonly string[] = [

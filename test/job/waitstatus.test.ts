@@ -12,9 +12,12 @@ import {
   jobOutcome,
   makeExitStatus,
   makeSignalStatus,
+  shellStatus,
   signaled,
+  START_FAILED_STATUS,
   stopped,
   strsignal,
+  taskExitCode,
   termSig,
   waitErrstr,
   waitSuccess,
@@ -36,6 +39,27 @@ test('wait status macros', () => {
   assert.ok(signaled(15) && !exited(15) && termSig(15) === 15 && !coreDump(15));
   assert.ok(signaled(139) && termSig(139) === 11 && coreDump(139));
   assert.ok(stopped(0x137f) && !signaled(0x137f) && !exited(0x137f));
+});
+
+test("POSIX encoding (the launcher's view)", () => {
+  assert.equal(makeExitStatus(1), 256);
+  assert.equal(makeSignalStatus(9), 9);
+  assert.equal(makeSignalStatus(11, true), 0x8b);
+  assert.ok(exited(256) && !signaled(256) && exitCode(256) === 1);
+  assert.ok(signaled(15) && termSig(15) === 15 && !coreDump(15));
+  assert.ok(coreDump(0x8b));
+});
+
+test('Flux job statuses from task statuses (test/vectors/eventlogs/summary.json)', () => {
+  assert.equal(shellStatus([0]), 0); // success
+  assert.equal(shellStatus([256]), 256); // exit1
+  assert.equal(shellStatus([14]), 36352); // timelimit: SIGALRM → exit 142
+  assert.equal(shellStatus([9]), 35072); // signal-kill9 → exit 137
+  assert.equal(shellStatus([15]), 36608); // cancel-running → exit 143
+  assert.equal(START_FAILED_STATUS, 32512); // nosuchcmd → exit 127
+  assert.equal(shellStatus([256, 14, 0]), 36352);
+  assert.equal(taskExitCode(36352), 142);
+  assert.equal(taskExitCode(9), 137);
 });
 
 test('strsignal gives glibc texts', () => {

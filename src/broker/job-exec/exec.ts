@@ -13,6 +13,7 @@ import { Role } from '../../protocol/types.js';
 import { encodeEvent, eventTime as now } from '../../job/eventlog.js';
 import { encodeJobId } from '../../job/jobid.js';
 import { parseIdset } from '../../job/idset.js';
+import { START_FAILED_STATUS, shellStatus, signaled, taskExitCode, termSig } from '../../job/waitstatus.js';
 import { Spawner } from '../launcher/spawner.js';
 import { authorized, type BrokerContext, type Method, type Request, type Service } from '../service.js';
 import type { ExecStartRequest, Rv1 } from '../contract.js';
@@ -302,7 +303,7 @@ export class JobExec implements Service {
     const e = this.byKey.get(key);
     if (!e) return;
     e.task.failed = message;
-    e.task.status = 127 << 8; // the shell reports exit 127 for a task that could not start
+    e.task.status = START_FAILED_STATUS;
     this.taskStartSettled(e.job);
     this.taskDone(e.job, key);
   }
@@ -311,15 +312,14 @@ export class JobExec implements Service {
     const e = this.byKey.get(key);
     if (!e) return;
     e.task.status = waitStatus;
-    const sig = waitStatus & 0x7f;
     this.log(e.job, 'shell.task-exit', {
       localid: e.task.rank,
       rank: e.task.rank,
       state: 'Exited',
       pid: e.task.pid ?? 0,
       wait_status: waitStatus,
-      signaled: sig === 0 ? 0 : sig,
-      exitcode: sig === 0 ? (waitStatus >> 8) & 0xff : 128 + sig,
+      signaled: signaled(waitStatus) ? termSig(waitStatus) : 0,
+      exitcode: taskExitCode(waitStatus),
     });
     this.taskDone(e.job, key);
   }
@@ -328,18 +328,6 @@ export class JobExec implements Service {
     const e = this.byKey.get(key);
     if (!e) return;
     this.output(e.job, { stream, rank: String(e.task.rank), data });
-  }
-
-  /** The job shell's exit status: the largest task exit code, a signal counting as 128+N. */
-  private static shellStatus(tasks: Task[]): number {
-    let code = 0;
-    for (const t of tasks) {
-      const s = t.status ?? 0;
-      const sig = s & 0x7f;
-      const c = sig === 0 ? (s >> 8) & 0xff : 128 + sig;
-      if (c > code) code = c;
-    }
-    return code << 8;
   }
 
   private taskDone(job: ExecJob, key: string): void {
@@ -354,7 +342,7 @@ export class JobExec implements Service {
     }
     const ranks = job.tasks.length === 1 ? '0' : `0-${job.tasks.length - 1}`;
     for (const s of ['stdout', 'stderr'] as const) this.output(job, { stream: s, rank: ranks, eof: true });
-    const status = JobExec.shellStatus(job.tasks);
+    const status = shellStatus(job.tasks.map((t) => t.status ?? 0));
     this.log(job, 'shell-exit', { rank: 0, wait_status: status });
     this.log(job, 'complete', { status });
     this.log(job, 'done');

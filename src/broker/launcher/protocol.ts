@@ -107,7 +107,7 @@ export interface ExitedEvent {
    * True when the time limit fired. The task got SIGALRM (then SIGKILL after the grace
    * period), so waitStatus is usually 14 (or 9), or whatever the task exits with if it
    * handles SIGALRM. Flux's job shell reports exit 142 = 128 + SIGALRM for such a task
-   * (finish.status 36352); mapping is the caller's business (see waitstatus.ts).
+   * (finish.status 36352); mapping is the caller's business (shellStatus in src/job/waitstatus.ts).
    */
   timedOut: boolean;
   /** Set only when the Spawner synthesized this event because the helper died (SIGKILL sent). */
