@@ -5,6 +5,7 @@ export * from './jobspec.js';
 export * from './states.js';
 export * from './waitstatus.js';
 export * from './eventlog.js';
+export * from './submit-flags.js';
 export * from './fsd.js';
 export * from './idset.js';
 export * from './sign-none.js';

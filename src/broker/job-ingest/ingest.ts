@@ -10,6 +10,7 @@ import { Errno, FluxError } from '../../protocol/errno.js';
 import { Role } from '../../protocol/types.js';
 import { jobIdToWire } from '../../protocol/json.js';
 import { FluidGenerator } from '../../job/fluid.js';
+import { SUBMIT_REQUEST_FLAGS, SubmitFlags } from '../../job/submit-flags.js';
 import { encodeEvent, eventTime as now } from '../../job/eventlog.js';
 import type { BrokerContext, Method, Request, Service } from '../service.js';
 import type { ResourceRequest, SubmitJob } from '../contract.js';
@@ -17,10 +18,6 @@ import type { NewJobRecord } from '../store/store.js';
 import { JDecoder, type Decoded } from './decode.js';
 import { ingestSettings, type IngestSettings } from './config.js';
 
-const FLAG_DEBUG = 2;
-const FLAG_WAITABLE = 4;
-const FLAG_NOVALIDATE = 8;
-const VALID_FLAGS = FLAG_DEBUG | FLAG_WAITABLE | FLAG_NOVALIDATE;
 /** Largest jobspec accepted (bytes); the broker keeps every jobspec, so bound it. */
 export const MAX_JOBSPEC_SIZE = 8 * 1024 * 1024;
 
@@ -75,11 +72,11 @@ export class JobIngest implements Service {
     const flags = p.flags ?? 0;
     if (!Number.isInteger(urgency) || urgency < 0 || urgency > 31)
       return req.error(Errno.EINVAL, 'urgency range is [0:31]');
-    if (!Number.isInteger(flags) || (flags & ~VALID_FLAGS) !== 0)
+    if (!Number.isInteger(flags) || (flags & ~SUBMIT_REQUEST_FLAGS) !== 0)
       return req.error(Errno.EINVAL, `invalid submit flags 0x${Number(flags).toString(16)}`);
     const isOwner = (req.rolemask & Role.OWNER) !== 0;
     if (!isOwner && urgency > 16) return req.error(Errno.EINVAL, 'only the instance owner can submit with urgency >16');
-    if (!isOwner && flags & FLAG_WAITABLE)
+    if (!isOwner && flags & SubmitFlags.WAITABLE)
       return req.error(Errno.EINVAL, 'only the instance owner can submit with FLUX_JOB_WAITABLE');
     if (p.J.length > (MAX_JOBSPEC_SIZE * 4) / 3 + 1024) {
       return req.error(
@@ -89,7 +86,7 @@ export class JobIngest implements Service {
     }
     let d: Decoded;
     try {
-      const validate = !this.settings.disabled && (!(flags & FLAG_NOVALIDATE) || !isOwner);
+      const validate = !this.settings.disabled && (!(flags & SubmitFlags.NOVALIDATE) || !isOwner);
       d = this.decoder.decode(p.J, req.userid, validate);
     } catch (e) {
       const err = e as Error & { errno?: number };

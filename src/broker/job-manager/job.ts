@@ -34,5 +34,3 @@ export interface Job {
   /** Number of eventlog entries posted (for cheap checks). */
   nevents: number;
 }
-
-export const FLAG_WAITABLE = 4;

@@ -5,7 +5,7 @@
 import { Errno } from '../../protocol/errno.js';
 import type { ConnId, Request } from '../service.js';
 import type { Job } from './job.js';
-import { FLAG_WAITABLE } from './job.js';
+import { SubmitFlags } from '../../job/submit-flags.js';
 
 export interface WaitResult {
   id: bigint;
@@ -29,7 +29,7 @@ export class WaitRegistry {
   ) {}
 
   jobSubmitted(job: Job): void {
-    if (job.flags & FLAG_WAITABLE) this.activeWaitable++;
+    if (job.flags & SubmitFlags.WAITABLE) this.activeWaitable++;
   }
 
   private reply(req: Request, r: WaitResult): void {
@@ -38,7 +38,7 @@ export class WaitRegistry {
 
   /** A job became inactive: hand its result to a waiter, or keep it as a zombie. */
   jobInactive(job: Job, result: WaitResult): void {
-    if (!(job.flags & FLAG_WAITABLE)) return;
+    if (!(job.flags & SubmitFlags.WAITABLE)) return;
     this.activeWaitable--;
     if (job.waiter) {
       const w = job.waiter;
@@ -81,7 +81,8 @@ export class WaitRegistry {
     const job = this.lookup(id);
     if (!job || job.state === 64)
       return req.error(Errno.ECHILD, 'invalid job id, or job may be inactive and not waitable');
-    if (!(job.flags & FLAG_WAITABLE)) return req.error(Errno.ECHILD, 'job was not submitted with FLUX_JOB_WAITABLE');
+    if (!(job.flags & SubmitFlags.WAITABLE))
+      return req.error(Errno.ECHILD, 'job was not submitted with FLUX_JOB_WAITABLE');
     if (job.waiter) return req.error(Errno.ECHILD, 'job id already has a waiter');
     job.waiter = req;
     this.activeWithWaiter++;

@@ -22,13 +22,9 @@ import { isIdset } from '../../job/idset.js';
 import { exitCode, exited, signaled, termSig } from '../../job/waitstatus.js';
 import { FluxError } from '../../protocol/errno.js';
 import { OutputFollower, attachJob } from '../attach.js';
+import { submitFlagNames } from '../../job/submit-flags.js';
 import { JobProgress, SubmitProgress } from './job-progress.js';
-import {
-  SUBMIT_FLAG_DEBUG,
-  SUBMIT_FLAG_NOVALIDATE,
-  SUBMIT_FLAG_WAITABLE,
-  type SubmitOptions,
-} from './submit-options.js';
+import type { SubmitOptions } from './submit-options.js';
 import { f58, openFlux, reportError } from './util.js';
 
 export interface RunRequest {
@@ -51,12 +47,7 @@ export interface SubmitRequest {
 }
 
 function submitOpts(urgency: number, flags: number): job.SubmitOptions {
-  return {
-    urgency,
-    waitable: (flags & SUBMIT_FLAG_WAITABLE) !== 0,
-    debug: (flags & SUBMIT_FLAG_DEBUG) !== 0,
-    novalidate: (flags & SUBMIT_FLAG_NOVALIDATE) !== 0,
-  };
+  return { urgency, ...submitFlagNames(flags) };
 }
 
 function programName(verb: string): string {

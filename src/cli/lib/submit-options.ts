@@ -19,6 +19,7 @@ import { parseFsd, parsePyFloat } from '../../job/fsd.js';
 import { PyFloat } from '../../job/pyjson.js';
 import { filterRlimits, allRlimits, globMatch } from '../../job/rlimits.js';
 import { isIdset, parseIdset } from '../../job/idset.js';
+import { submitFlagBit } from '../../job/submit-flags.js';
 
 /** Parsed options (commander's camelCase names). Counts stay strings until buildJobspec. */
 export interface SubmitOptions {
@@ -109,19 +110,14 @@ export function parseUrgency(v: string | undefined): number {
   return n;
 }
 
-export const SUBMIT_FLAG_DEBUG = 2;
-export const SUBMIT_FLAG_WAITABLE = 4;
-export const SUBMIT_FLAG_NOVALIDATE = 8;
-
 /** `--flags=debug,waitable,novalidate` (repeatable) → submit flag bits. */
 export function parseSubmitFlags(list: readonly string[] | undefined): number {
   let flags = 0;
   for (const item of list ?? []) {
     for (const f of item.split(',')) {
-      if (f === 'debug') flags |= SUBMIT_FLAG_DEBUG;
-      else if (f === 'waitable') flags |= SUBMIT_FLAG_WAITABLE;
-      else if (f === 'novalidate') flags |= SUBMIT_FLAG_NOVALIDATE;
-      else throw new ValueError(`--flags: Unknown flag ${f}`);
+      const bit = submitFlagBit(f);
+      if (bit === undefined) throw new ValueError(`--flags: Unknown flag ${f}`);
+      flags |= bit;
     }
   }
   return flags;

@@ -6,9 +6,8 @@
 import { toJobId } from '../../protocol/json.js';
 import { JobspecV1 } from '../../job/jobspec.js';
 import { wrapNone } from '../../job/sign-none.js';
+import { submitFlagBits } from '../../job/submit-flags.js';
 import type { Flux } from '../handle.js';
-
-export const SubmitFlags = { PRE_SIGNED: 1, DEBUG: 2, WAITABLE: 4, NOVALIDATE: 8 } as const;
 
 export interface SubmitOptions {
   /** 0 = hold, 16 = default, 31 = expedite. */
@@ -67,10 +66,7 @@ function payloadText(J: string, urgency: number, flags: number): string {
 
 /** Submit a job; the Promise resolves to its id once the instance has committed it. */
 export async function submitAsync(h: Flux, jobspec: JobspecInput, opts: SubmitOptions = {}): Promise<bigint> {
-  let flags = 0;
-  if (opts.waitable) flags |= SubmitFlags.WAITABLE;
-  if (opts.debug) flags |= SubmitFlags.DEBUG;
-  if (opts.novalidate) flags |= SubmitFlags.NOVALIDATE;
+  const flags = submitFlagBits(opts);
   const text = jobspecText(jobspec);
   const J = opts.preSigned ? String(text) : sign(text);
   const urgency = opts.urgency ?? 16;
