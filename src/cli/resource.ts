@@ -19,7 +19,7 @@ import { encodeIdset, parseIdset } from '../job/idset.js';
 import { isUtf8Locale } from '../job/jobid.js';
 import { OutputFormat, type PyValue } from './lib/pyformat.js';
 import { CliError, fluxAction, openFlux } from './lib/util.js';
-import { hostlistDecode, hostlistEncode } from './lib/hostlist.js';
+import { decodeHostlist, encodeHostlist } from '../job/hostlist.js';
 
 const PREFIX = 'tsflux-resource';
 
@@ -48,7 +48,7 @@ export class ResourceSet {
         ranks.set(rank, r);
       }
     }
-    const names = (R?.execution?.nodelist ?? []).flatMap((s: string) => hostlistDecode(String(s)));
+    const names = (R?.execution?.nodelist ?? []).flatMap((s: string) => decodeHostlist(String(s)));
     [...ranks.keys()]
       .sort((a, b) => a - b)
       .forEach((rank, i) => {
@@ -92,7 +92,7 @@ export class ResourceSet {
     return [...this.ranks.keys()].sort((a, b) => a - b);
   }
   nodelist(hosts: Map<number, string> = this.hosts): string {
-    return hostlistEncode(this.rankList.map((r) => hosts.get(r) ?? String(r)));
+    return encodeHostlist(this.rankList.map((r) => hosts.get(r) ?? String(r)));
   }
 }
 

@@ -11,7 +11,6 @@ import { HEADINGS, JobInfo, fieldsToAttrs, headingsFor, usernameOf } from '../..
 import { JOBS_FORMATS, parseFilters } from '../../src/cli/jobs.js';
 import { PyFloat } from '../../src/job/pyjson.js';
 import { parseJson, toJobId } from '../../src/protocol/json.js';
-import { hostlistDecode, hostlistEncode } from '../../src/cli/lib/hostlist.js';
 import { ResourceSet } from '../../src/cli/resource.js';
 
 let saved: string | undefined;
@@ -166,11 +165,6 @@ describe('flux jobs output from captured job-list records', () => {
 });
 
 describe('resource sets', () => {
-  test('hostlists', () => {
-    assert.deepEqual(hostlistDecode('node[0-2,5],vm'), ['node0', 'node1', 'node2', 'node5', 'vm']);
-    assert.equal(hostlistEncode(['node0', 'node1', 'node2', 'node5', 'vm']), 'node[0-2,5],vm');
-    assert.equal(hostlistEncode(['vm']), 'vm');
-  });
   test('free = all - allocated - down, per rank', () => {
     const R = (lite: unknown[], nodelist: string[]) => ({ version: 1, execution: { R_lite: lite, nodelist } });
     const all = ResourceSet.fromRv1(R([{ rank: '0-1', children: { core: '0-3', gpu: '0' } }], ['n[0-1]']));

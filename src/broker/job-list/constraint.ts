@@ -9,7 +9,7 @@
  */
 import { JobResult, JobState, VirtualState, parseResult, parseState } from '../../job/states.js';
 import { decodeIdset } from '../../job/idset.js';
-import { decodeHostlist } from './hostlist.js';
+import { decodeHostlist } from '../../job/hostlist.js';
 import type { ListJob } from './job.js';
 
 export type Predicate = (j: ListJob) => boolean;

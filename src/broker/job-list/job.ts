@@ -9,7 +9,7 @@
  */
 import { JobResult, JobState } from '../../job/states.js';
 import { decodeIdset, encodeIdset } from '../../job/idset.js';
-import { decodeHostlist, encodeHostlist } from './hostlist.js';
+import { decodeHostlist, encodeHostlist } from '../../job/hostlist.js';
 
 const S = JobState;
 

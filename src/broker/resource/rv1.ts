@@ -6,44 +6,13 @@
  */
 import type { Rv1 } from '../contract.js';
 import { decodeIdset, encodeIdset } from '../../job/idset.js';
+import { encodeHostlist } from '../../job/hostlist.js';
 
 /** Cores and GPUs of one rank (a whole rank, or the part of it a job holds). */
 export interface RankAlloc {
   rank: number;
   cores: number[];
   gpus: number[];
-}
-
-/** RFC 29 hostlist of hostnames in order: `node[1-3],login0`; empty list → `""`. */
-export function encodeHostlist(hosts: readonly string[]): string {
-  const out: string[] = [];
-  let i = 0;
-  while (i < hosts.length) {
-    const m = /^(.*?)(\d+)$/.exec(hosts[i]!);
-    if (!m) {
-      out.push(hosts[i]!);
-      i++;
-      continue;
-    }
-    const prefix = m[1]!;
-    const width = m[2]!.startsWith('0') && m[2]!.length > 1 ? m[2]!.length : 0;
-    const ranges: [string, string][] = [[m[2]!, m[2]!]];
-    let j = i + 1;
-    for (; j < hosts.length; j++) {
-      const n = /^(.*?)(\d+)$/.exec(hosts[j]!);
-      if (!n || n[1] !== prefix) break;
-      const w = n[2]!.startsWith('0') && n[2]!.length > 1 ? n[2]!.length : 0;
-      if (w !== width) break;
-      const last = ranges[ranges.length - 1]!;
-      if (Number(n[2]) === Number(last[1]) + 1 && (width === 0 || n[2]!.length === last[1].length)) last[1] = n[2]!;
-      else if (Number(n[2]) > Number(last[1])) ranges.push([n[2]!, n[2]!]);
-      else break;
-    }
-    if (j === i + 1) out.push(hosts[i]!);
-    else out.push(`${prefix}[${ranges.map(([a, b]) => (a === b ? a : `${a}-${b}`)).join(',')}]`);
-    i = j;
-  }
-  return out.join(',');
 }
 
 /**

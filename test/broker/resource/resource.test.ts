@@ -7,7 +7,7 @@ import { Broker } from '../../../src/broker/broker.js';
 import { Scheduler } from '../../../src/broker/sched/sched.js';
 import { resourceService } from '../../../src/broker/resource/resource.js';
 import type { ResourceSet } from '../../../src/broker/resource/discover.js';
-import { encodeHostlist, fromRv1, resourceSummary, toRv1 } from '../../../src/broker/resource/rv1.js';
+import { fromRv1, resourceSummary, toRv1 } from '../../../src/broker/resource/rv1.js';
 import type { FluxError } from '../../../src/protocol/errno.js';
 
 const VECTORS = fileURLToPath(new URL('../../../../test/vectors/', import.meta.url));
@@ -80,14 +80,6 @@ test('Rv1 groups ranks with the same children; fromRv1 inverts it', () => {
   assert.equal(R.execution.starttime, 10);
   assert.equal(R.execution.expiration, 20);
   assert.deepEqual(fromRv1(R), ranks);
-});
-
-test('hostlist encoding', () => {
-  assert.equal(encodeHostlist([]), '');
-  assert.equal(encodeHostlist(['vm']), 'vm');
-  assert.equal(encodeHostlist(['vm', 'vm']), 'vm,vm');
-  assert.equal(encodeHostlist(['n1', 'n2', 'n3', 'n5', 'login']), 'n[1-3,5],login');
-  assert.equal(encodeHostlist(['n01', 'n02', 'n10']), 'n[01-02],n10');
 });
 
 test('resource_summary like sched-simple', () => {

@@ -1,7 +1,8 @@
 /**
- * RFC 29 hostlists, as job-list needs them: decode R's `nodelist` entries and a `hostlist`
- * constraint, and encode a job's nodes the way flux-core's `hostlist_encode` does
- * (`node[1-3,5],login0`: adjacent hosts with the same prefix and digit width are merged).
+ * RFC 29 hostlists: R's `nodelist` (written by the resource service and the scheduler, read by
+ * job-list and `tsflux resource`) and job-list's `hostlist` constraint. Encoding follows
+ * flux-core's `hostlist_encode` (`node[1-3,5],login0`: adjacent hosts with the same prefix and
+ * digit width are merged).
  */
 
 export class HostlistError extends Error {}
