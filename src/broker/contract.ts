@@ -21,6 +21,7 @@
  * Per-job logs live in the store (our KVS): 'eventlog' (manager), 'guest.exec.eventlog'
  * and 'guest.output' (exec), 'jobspec', 'R'. job-info reads and watches them there.
  */
+import type { Rv1 } from '../job/rv1.js';
 import type { EventEntry } from './store/store.js';
 
 /** What a job asks of the resources, derived from its jobspec by ingest. */
@@ -55,17 +56,6 @@ export interface AllocRequest {
   userid: number;
   t_submit: number;
   request: ResourceRequest;
-}
-
-/** RFC 20 resource set, version 1. */
-export interface Rv1 {
-  version: 1;
-  execution: {
-    R_lite: { rank: string; children: { core?: string; gpu?: string } }[];
-    nodelist: string[];
-    starttime: number;
-    expiration: number;
-  };
 }
 
 /** exec reads the job's full jobspec from the store ('jobspec'), as flux's shell reads the KVS. */

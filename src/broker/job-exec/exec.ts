@@ -16,7 +16,8 @@ import { parseIdset } from '../../job/idset.js';
 import { START_FAILED_STATUS, shellStatus, signaled, taskExitCode, termSig } from '../../job/waitstatus.js';
 import { Spawner } from '../launcher/spawner.js';
 import { authorized, type BrokerContext, type Method, type Request, type Service } from '../service.js';
-import type { ExecStartRequest, Rv1 } from '../contract.js';
+import type { Rv1 } from '../../job/rv1.js';
+import type { ExecStartRequest } from '../contract.js';
 import { expandTemplate, inputFile, nnodesOf, outputFile, rlimitsOf, taskCount } from './tasks.js';
 
 const SIGTERM = 15;
@@ -405,5 +406,3 @@ export class JobExec implements Service {
     req.respond();
   }
 }
-
-export type { Rv1 };

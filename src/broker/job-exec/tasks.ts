@@ -1,5 +1,5 @@
 /** Job shell planning: how many tasks a job runs and their environment (what flux-shell does). */
-import type { Rv1 } from '../contract.js';
+import type { Rv1 } from '../../job/rv1.js';
 
 /** Number of tasks: tasks[0].count.total, or per_slot × the slots of the jobspec. */
 export function taskCount(jobspec: any): number {

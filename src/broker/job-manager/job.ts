@@ -1,5 +1,6 @@
 /** The manager's small in-memory record of one job (the jobspec and logs live in the store). */
-import type { ResourceRequest, Rv1 } from '../contract.js';
+import type { Rv1 } from '../../job/rv1.js';
+import type { ResourceRequest } from '../contract.js';
 import type { EventEntry } from '../store/store.js';
 import type { Request } from '../service.js';
 

@@ -19,19 +19,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import { decodeIdset, IdsetError } from '../../job/idset.js';
-
-/** One broker rank's resources. Ids are ascending and distinct. */
-export interface RankResources {
-  rank: number;
-  hostname: string;
-  cores: number[];
-  gpus: number[];
-}
-
-/** The instance's resource set: every rank, in rank order. */
-export interface ResourceSet {
-  ranks: RankResources[];
-}
+import type { InstanceResources } from '../../job/rv1.js';
 
 export interface DiscoverOptions {
   /** Count ("8") or idset ("0-3,6") of cores; default: the affinity mask. */
@@ -123,7 +111,7 @@ export function devNvidiaGpus(devDir = '/dev'): number[] {
 }
 
 /** This machine's resources (one rank), with the overrides applied. Throws IdsetError on a bad override. */
-export function discoverResources(opts: DiscoverOptions = {}): ResourceSet {
+export function discoverResources(opts: DiscoverOptions = {}): InstanceResources {
   const env = opts.env ?? process.env;
   let cores: number[];
   if (opts.cores !== undefined) {

@@ -13,16 +13,15 @@
 import { Errno, FluxError } from '../../protocol/errno.js';
 import { Role } from '../../protocol/types.js';
 import type { BrokerContext, Method, Service } from '../service.js';
-import type { ResourceSet } from './discover.js';
 import { encodeIdset } from '../../job/idset.js';
-import { toRv1 } from './rv1.js';
+import { toRv1, type InstanceResources } from '../../job/rv1.js';
 
 export class ResourceService implements Service {
   readonly name = 'resource';
   readonly methods: Record<string, Method>;
   private ctx: BrokerContext | undefined;
 
-  constructor(private readonly resources: ResourceSet) {
+  constructor(private readonly resources: InstanceResources) {
     this.methods = {
       'sched-status': {
         roles: Role.USER,
@@ -61,6 +60,6 @@ export class ResourceService implements Service {
   }
 }
 
-export function resourceService(resources: ResourceSet): Service {
+export function resourceService(resources: InstanceResources): Service {
   return new ResourceService(resources);
 }

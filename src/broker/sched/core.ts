@@ -15,7 +15,7 @@
  * in `schedule()` when the head is blocked (see `whenBlocked`).
  */
 import type { ResourceRequest } from '../contract.js';
-import type { RankAlloc } from '../resource/rv1.js';
+import type { RankAlloc } from '../../job/rv1.js';
 import { JobQueue, type QueuedJob } from './queue.js';
 import { ResourcePool, checkRequest } from './pool.js';
 

@@ -14,7 +14,7 @@
  * Cost of a fit: O(1) to reject on the free totals, else O(ranks + cores of the ranks used).
  */
 import type { ResourceRequest } from '../contract.js';
-import type { RankAlloc } from '../resource/rv1.js';
+import type { RankAlloc } from '../../job/rv1.js';
 
 export type { RankAlloc };
 

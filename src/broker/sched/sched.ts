@@ -23,8 +23,7 @@ import { toJobId } from '../../protocol/json.js';
 import type { ResourceRequest } from '../contract.js';
 import { Role } from '../../protocol/types.js';
 import type { BrokerContext, Method, Request, Service } from '../service.js';
-import type { ResourceSet } from '../resource/discover.js';
-import { resourceSummary, toRv1, type RankAlloc } from '../resource/rv1.js';
+import { resourceSummary, toRv1, type InstanceResources, type RankAlloc } from '../../job/rv1.js';
 import { FcfsPolicy, checkRequest, type SchedPolicy } from './core.js';
 
 export interface SchedulerOptions {
@@ -62,7 +61,7 @@ export class Scheduler implements Service {
   private timer: NodeJS.Immediate | undefined;
   private stopped = false;
 
-  constructor(resources: ResourceSet, opts: SchedulerOptions = {}) {
+  constructor(resources: InstanceResources, opts: SchedulerOptions = {}) {
     for (const r of resources.ranks) this.hostnames.set(r.rank, r.hostname);
     this.policy = opts.policy ?? new FcfsPolicy(resources.ranks);
     this.now = opts.now ?? (() => Date.now() / 1000);

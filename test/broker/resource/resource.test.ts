@@ -6,8 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { Broker } from '../../../src/broker/broker.js';
 import { Scheduler } from '../../../src/broker/sched/sched.js';
 import { resourceService } from '../../../src/broker/resource/resource.js';
-import type { ResourceSet } from '../../../src/broker/resource/discover.js';
-import { fromRv1, resourceSummary, toRv1 } from '../../../src/broker/resource/rv1.js';
+import type { InstanceResources } from '../../../src/job/rv1.js';
 import type { FluxError } from '../../../src/protocol/errno.js';
 
 const VECTORS = fileURLToPath(new URL('../../../../test/vectors/', import.meta.url));
@@ -18,9 +17,9 @@ function captured(topic: string): any {
   return JSON.parse(m.decoded.payload);
 }
 
-const VM: ResourceSet = { ranks: [{ rank: 0, hostname: 'vm', cores: [0, 1], gpus: [] }] };
+const VM: InstanceResources = { ranks: [{ rank: 0, hostname: 'vm', cores: [0, 1], gpus: [] }] };
 
-async function setup(res: ResourceSet = VM) {
+async function setup(res: InstanceResources = VM) {
   const broker = new Broker({ hostname: 'vm' });
   const sched = new Scheduler(res);
   broker.register(sched);
@@ -62,34 +61,4 @@ test('resource.sched-status without a scheduler is ENOSYS', async () => {
   broker.register(resourceService(VM));
   await broker.start();
   await assert.rejects(broker.rpc('resource.sched-status'), (e: FluxError) => e.errno === 38);
-});
-
-test('Rv1 groups ranks with the same children; fromRv1 inverts it', () => {
-  const ranks = [
-    { rank: 0, cores: [0, 1, 2, 3], gpus: [0] },
-    { rank: 1, cores: [0, 1, 2, 3], gpus: [0] },
-    { rank: 2, cores: [0, 1], gpus: [] },
-    { rank: 3, cores: [0, 1, 2, 3], gpus: [0] },
-  ];
-  const R = toRv1(ranks, (r) => `node${r + 1}`, 10, 20);
-  assert.deepEqual(R.execution.R_lite, [
-    { rank: '0-1,3', children: { core: '0-3', gpu: '0' } },
-    { rank: '2', children: { core: '0-1' } },
-  ]);
-  assert.deepEqual(R.execution.nodelist, ['node[1-4]']);
-  assert.equal(R.execution.starttime, 10);
-  assert.equal(R.execution.expiration, 20);
-  assert.deepEqual(fromRv1(R), ranks);
-});
-
-test('resource_summary like sched-simple', () => {
-  assert.equal(resourceSummary([{ rank: 0, cores: [0], gpus: [] }]), 'rank0/core0');
-  assert.equal(resourceSummary([{ rank: 0, cores: [0, 1], gpus: [0] }]), 'rank0/core[0-1],gpu0');
-  assert.equal(
-    resourceSummary([
-      { rank: 0, cores: [0, 1], gpus: [] },
-      { rank: 1, cores: [0, 1], gpus: [] },
-    ]),
-    'rank[0-1]/core[0-1]',
-  );
 });

@@ -3,8 +3,8 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { Broker } from '../../../src/broker/broker.js';
 import { Scheduler } from '../../../src/broker/sched/sched.js';
-import type { ResourceRequest, Rv1 } from '../../../src/broker/contract.js';
-import type { ResourceSet } from '../../../src/broker/resource/discover.js';
+import type { ResourceRequest } from '../../../src/broker/contract.js';
+import type { InstanceResources, Rv1 } from '../../../src/job/rv1.js';
 import { FluxError } from '../../../src/protocol/errno.js';
 
 const ENOSPC = 28;
@@ -17,7 +17,7 @@ function req(over: Partial<ResourceRequest> = {}): ResourceRequest {
   return { nnodes: 0, nslots: 1, coresPerSlot: 1, gpusPerSlot: 0, exclusive: false, duration: 0, ...over };
 }
 
-async function setup(res: ResourceSet = { ranks: [{ rank: 0, hostname: 'vm', cores: [0, 1], gpus: [] }] }) {
+async function setup(res: InstanceResources = { ranks: [{ rank: 0, hostname: 'vm', cores: [0, 1], gpus: [] }] }) {
   const broker = new Broker({ hostname: 'vm' });
   const logs: string[] = [];
   broker.logger = (level, text) => logs.push(`${level}: ${text}`);

@@ -1,12 +1,37 @@
 /**
- * RFC 20 R version 1 from per-rank core / GPU lists, shaped like flux-core's output
+ * RFC 20 R version 1, the format in which the resource service describes the instance and the
+ * scheduler hands a job its resources. R is built from per-rank core / GPU lists, shaped like
+ * flux-core's output
  * (test/vectors/cli-resource-list.json): ranks with identical children share one R_lite entry
  * (`{"rank":"0-3","children":{"core":"0-7"}}`), key order `R_lite, starttime, expiration,
  * nodelist`, and the empty set is `{"R_lite":[], …, "nodelist":[""]}`.
  */
-import type { Rv1 } from '../contract.js';
-import { decodeIdset, encodeIdset } from '../../job/idset.js';
-import { encodeHostlist } from '../../job/hostlist.js';
+import { decodeIdset, encodeIdset } from './idset.js';
+import { encodeHostlist } from './hostlist.js';
+
+/** RFC 20 resource set, version 1. */
+export interface Rv1 {
+  version: 1;
+  execution: {
+    R_lite: { rank: string; children: { core?: string; gpu?: string } }[];
+    nodelist: string[];
+    starttime: number;
+    expiration: number;
+  };
+}
+
+/** One broker rank's resources. Ids are ascending and distinct. */
+export interface RankResources {
+  rank: number;
+  hostname: string;
+  cores: number[];
+  gpus: number[];
+}
+
+/** The instance's resource set: every rank, in rank order. */
+export interface InstanceResources {
+  ranks: RankResources[];
+}
 
 /** Cores and GPUs of one rank (a whole rank, or the part of it a job holds). */
 export interface RankAlloc {
