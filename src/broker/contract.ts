@@ -7,11 +7,13 @@
  *   ingest  → manager  'job-manager.submit'     {jobs: SubmitJob[]}          → {}
  *   manager → sched    'sched.alloc'            AllocRequest                 → {R: Rv1}
  *                                                 (pends until allocated; ECANCELED after
- *                                                  sched.cancel; ENOSPC if it can never fit)
+ *                                                  sched.cancel; ENOSPC if it can never fit,
+ *                                                  the manager then raises an alloc exception)
  *   manager → sched    'sched.cancel'           {id}                         → {}
  *   manager → sched    'sched.priority'         {id, priority}               → {}
  *   manager → sched    'sched.free'             {id, R}                      → {}
  *   ingest  → sched    'sched.feasible'         {request: ResourceRequest}   → {} | ENOSPC text
+ *                                                 (only with the feasibility validator configured)
  *   manager → exec     'job-exec.start' (stream) ExecStartRequest            → ExecEvent… then ENODATA
  *   manager → exec     'job-exec.kill'          {id, signum}                 → {}
  *   any     → manager  'job-manager.events-journal' (stream) {full?: boolean}

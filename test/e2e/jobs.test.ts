@@ -15,6 +15,7 @@ import { JobspecV1 } from '../../src/job/jobspec.js';
 import { wrapNone } from '../../src/job/sign-none.js';
 import { encodeJobId } from '../../src/job/jobid.js';
 import { FluxError } from '../../src/protocol/errno.js';
+import { JobException, type EventlogEvent } from '../../src/job/eventlog.js';
 import type { Flux } from '../../src/client/handle.js';
 
 const env = { PATH: process.env.PATH ?? '/usr/bin:/bin' };
@@ -268,11 +269,6 @@ test('bad jobspecs and submit requests get flux errors and change nothing', asyn
     const badCmd = structuredClone(good);
     badCmd.tasks[0].command = ['ls', 7];
     await assert.rejects(raw(JSON.stringify(badCmd)), errno(1, /command/));
-    const huge = structuredClone(good);
-    huge.resources[0].with[0].count = 1073741824;
-    await assert.rejects(raw(JSON.stringify(huge)), errno(22, /unsatisfiable request/));
-    const gpus = JSON.parse(spec(['true'], { gpusPerTask: 1 }).dumps());
-    await assert.rejects(raw(JSON.stringify(gpus)), errno(22, /GPU/));
     const big = structuredClone(good);
     big.attributes.user = { blob: 'x'.repeat(16 * 1024 * 1024) };
     await assert.rejects(
@@ -288,6 +284,38 @@ test('bad jobspecs and submit requests get flux errors and change nothing', asyn
     await assert.rejects(h.rpc('job-ingest.submit', {}), errno(71));
     const list = await job.list(h, { userid: 0xffffffff });
     assert.equal(list.length, 0, 'nothing was created');
+    assert.equal((await job.wait(h, await job.submit(h, spec(['true']), { waitable: true }))).success, true);
+  });
+});
+
+test("a job that asks for more than the instance has gets an id, then the scheduler's alloc exception (as flux-core)", async () => {
+  await withInstance(async (_i, h) => {
+    const uid = process.getuid!();
+    const big = JSON.parse(spec(['true']).dumps());
+    big.resources[0].with[0].count = 1073741824;
+    const gpus = spec(['true'], { gpusPerTask: 1 });
+    const a = await job.submit(h, JSON.stringify(big), { waitable: true });
+    const b = await job.submit(h, gpus, { waitable: true });
+    const entries: EventlogEvent[] = [];
+    for await (const ev of job.eventWatch(h, a)) entries.push(ev);
+    assert.deepEqual(
+      entries.map((e) => e.name),
+      ['submit', 'validate', 'depend', 'priority', 'exception', 'clean'],
+    );
+    const note = 'unsatisfiable request: 1073741824 cores per slot, but a node has at most 2 cores';
+    assert.deepEqual(entries[4]!.context, { type: 'alloc', severity: 0, note, userid: uid });
+    assert.deepEqual(await job.wait(h, a), { jobid: a, success: false, errstr: `Fatal exception type=alloc ${note}` });
+    // what a Flux program sees waiting for the job to start
+    await assert.rejects(job.eventWait(h, b, 'start'), (e: unknown) => {
+      assert.ok(e instanceof JobException, String(e));
+      assert.deepEqual(
+        [e.type, e.severity, e.note],
+        ['alloc', 0, 'unsatisfiable request: 1 GPU requested, instance has 0'],
+      );
+      return true;
+    });
+    assert.equal((await job.wait(h, b)).success, false);
+    // the instance carries on
     assert.equal((await job.wait(h, await job.submit(h, spec(['true']), { waitable: true }))).success, true);
   });
 });

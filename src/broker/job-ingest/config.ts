@@ -20,8 +20,8 @@ export interface IngestSettings {
   disabled: boolean;
 }
 
-/** What tsflux does with no `[ingest.validator] plugins`. */
-export const DEFAULT_PLUGINS: readonly string[] = ['jobspec', 'feasibility'];
+/** With no `[ingest.validator] plugins`: Flux's default (its JobValidator.default_validators). */
+export const DEFAULT_PLUGINS: readonly string[] = ['jobspec'];
 const KNOWN_PLUGINS = ['jobspec', 'feasibility'];
 
 function isTable(v: unknown): v is Record<string, unknown> {

@@ -1,7 +1,8 @@
 /**
- * job-ingest.submit (docs/protocol.md §B): unwrap J, validate the jobspec, check that the job
- * can ever run here, assign a FLUID, commit the batch to the store, hand it to the manager,
- * and only then answer `{id}` (docs/architecture.md: durable before acknowledged).
+ * job-ingest.submit (docs/protocol.md §B): unwrap J, validate the jobspec (and, with the
+ * feasibility validator configured, check that the job can ever run here: config.ts), assign a
+ * FLUID, commit the batch to the store, hand it to the manager, and only then answer `{id}`
+ * (docs/architecture.md: durable before acknowledged).
  *
  * Work is batched per event-loop turn: a burst of pipelined submits becomes one store commit
  * and one job-manager.submit.
@@ -26,6 +27,8 @@ interface Pending {
   urgency: number;
   flags: number;
   d: Decoded;
+  /** The validators run on it (not with FLUX_JOB_NOVALIDATE or `disable`). */
+  validated: boolean;
 }
 
 export class JobIngest implements Service {
@@ -85,14 +88,14 @@ export class JobIngest implements Service {
       );
     }
     let d: Decoded;
+    const validate = !this.settings.disabled && (!(flags & SubmitFlags.NOVALIDATE) || !isOwner);
     try {
-      const validate = !this.settings.disabled && (!(flags & SubmitFlags.NOVALIDATE) || !isOwner);
       d = this.decoder.decode(p.J, req.userid, validate);
     } catch (e) {
       const err = e as Error & { errno?: number };
       return req.error(err.errno ?? Errno.EINVAL, err.message);
     }
-    this.batch.push({ req, urgency, flags, d });
+    this.batch.push({ req, urgency, flags, d, validated: validate });
     if (!this.flushScheduled) {
       this.flushScheduled = true;
       setImmediate(() => void this.flush());
@@ -129,16 +132,20 @@ export class JobIngest implements Service {
     this.flushScheduled = false;
     const batch = this.batch;
     this.batch = [];
-    // With the feasibility validator, reject what can never run here (more cores or GPUs than
-    // the instance has): one question to the scheduler per batch, about each distinct request.
-    let feasible: (FluxError | null)[] = batch.map(() => null);
-    if (this.settings.feasibility && !this.settings.disabled) {
+    // With the feasibility validator (not Flux's default), reject what can never run here (more
+    // cores or GPUs than the instance has): one question to the scheduler per batch, about each
+    // distinct request. Without it such a job is accepted and the scheduler raises an alloc
+    // exception on it, as flux-core's does.
+    const feasible: (FluxError | null)[] = batch.map(() => null);
+    const asked = this.settings.feasibility ? batch.flatMap((p, i) => (p.validated ? [i] : [])) : [];
+    if (asked.length > 0) {
+      let answers: (FluxError | null)[];
       try {
-        feasible = await this.feasibility(batch.map((p) => p.d.request));
+        answers = await this.feasibility(asked.map((i) => batch[i]!.d.request));
       } catch (e) {
-        const err = e as FluxError;
-        feasible = batch.map(() => err);
+        answers = asked.map(() => e as FluxError);
       }
+      asked.forEach((i, k) => (feasible[i] = answers[k]!));
     }
     const accepted: { p: Pending; job: SubmitJob }[] = [];
     const records: NewJobRecord[] = [];
@@ -146,7 +153,9 @@ export class JobIngest implements Service {
       const p = batch[i]!;
       const err = feasible[i];
       if (err) {
-        p.req.error(err.errno === Errno.ENOSYS ? Errno.ENOSYS : Errno.EINVAL, err.message);
+        // flux-core's scheduler answers feasibility.check with EOVERFLOW for a request it can never
+        // satisfy (ENOSPC is "not now" in its terms and in sched's)
+        p.req.error(err.errno === Errno.ENOSPC ? Errno.EOVERFLOW : err.errno, err.message);
         continue;
       }
       const id = this.fluid.next();
