@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import { MemoryStore } from './store/memory.js';
 import type { JobStore } from './store/store.js';
-import { Errno, FluxError } from '../protocol/errno.js';
+import { Errno, FluxError, errnoOf } from '../protocol/errno.js';
 import { Role } from '../protocol/types.js';
 import { INTERNAL_CONN } from './service.js';
 import type { BrokerContext, ConnId, Method, Request, Roles, RpcOptions, Service } from './service.js';
@@ -149,8 +149,7 @@ export class Broker implements BrokerContext {
       try {
         await svc.start?.(this);
       } catch (e) {
-        const err = e as Error & { errno?: number };
-        throw new FluxError(err.errno ?? Errno.EINVAL, `${svc.name}: ${err.message}`);
+        throw new FluxError(errnoOf(e, Errno.EINVAL), `${svc.name}: ${(e as Error).message}`);
       }
     }
   }
@@ -201,9 +200,9 @@ export class Broker implements BrokerContext {
     try {
       m.handler(req);
     } catch (e) {
-      const err = e as Error & { errno?: number };
+      const err = e as Error;
       this.log('err', `${topic}: ${err.stack ?? err.message}`);
-      if (!req.noresponse && !req.finished) req.error(err.errno ?? Errno.EINVAL, err.message);
+      if (!req.noresponse && !req.finished) req.error(errnoOf(e, Errno.EINVAL), err.message);
     }
   }
 

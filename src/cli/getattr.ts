@@ -19,7 +19,7 @@ export function getattrCommand(): Command {
           try {
             v = await h.attrGet(name);
           } catch (e) {
-            throw new CliError(`${PREFIX}: ${name}: ${(e as Error).message}`);
+            throw new CliError(`${PREFIX}: ${name}: ${(e as Error).message}`, 1, { cause: e });
           }
           process.stdout.write(v + '\n');
           return 0;

@@ -30,7 +30,7 @@ export function jobInfoCommand(): Command {
             try {
               v = (await job.lookup(h, id, [key], flags))[key];
             } catch (e) {
-              throw new CliError(`${JOB_PREFIX}: ${(e as Error).message}`);
+              throw new CliError(`${JOB_PREFIX}: ${(e as Error).message}`, 1, { cause: e });
             }
             if (v === undefined) throw new CliError(`${JOB_PREFIX}: ${key}: No such file or directory`);
             text += v + '\n';

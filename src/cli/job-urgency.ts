@@ -34,7 +34,7 @@ export function jobUrgencyCommand(): Command {
           try {
             old = await job.urgency(h, id, urgency);
           } catch (e) {
-            throw new CliError(`${JOB_PREFIX}: ${idArg}: ${(e as Error).message}`);
+            throw new CliError(`${JOB_PREFIX}: ${idArg}: ${(e as Error).message}`, 1, { cause: e });
           }
           if (opts.verbose) {
             if (old === 0) process.stderr.write('old urgency: job held\n');

@@ -29,7 +29,7 @@ async function waitMain(idArg: string | undefined, opts: { all?: boolean; verbos
           r = await job.wait(h, JOBID_ANY);
         } catch (e) {
           if (e instanceof FluxError && e.errno === Errno.ECHILD) break;
-          throw new CliError(`${JOB_PREFIX}: flux_job_wait_get_status: ${(e as Error).message}`);
+          throw new CliError(`${JOB_PREFIX}: flux_job_wait_get_status: ${(e as Error).message}`, 1, { cause: e });
         }
         if (!r.success) {
           process.stderr.write(`${f58(r.jobid)}: ${r.errstr}\n`);
@@ -44,7 +44,8 @@ async function waitMain(idArg: string | undefined, opts: { all?: boolean; verbos
     try {
       r = await job.wait(h, id);
     } catch (e) {
-      if (e instanceof FluxError) throw new CliError(`${JOB_PREFIX}: ${e.message}`, e.errno === Errno.ECHILD ? 2 : 1);
+      if (e instanceof FluxError)
+        throw new CliError(`${JOB_PREFIX}: ${e.message}`, e.errno === Errno.ECHILD ? 2 : 1, { cause: e });
       throw e;
     }
     if (id === JOBID_ANY) process.stdout.write(f58(r.jobid) + '\n');

@@ -111,7 +111,9 @@ export function pingCommand(): Command {
                 { nodeid: node!.nodeid },
               );
             } catch (e) {
-              throw new CliError(`${PREFIX}: ${rankBang(node!.nodeid)}${topic}: ${(e as Error).message}`);
+              throw new CliError(`${PREFIX}: ${rankBang(node!.nodeid)}${topic}: ${(e as Error).message}`, 1, {
+                cause: e,
+              });
             }
             const ms = Number(process.hrtime.bigint() - t0) / 1e6;
             if (r.pad !== padStr)

@@ -8,6 +8,7 @@
  * log written by flux-core re-encodes to the same bytes.
  */
 import { formatFixed, formatJanssonReal } from './numfmt.js';
+import { Errno, FluxError } from '../protocol/errno.js';
 
 export interface EventlogEntry {
   timestamp: number;
@@ -16,13 +17,11 @@ export interface EventlogEntry {
 }
 
 /** Malformed eventlog text or entry (errno EINVAL, as eventlog_decode/eventlog_entry_parse). */
-export class EventlogError extends Error {
-  readonly errno = 22;
-  readonly code = 'EINVAL';
+export class EventlogError extends FluxError {
   /** 1-based line number of the bad entry, when known. */
   readonly line: number | undefined;
   constructor(message: string, line?: number) {
-    super(line !== undefined ? `eventlog line ${line}: ${message}` : message);
+    super(Errno.EINVAL, line !== undefined ? `eventlog line ${line}: ${message}` : message);
     this.name = 'EventlogError';
     this.line = line;
   }
@@ -229,7 +228,12 @@ export class EventlogEvent {
   }
 }
 
-/** Python `flux.job.JobException`: raised for a fatal `exception` event. */
+/**
+ * Python `flux.job.JobException`: raised for a fatal `exception` event. Not a FluxError: it
+ * is a job's outcome (an RFC 21 exception with a type and severity), not a failed call, and
+ * as in Python (where it is no OSError) a caller tells a failed job from a rejected submit
+ * (FluxError) by its class.
+ */
 export class JobException extends Error {
   readonly type: string;
   readonly note: string;

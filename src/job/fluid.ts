@@ -7,6 +7,7 @@
  * - generator: 14 bits (the broker rank)
  * - sequence:  10 bits (up to 1024 ids per millisecond)
  */
+import { Errno, FluxError } from '../protocol/errno.js';
 
 export const FLUID_TS_BITS = 40;
 export const FLUID_GEN_BITS = 14;
@@ -69,14 +70,11 @@ export interface FluidGeneratorOptions {
   clock?: () => number;
 }
 
-export class FluidGeneratorError extends Error {
-  readonly errno: number;
-  readonly code: string;
-  constructor(message: string, errno = 75 /* EOVERFLOW */, code = 'EOVERFLOW') {
-    super(message);
+/** The generator cannot hand out another id (errno EOVERFLOW: the timestamp space is used up). */
+export class FluidGeneratorError extends FluxError {
+  constructor(message: string, errno: number = Errno.EOVERFLOW) {
+    super(errno, message);
     this.name = 'FluidGeneratorError';
-    this.errno = errno;
-    this.code = code;
   }
 }
 

@@ -4,12 +4,12 @@
  * `inf`/`infinity`.
  */
 import { formatFixed, formatG } from './numfmt.js';
+import { Errno, FluxError } from '../protocol/errno.js';
 
-export class FsdError extends Error {
-  readonly errno = 22;
-  readonly code = 'EINVAL';
+/** Malformed Flux standard duration (RFC 23; errno EINVAL, as fsd_parse_duration). */
+export class FsdError extends FluxError {
   constructor(message: string) {
-    super(message);
+    super(Errno.EINVAL, message);
     this.name = 'FsdError';
   }
 }

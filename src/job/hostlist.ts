@@ -4,8 +4,15 @@
  * flux-core's `hostlist_encode` (`node[1-3,5],login0`: adjacent hosts with the same prefix and
  * digit width are merged).
  */
+import { Errno, FluxError } from '../protocol/errno.js';
 
-export class HostlistError extends Error {}
+/** A malformed hostlist (errno EINVAL). */
+export class HostlistError extends FluxError {
+  constructor(message: string) {
+    super(Errno.EINVAL, message);
+    this.name = 'HostlistError';
+  }
+}
 
 /** Split at top-level commas (commas inside brackets separate ranges). */
 function splitTop(s: string): string[] {

@@ -7,12 +7,11 @@
  * ascending without duplicates; encoding writes the shortest range form, ascending.
  * Garbage is rejected with an IdsetError (errno EINVAL) naming the string and the problem.
  */
+import { Errno, FluxError } from '../protocol/errno.js';
 
-export class IdsetError extends Error {
-  readonly errno = 22; // EINVAL
-  readonly code = 'EINVAL';
+export class IdsetError extends FluxError {
   constructor(message: string) {
-    super(message);
+    super(Errno.EINVAL, message);
     this.name = 'IdsetError';
   }
 }

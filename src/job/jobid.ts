@@ -8,6 +8,7 @@
 import { inspect } from 'node:util';
 import { basemojiDecode, basemojiEncode, looksLikeBasemoji } from './emoji.js';
 import { mnDecodeU64, mnEncodeU64 } from './mnemonic.js';
+import { FluxError } from '../protocol/errno.js';
 
 export type JobIdEncoding = 'dec' | 'hex' | 'dothex' | 'kvs' | 'f58' | 'f58plain' | 'words' | 'emoji';
 
@@ -34,17 +35,13 @@ export const EPROTO = 71;
  * Error thrown for malformed job ids.  `message` is `<input>: malformed input`, exactly the
  * text flux prints after `flux-job: `.
  */
-export class JobIdError extends Error {
-  readonly errno: number;
-  readonly code: string;
+export class JobIdError extends FluxError {
   /** The offending input (string form). */
   readonly input: string;
-  constructor(input: string, message = `${input}: malformed input`, errno = EINVAL, code = 'EINVAL') {
-    super(message);
+  constructor(input: string, message = `${input}: malformed input`, errno = EINVAL) {
+    super(errno, message);
     this.name = 'JobIdError';
     this.input = input;
-    this.errno = errno;
-    this.code = code;
   }
 }
 
@@ -168,7 +165,7 @@ export function encodeJobId(id: bigint, to: JobIdEncoding = 'dec'): string {
       const lower = String(to).toLowerCase();
       if (lower !== to && (JOBID_ENCODINGS as readonly string[]).includes(lower))
         return encodeJobId(id, lower as JobIdEncoding);
-      throw new JobIdError(String(to), `Unknown to=${String(to)}`, EPROTO, 'EPROTO');
+      throw new JobIdError(String(to), `Unknown to=${String(to)}`, EPROTO);
     }
   }
 }

@@ -9,6 +9,7 @@
  */
 import { parseFsd } from './fsd.js';
 import { PyFloat, pyDumps, unwrapPy } from './pyjson.js';
+import { Errno, FluxError } from '../protocol/errno.js';
 
 /** Soft rlimits for `shell.options.rlimit` (read from /proc/self/limits; see rlimits.ts). */
 export { currentRlimits, filterRlimits } from './rlimits.js';
@@ -16,26 +17,20 @@ export { currentRlimits, filterRlimits } from './rlimits.js';
 // ---- errors ---------------------------------------------------------------------------------
 
 /** Invalid jobspec (errno EPERM, as job-ingest returns validator failures). */
-export class JobspecError extends Error {
-  readonly errno: number;
-  readonly code: string;
+export class JobspecError extends FluxError {
   /** Dotted path of the offending field, when there is one (e.g. `resources[0].count`). */
   readonly field: string | undefined;
-  constructor(message: string, field?: string, errno = 1) {
-    super(message);
+  constructor(message: string, field?: string, errno: number = Errno.EPERM) {
+    super(errno, message);
     this.name = 'JobspecError';
     this.field = field;
-    this.errno = errno;
-    this.code = errno === 1 ? 'EPERM' : errno === 22 ? 'EINVAL' : 'EUNKNOWN';
   }
 }
 
 /** Bad argument to a builder or setter (Python ValueError/TypeError; errno EINVAL). */
-export class ValueError extends Error {
-  readonly errno = 22;
-  readonly code = 'EINVAL';
+export class ValueError extends FluxError {
   constructor(message: string) {
-    super(message);
+    super(Errno.EINVAL, message);
     this.name = 'ValueError';
   }
 }

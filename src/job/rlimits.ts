@@ -10,6 +10,7 @@
  * here is the hard limit of the invoking shell, not its soft limit.
  */
 import fs from 'node:fs';
+import { ValueError } from './jobspec.js';
 
 /**
  * Limit names in the order of Python 3.11's `resource` module on Linux (Debian build:
@@ -134,17 +135,17 @@ export function filterRlimits(
     if (eq < 0) {
       const re = globToRegExp(rule.toLowerCase());
       const matches = Object.entries(all).filter(([k]) => re.test(k));
-      if (matches.length === 0) throw new Error(`No corresponding rlimit matching "${rule}"`);
+      if (matches.length === 0) throw new ValueError(`No corresponding rlimit matching "${rule}"`);
       for (const [k, v] of matches) rlimits[k] = v;
       continue;
     }
     const name = rule.slice(0, eq);
     const value = rule.slice(eq + 1);
-    if (!RLIMIT_NAMES.includes(name.toLowerCase())) throw new Error(`Invalid rlimit "${name}"`);
+    if (!RLIMIT_NAMES.includes(name.toLowerCase())) throw new ValueError(`Invalid rlimit "${name}"`);
     let v: number;
     if (['unlimited', 'infinity', 'inf'].includes(value)) v = -1;
     else if (/^\s*[+-]?\d(?:_?\d)*\s*$/.test(value)) v = Number(value.replace(/_/g, ''));
-    else throw new Error(`Invalid value in ${name}=${value}`);
+    else throw new ValueError(`Invalid value in ${name}=${value}`);
     rlimits[name.toLowerCase()] = v;
   }
   return rlimits;

@@ -2,6 +2,7 @@
  * Job states and results (docs/protocol.md §C.1, §C.3; flux-core libjob/state.c, result.c).
  * States are bitmasks so that sets of states (job-list filters) are plain ORs.
  */
+import { Errno, FluxError } from '../protocol/errno.js';
 
 export const JobState = {
   NEW: 1,
@@ -76,11 +77,9 @@ function buildParseTable(table: Map<number, Names>): Map<string, number> {
 const STATE_PARSE = buildParseTable(STATE_NAMES);
 
 /** Error for an unknown state/result name (errno EINVAL like flux_job_strtostate). */
-export class StateParseError extends Error {
-  readonly errno = 22;
-  readonly code = 'EINVAL';
+export class StateParseError extends FluxError {
   constructor(message: string) {
-    super(message);
+    super(Errno.EINVAL, message);
     this.name = 'StateParseError';
   }
 }

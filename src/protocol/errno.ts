@@ -167,6 +167,8 @@ export function strerror(n: number): string {
 /**
  * An error carrying a Flux/Linux errno. `message` is the server's error text when there
  * is one, else strerror(errno) — the same rule libflux uses (docs/protocol.md §A.5).
+ * Every error tsflux hands to a user (a client library caller, the CLI, a broker response)
+ * is one: the job model's parse and validation errors, the CLI's, the executor's.
  */
 export class FluxError extends Error {
   readonly errno: number;
@@ -178,6 +180,16 @@ export class FluxError extends Error {
     this.errno = errno;
     this.code = errnoName(errno) ?? 'EUNKNOWN';
   }
+}
+
+/**
+ * The errno to answer with for a thrown value: a FluxError's own; for a Node.js system error
+ * (whose `errno` is negative) the number of its `code` (`ENOENT` → 2); else `fallback`.
+ */
+export function errnoOf(e: unknown, fallback: number): number {
+  if (e instanceof FluxError) return e.errno;
+  const code = e !== null && typeof e === 'object' ? (e as { code?: unknown }).code : undefined;
+  return (typeof code === 'string' ? errnoNumber(code) : undefined) ?? fallback;
 }
 
 /** Malformed wire data or payload (always EPROTO, 71). */

@@ -7,7 +7,7 @@
  * Work is batched per event-loop turn: a burst of pipelined submits becomes one store commit
  * and one job-manager.submit.
  */
-import { Errno, FluxError } from '../../protocol/errno.js';
+import { Errno, FluxError, errnoOf } from '../../protocol/errno.js';
 import { Role } from '../../protocol/types.js';
 import { jobIdToWire } from '../../protocol/json.js';
 import { FluidGenerator } from '../../job/fluid.js';
@@ -92,8 +92,7 @@ export class JobIngest implements Service {
     try {
       d = this.decoder.decode(p.J, req.userid, validate);
     } catch (e) {
-      const err = e as Error & { errno?: number };
-      return req.error(err.errno ?? Errno.EINVAL, err.message);
+      return req.error(errnoOf(e, Errno.EINVAL), (e as Error).message);
     }
     this.batch.push({ req, urgency, flags, d, validated: validate });
     if (!this.flushScheduled) {
@@ -186,8 +185,8 @@ export class JobIngest implements Service {
       await this.ctx.store.createJobs(records);
       await this.ctx.rpc('job-manager.submit', { jobs: accepted.map((a) => a.job) });
     } catch (e) {
-      const err = e as FluxError;
-      for (const a of accepted) a.p.req.error(err.errno ?? Errno.EIO, `job commit failed: ${err.message}`);
+      const errno = errnoOf(e, Errno.EIO);
+      for (const a of accepted) a.p.req.error(errno, `job commit failed: ${(e as Error).message}`);
       return;
     }
     for (const a of accepted) a.p.req.respond({ id: jobIdToWire(a.job.id) });

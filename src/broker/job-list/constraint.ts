@@ -11,10 +11,17 @@ import { JobResult, JobState, VirtualState, parseResult, parseState } from '../.
 import { decodeIdset } from '../../job/idset.js';
 import { decodeHostlist } from '../../job/hostlist.js';
 import type { ListJob } from './job.js';
+import { Errno, FluxError } from '../../protocol/errno.js';
 
 export type Predicate = (j: ListJob) => boolean;
 
-export class ConstraintError extends Error {}
+/** A malformed RFC 31 constraint: part of the request payload, so errno EPROTO as job-list answers. */
+export class ConstraintError extends FluxError {
+  constructor(message: string) {
+    super(Errno.EPROTO, message);
+    this.name = 'ConstraintError';
+  }
+}
 
 export interface Compiled {
   match: Predicate;

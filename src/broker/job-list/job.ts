@@ -10,6 +10,7 @@
 import { JobResult, JobState } from '../../job/states.js';
 import { decodeIdset, encodeIdset } from '../../job/idset.js';
 import { decodeHostlist, encodeHostlist } from '../../job/hostlist.js';
+import { Errno, FluxError } from '../../protocol/errno.js';
 
 const S = JobState;
 
@@ -293,7 +294,13 @@ export const ATTR_GETTERS: ReadonlyMap<string, Getter> = new Map<string, Getter>
 
 const ALL_GETTERS: readonly Getter[] = LIST_ATTRS.map((a) => ATTR_GETTERS.get(a)!);
 
-export class AttrError extends Error {}
+/** A non-string or unknown attribute name in a request's `attrs` (errno EINVAL). */
+export class AttrError extends FluxError {
+  constructor(message: string) {
+    super(Errno.EINVAL, message);
+    this.name = 'AttrError';
+  }
+}
 
 /** A request's `attrs`, compiled: names and getters in parallel arrays (fast to run per job). */
 export interface CompiledAttrs {

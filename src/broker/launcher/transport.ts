@@ -7,16 +7,20 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import type { LaunchSpec, StatsEvent, TaskEvent } from './protocol.js';
+import { Errno, FluxError, errnoNumber } from '../../protocol/errno.js';
 
 export type LauncherKind = 'native' | 'node';
 
-export class SpawnerError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
+/**
+ * A launcher failure. `code` is an errno name (`EEXIST`, `EINVAL`, ...) or `ESPAWNER` when the
+ * launcher itself is gone (errno EIO: the broker lost the process that runs the tasks).
+ */
+export class SpawnerError extends FluxError {
+  override readonly code: string;
+  constructor(code: string, message: string) {
+    super(errnoNumber(code) ?? Errno.EIO, message);
     this.name = 'SpawnerError';
+    this.code = code;
   }
 }
 

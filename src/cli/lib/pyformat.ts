@@ -16,6 +16,7 @@
  */
 import { PyFloat } from '../../job/pyjson.js';
 import { formatFixed, formatG, formatPyFloat } from '../../job/numfmt.js';
+import { Errno, FluxError } from '../../protocol/errno.js';
 
 /** An object with Python `str()` and, optionally, its own `__format__`. */
 export interface PyObject {
@@ -25,9 +26,10 @@ export interface PyObject {
 
 export type PyValue = string | number | bigint | boolean | PyFloat | PyObject | null | undefined;
 
-export class FormatError extends Error {
+/** A bad `--format` string or field (Python's ValueError; errno EINVAL). */
+export class FormatError extends FluxError {
   constructor(message: string) {
-    super(message);
+    super(Errno.EINVAL, message);
     this.name = 'FormatError';
   }
 }

@@ -3,7 +3,7 @@
  */
 import type { Command } from 'commander';
 import { Flux } from '../../client/handle.js';
-import { FluxError, strerror } from '../../protocol/errno.js';
+import { Errno, FluxError, errnoOf, strerror } from '../../protocol/errno.js';
 import { JobIdError, encodeJobId, parseJobId } from '../../job/jobid.js';
 
 let pendingExitCode: number | undefined;
@@ -59,23 +59,31 @@ export function verbAction<A extends unknown[]>(
 
 /**
  * An error whose text is printed exactly as given (with its own prefix, e.g. flux's
- * `flux-job: ...` forms) and the exit code to return.
+ * `flux-job: ...` forms) and the exit code to return. Its errno is the cause's when it wraps
+ * an error from the instance (`{ cause }`), else EINVAL (bad usage or input).
  */
-export class CliError extends Error {
+export class CliError extends FluxError {
   constructor(
     message: string,
     readonly exitCode = 1,
+    options: { cause?: unknown } = {},
   ) {
-    super(message);
+    super(errnoOf(options.cause, Errno.EINVAL), message);
+    this.message = message; // printed as is: an empty one prints nothing (not strerror)
     this.name = 'CliError';
+    if (options.cause !== undefined) this.cause = options.cause;
   }
 }
 
-/** No instance to talk to: printed as `tsflux: <verb>: <message>`. */
-export class NoInstanceError extends Error {
-  constructor(message: string) {
-    super(message);
+/**
+ * No instance to talk to: printed as `tsflux: <verb>: <message>`. Its errno is the failed
+ * connect's (`{ cause }`), else ENOENT (no instance named).
+ */
+export class NoInstanceError extends FluxError {
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super(errnoOf(options.cause, Errno.ENOENT), message);
     this.name = 'NoInstanceError';
+    if (options.cause !== undefined) this.cause = options.cause;
   }
 }
 
@@ -94,7 +102,7 @@ export async function openFlux(): Promise<Flux> {
     if (reason.startsWith(`${uri}: `)) reason = reason.slice(uri.length + 2);
     else if (reason.startsWith(`${uri.trim()}: `)) reason = reason.slice(uri.trim().length + 2);
     if (reason === '' && e instanceof FluxError) reason = strerror(e.errno);
-    throw new NoInstanceError(`cannot connect to ${uri}: ${reason}`);
+    throw new NoInstanceError(`cannot connect to ${uri}: ${reason}`, { cause: e });
   }
 }
 
@@ -140,7 +148,7 @@ export function jobIdArg(s: string, prefix = 'tsflux-job'): bigint {
   try {
     return parseJobId(s);
   } catch (e) {
-    if (e instanceof JobIdError) throw new CliError(`${prefix}: ${e.message}`);
+    if (e instanceof JobIdError) throw new CliError(`${prefix}: ${e.message}`, 1, { cause: e });
     throw e;
   }
 }

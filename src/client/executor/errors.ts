@@ -3,21 +3,20 @@
  * made TypeScript classes). A failed job is a `JobException` (src/job/eventlog.ts); a rejected
  * submit is the instance's `FluxError` as it came back (Python's OSError).
  */
-import { Errno, FluxError } from '../../protocol/errno.js';
+import { Errno, FluxError, errnoOf } from '../../protocol/errno.js';
 
-/** The future was cancelled (`concurrent.futures.CancelledError`). */
-export class CancelledError extends Error {
+/** The future was cancelled (`concurrent.futures.CancelledError`; errno ECANCELED). */
+export class CancelledError extends FluxError {
   constructor(message = 'the future was cancelled') {
-    super(message);
+    super(Errno.ECANCELED, message);
     this.name = 'CancelledError';
   }
 }
 
-/** A `jobid()`, `result()` or `exception()` wait ran out of time; the future is unaffected. */
-export class FutureTimeoutError extends Error {
-  readonly code = 'ETIMEDOUT';
+/** A `jobid()`, `result()` or `exception()` wait ran out of time (errno ETIMEDOUT); the future is unaffected. */
+export class FutureTimeoutError extends FluxError {
   constructor(what: string, timeoutMs: number) {
-    super(`${what} not available within ${timeoutMs} ms`);
+    super(Errno.ETIMEDOUT, `${what} not available within ${timeoutMs} ms`);
     this.name = 'TimeoutError';
   }
 }
@@ -38,11 +37,13 @@ export class InvalidJobIdError extends FluxError {
 /**
  * Python's RuntimeError from the executor: `submit()`/`attach()` after `shutdown()`, or on a
  * broken executor; `jobid()` of a job that could not be submitted (`cause` is the reason).
+ * Its errno is `errno` when given, else the cause's, else EINVAL.
  */
-export class ExecutorError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
+export class ExecutorError extends FluxError {
+  constructor(message: string, options: { cause?: unknown; errno?: number } = {}) {
+    super(options.errno ?? errnoOf(options.cause, Errno.EINVAL), message);
     this.name = 'ExecutorError';
+    if (options.cause !== undefined) this.cause = options.cause;
   }
 }
 

@@ -19,6 +19,7 @@ import type { JobspecInput, SubmitOptions } from '../job/submit.js';
 import { ExecutorEngine, type EngineLike, type EngineOptions, type EngineSink, type EventsMode } from './engine.js';
 import { FluxExecutorFuture, type FutureOwner } from './future.js';
 import { ExecutorError } from './errors.js';
+import { Errno } from '../../protocol/errno.js';
 
 export interface FluxExecutorOptions {
   /** Instance URI; default $FLUX_URI. */
@@ -229,7 +230,8 @@ export class FluxExecutor extends EventEmitter<FluxExecutorEvents> implements Fu
       throw new ExecutorError(`executor is broken, new futures cannot be scheduled: ${this.brokenErr.message}`, {
         cause: this.brokenErr,
       });
-    if (this.shutdownCalled) throw new ExecutorError('cannot schedule new futures after shutdown');
+    if (this.shutdownCalled)
+      throw new ExecutorError('cannot schedule new futures after shutdown', { errno: Errno.ESHUTDOWN });
   }
 
   private deliver(key: number, entries: readonly EventlogEntry[]): void {
@@ -244,7 +246,9 @@ export class FluxExecutor extends EventEmitter<FluxExecutorEvents> implements Fu
     fut.setEnded();
     if (!fut.done()) {
       // the log ended without a finish or fatal exception (should not happen)
-      fut.setException(new ExecutorError(`the eventlog of job ${fut.id?.f58 ?? '?'} ended without a result`));
+      fut.setException(
+        new ExecutorError(`the eventlog of job ${fut.id?.f58 ?? '?'} ended without a result`, { errno: Errno.ENODATA }),
+      );
     }
     this.forget(fut);
   }
