@@ -3,7 +3,7 @@
  * appends its eventlog (§C.2), drives it through the scheduler and exec over topics
  * (contract.ts), and answers wait / raise / kill / urgency / events-journal (§B).
  */
-import { Errno, FluxError } from '../../protocol/errno.js';
+import { Errno, FluxError, errnoName, errnoOf } from '../../protocol/errno.js';
 import { Role } from '../../protocol/types.js';
 import { toJobId, jobIdToWire, JOBID_ANY, parseJson } from '../../protocol/json.js';
 import { redactJobspec } from '../../job/jobspec.js';
@@ -199,12 +199,13 @@ export class JobManager implements Service {
     if (job.priority === 0) {
       if (job.allocPending) {
         job.allocPending = false;
-        this.ctx.rpc('sched.cancel', { id: job.id }).catch(() => {});
+        this.tell(job, 'sched.cancel', { id: job.id });
       }
       return;
     }
     if (job.allocPending) {
-      this.ctx.rpc('sched.priority', { id: job.id, priority: job.priority }).catch(() => {});
+      // ENOENT: the alloc was granted while this was on its way (allocated() follows)
+      this.tell(job, 'sched.priority', { id: job.id, priority: job.priority }, [Errno.ENOENT]);
       return;
     }
     job.allocPending = true;
@@ -230,7 +231,7 @@ export class JobManager implements Service {
     job.allocPending = false;
     if (job.state !== S.SCHED) {
       // canceled while the reply was on its way: give the resources back
-      this.ctx.rpc('sched.free', { id: job.id, R }).catch(() => {});
+      this.tell(job, 'sched.free', { id: job.id, R });
       return;
     }
     job.R = R;
@@ -294,9 +295,24 @@ export class JobManager implements Service {
     if (!job.hasResources) return;
     job.hasResources = false;
     const R = job.R;
-    this.ctx.rpc('sched.free', { id: job.id, R }).catch(() => {});
+    this.tell(job, 'sched.free', { id: job.id, R });
     this.post(job, 'free');
     this.maybeClean(job);
+  }
+
+  /**
+   * A request about `job` whose answer the manager does not wait for. A failure is never
+   * dropped: it is logged with the topic, the job and the error, at debug when its errno is in
+   * `expected` (a known race, the other side has already let the job go), else as an error.
+   * sched.cancel and sched.free succeed for a job the scheduler no longer holds (it logs a
+   * double free itself), so any failure of theirs is a fault.
+   */
+  private tell(job: Job, topic: string, payload: object, expected: readonly number[] = []): void {
+    this.ctx.rpc(topic, payload).catch((e: unknown) => {
+      const errno = errnoOf(e, Errno.EIO);
+      const level = expected.includes(errno) ? 'debug' : 'err';
+      this.ctx.log(level, `job-manager: ${topic} id=${job.id}: ${(e as Error).message} (${errnoName(errno) ?? errno})`);
+    });
   }
 
   private maybeClean(job: Job): void {
@@ -333,10 +349,11 @@ export class JobManager implements Service {
     if (wasState === S.CLEANUP || wasState === S.INACTIVE) return;
     if (job.allocPending) {
       job.allocPending = false;
-      this.ctx.rpc('sched.cancel', { id: job.id }).catch(() => {});
+      this.tell(job, 'sched.cancel', { id: job.id });
     }
     if (job.running) {
-      if (kill) this.ctx.rpc('job-exec.kill', { id: job.id, signum: 15, exception: true }).catch(() => {});
+      // EINVAL: exec ended the job's tasks while this was on its way (execDone follows)
+      if (kill) this.tell(job, 'job-exec.kill', { id: job.id, signum: 15, exception: true }, [Errno.EINVAL]);
     } else if (job.hasResources) {
       this.freeResources(job);
     }

@@ -190,11 +190,15 @@ export class Spawner extends EventEmitter<SpawnerEvents> {
   /**
    * Remove a directory and what is in it, after the commands sent before (a job's
    * FLUX_JOB_TMPDIR, made with its first task's `mkdir`). Without a launcher, done here, in
-   * the background.
+   * the background; a failure is an `error` event (job-exec logs it), as the launcher reports
+   * its own.
    */
   rmdir(dir: string): void {
     if (this.transport && !this.stopping) this.transport.rmdir(dir);
-    else fs.rm(dir, { recursive: true, force: true }, () => {});
+    else
+      fs.rm(dir, { recursive: true, force: true }, (err) => {
+        if (err) this.raise(new SpawnerError(err.code ?? 'EIO', `rmdir ${dir}: ${err.message}`));
+      });
   }
 
   /** The launcher's memory use, CPU time and task count. */
