@@ -88,7 +88,8 @@ export class OutputFollower {
   ) {
     this.watch = job.eventWatch(h, id, { path: 'guest.output', waitcreate: true });
     this.done = this.run();
-    this.done.catch(() => undefined); // reported by finish(); ignored after cancel()
+    // eslint-disable-next-line no-restricted-syntax -- awaited and reported by finish(); not wanted after cancel()
+    this.done.catch(() => undefined);
   }
 
   private complete(): boolean {
@@ -273,6 +274,8 @@ export async function attachJob(h: Flux, id: bigint, jobid: string, opts: Attach
         if (!(e instanceof FluxError && e.errno === Errno.ENOENT)) throw e;
       }
     })();
+    // awaited once the job is over (below); if attaching fails first, that failure is reported
+    // eslint-disable-next-line no-restricted-syntax -- handled where awaited
     execDone.catch(() => undefined);
   };
 
@@ -356,6 +359,7 @@ export async function attachJob(h: Flux, id: bigint, jobid: string, opts: Attach
     if (r === 'detached') {
       jobOver = true;
       stdin?.stop();
+      // eslint-disable-next-line no-restricted-syntax -- detached: the job runs on, what its watch ends with no longer matters
       follow.catch(() => undefined);
       main.cancel();
       output?.cancel();

@@ -109,6 +109,8 @@ export async function submitToInstance(req: SubmitRequest): Promise<number> {
     // pipelined: every request is on the wire before the first response is read
     const opts = submitOpts(req.urgency, req.flags);
     const pending = req.jobs.map((j) => job.submitAsync(h, j.jobspec, opts));
+    // each is awaited in order below, where a rejection is printed as `[Errno N] message`
+    // eslint-disable-next-line no-restricted-syntax -- reported where awaited
     for (const p of pending) p.catch(() => undefined);
     const watches: Promise<void>[] = [];
     for (let i = 0; i < pending.length; i++) {

@@ -320,9 +320,11 @@ export class ExecutorEngine implements EngineLike {
 
   private raiseCancel(track: Track): void {
     track.cancelWanted = false;
-    this.h.rpc('job-manager.raise', { id: jobIdToWire(track.id!), type: 'cancel', severity: 0 }).catch(() => {
-      // already inactive, or the connection is gone (handled elsewhere)
-    });
+    // Fails when the job has already ended (nothing left to cancel) or the connection is gone
+    // (the journal's end breaks the executor); the future is cancelled already, so no caller
+    // waits for this answer.
+    // eslint-disable-next-line no-restricted-syntax -- the future is settled; a lost connection is reported by the journal
+    this.h.rpc('job-manager.raise', { id: jobIdToWire(track.id!), type: 'cancel', severity: 0 }).catch(() => {});
   }
 
   // ---- the journal --------------------------------------------------------------------------
