@@ -87,17 +87,13 @@ export function parseFsd(input: string): number {
 }
 
 /**
- * Format seconds as Flux does (Python flux.util.fsd): `0s` below 1ms, `1.500s`, `30s`,
- * `2.5m`, `1h`, `2d`, `inf`.
+ * Seconds for display, as Flux prints a duration (Python flux.util.fsd, used by `flux jobs`
+ * `!F`): `0s` below 1 ms (negative values too), `1.500s`, `30s`, `2.5m`, `1h`, `2d`, `inf`.
  */
-export function formatFsd(secs: number): string {
-  if (Number.isNaN(secs)) throw new FsdError('cannot format NaN as a Flux standard duration');
+export function fsd(secs: number): string {
   if (secs === Infinity) return 'inf';
-  if (secs < 0) throw new FsdError(`cannot format negative duration ${secs}`);
-  if (secs < 1.0e-3) return '0s';
-  if (secs < 10.0) {
-    return formatFixed(secs, 3) + 's';
-  }
+  if (!(secs >= 1.0e-3)) return '0s';
+  if (secs < 10.0) return formatFixed(secs, 3) + 's';
   if (secs < 60.0) return formatG(secs, 4) + 's';
   if (secs < 3600.0) return formatG(secs / 60.0, 4) + 'm';
   if (secs < 86400.0) return formatG(secs / 3600.0, 4) + 'h';

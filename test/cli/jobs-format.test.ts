@@ -6,7 +6,8 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readVector } from '../helpers/paths.js';
-import { OutputFormat, formatField, convertField, parseFormat, pyFormat, fsd } from '../../src/cli/lib/pyformat.js';
+import { OutputFormat, formatField, convertField, parseFormat, pyFormat } from '../../src/cli/lib/pyformat.js';
+import { fsd } from '../../src/job/fsd.js';
 import { HEADINGS, JobInfo, fieldsToAttrs, headingsFor, usernameOf } from '../../src/cli/lib/jobinfo.js';
 import { JOBS_FORMATS, parseFilters } from '../../src/cli/jobs.js';
 import { PyFloat } from '../../src/job/pyjson.js';

@@ -8,7 +8,8 @@ import { PyFloat } from '../../job/pyjson.js';
 import { JobID } from '../../job/jobid.js';
 import { JobResult, VirtualState, resultName, stateName } from '../../job/states.js';
 import { exitCode, exited, signaled, strsignal, termSig } from '../../job/waitstatus.js';
-import { fsd, pyFormat, pyStr, type PyObject, type PyValue } from './pyformat.js';
+import { fsd } from '../../job/fsd.js';
+import { pyFormat, pyStr, type PyObject, type PyValue } from './pyformat.js';
 
 let passwd: Map<number, string> | undefined;
 

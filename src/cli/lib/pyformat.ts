@@ -15,6 +15,7 @@
  * Not supported: `sort:` prefixes, nested replacement fields inside specs, indexing (`a[0]`).
  */
 import { PyFloat } from '../../job/pyjson.js';
+import { fsd } from '../../job/fsd.js';
 import { formatFixed, formatG, formatPyFloat } from '../../job/numfmt.js';
 import { Errno, FluxError } from '../../protocol/errno.js';
 
@@ -242,17 +243,6 @@ export function pyFormat(v: PyValue, spec: string): string {
 }
 
 // ---- Flux conversions and extensions ------------------------------------------------------
-
-/** flux.util.fsd(): a Flux standard duration for display. */
-export function fsd(secs: number): string {
-  if (secs === Infinity) return 'inf';
-  if (!(secs >= 1.0e-3)) return '0s';
-  if (secs < 10.0) return formatFixed(secs, 3) + 's';
-  if (secs < 60.0) return formatG(secs, 4) + 's';
-  if (secs < 3600.0) return formatG(secs / 60.0, 4) + 'm';
-  if (secs < 86400.0) return formatG(secs / 3600.0, 4) + 'h';
-  return formatG(secs / 86400.0, 4) + 'd';
-}
 
 /** Python `str(timedelta(seconds=s))` for a whole number of seconds. */
 export function timedeltaStr(s: number): string {
