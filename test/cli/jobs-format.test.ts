@@ -100,6 +100,15 @@ describe('flux jobs output from captured job-list records', () => {
   }
   const fmt = () => new OutputFormat<JobInfo>(JOBS_FORMATS.default!.format, headingsFor([]), (j, f) => j.field(f));
 
+  test('annotations print as Python json.dumps prints them', () => {
+    const j = new JobInfo({ id: 1n, annotations: { sched: { t_estimate: 1.5, reason: 'héllo' }, user: { n: 2 } } });
+    const f = new OutputFormat<JobInfo>('{annotations}|{sched}|{user}', headingsFor([]), (x, name) => x.field(name));
+    assert.equal(
+      f.prepare([j]).format(j),
+      '{"sched": {"t_estimate": 1.5, "reason": "h\\u00e9llo"}, "user": {"n": 2}}|{"t_estimate": 1.5, "reason": "h\\u00e9llo"}|{"n": 2}',
+    );
+  });
+
   test(
     'flux jobs -a: header and every line byte for byte',
     { skip: usernameOf(0) !== 'root' && 'uid 0 is not root here' },

@@ -4,7 +4,7 @@
  * returncode, contextual_info, ...) and the heading of each format field.
  */
 import fs from 'node:fs';
-import { PyFloat } from '../../job/pyjson.js';
+import { PyFloat, pyDumps } from '../../job/pyjson.js';
 import { JobID } from '../../job/jobid.js';
 import { JobResult, VirtualState, resultName, stateName } from '../../job/states.js';
 import { exitCode, exited, signaled, strsignal, termSig } from '../../job/waitstatus.js';
@@ -55,7 +55,7 @@ const EMPTY: PyObject = { pyStr: () => '', pyFormat: (spec) => pyFormat('', spec
 class Annotations implements PyObject {
   constructor(readonly d: Record<string, unknown>) {}
   pyStr(): string {
-    return Object.keys(this.d).length ? pyJsonDumps(this.d) : '';
+    return Object.keys(this.d).length ? pyDumps(this.d) : '';
   }
   get(path: string[]): PyValue {
     let v: unknown = this.d;
@@ -66,22 +66,6 @@ class Annotations implements PyObject {
     if (v !== null && typeof v === 'object' && !Array.isArray(v)) return new Annotations(v as Record<string, unknown>);
     return v as PyValue;
   }
-}
-
-/** Python json.dumps with default separators. */
-function pyJsonDumps(v: unknown): string {
-  if (v === null) return 'null';
-  if (Array.isArray(v)) return '[' + v.map(pyJsonDumps).join(', ') + ']';
-  if (typeof v === 'object')
-    return (
-      '{' +
-      Object.entries(v as object)
-        .map(([k, x]) => JSON.stringify(k) + ': ' + pyJsonDumps(x))
-        .join(', ') +
-      '}'
-    );
-  if (typeof v === 'number' && !Number.isInteger(v)) return pyStr(v);
-  return JSON.stringify(v);
 }
 
 class PyList implements PyObject {
@@ -143,7 +127,7 @@ export class JobInfo {
     const v = this.rec[name];
     if (v === undefined) return DEFAULTS[name] ?? '';
     if (typeof v === 'number' && FLOAT_ATTRS.has(name)) return new PyFloat(v);
-    if (typeof v === 'object' && v !== null) return pyJsonDumps(v);
+    if (typeof v === 'object' && v !== null) return pyDumps(v);
     return v as PyValue;
   }
 
