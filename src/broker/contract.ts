@@ -4,7 +4,8 @@
  * are documented in docs/protocol.md §B; these internal ones mirror flux-core's own
  * job-manager ↔ scheduler ↔ job-exec protocols (RFC 27 alloc/free, job-exec start stream).
  *
- *   ingest  → manager  'job-manager.submit'     {jobs: SubmitJob[]}          → {}
+ *   ingest  → manager  'job-manager.submit'     {jobs: SubmitJob[]}          → {errors: [id, text][]}
+ *                                                 (the jobs it refused, e.g. for a dependency)
  *   manager → sched    'sched.alloc'            AllocRequest                 → {R: Rv1}
  *                                                 (pends until allocated; ECANCELED after
  *                                                  sched.cancel; ENOSPC if it can never fit,

@@ -181,14 +181,29 @@ export class JobIngest implements Service {
       });
     }
     if (accepted.length === 0) return;
+    let refused: Map<bigint, string>;
     try {
       await this.ctx.store.createJobs(records);
-      await this.ctx.rpc('job-manager.submit', { jobs: accepted.map((a) => a.job) });
+      const r = await this.ctx.rpc<{ errors?: [bigint, string][] }>('job-manager.submit', {
+        jobs: accepted.map((a) => a.job),
+      });
+      refused = new Map(r.errors ?? []);
     } catch (e) {
       const errno = errnoOf(e, Errno.EIO);
       for (const a of accepted) a.p.req.error(errno, `job commit failed: ${(e as Error).message}`);
       return;
     }
-    for (const a of accepted) a.p.req.respond({ id: jobIdToWire(a.job.id) });
+    // The manager refused some (e.g. a dependency): EINVAL with its text, as flux-core's
+    // ingest answers, and their records leave the store.
+    for (const a of accepted) {
+      const text = refused.get(a.job.id);
+      if (text === undefined) a.p.req.respond({ id: jobIdToWire(a.job.id) });
+      else a.p.req.error(Errno.EINVAL, text);
+    }
+    if (refused.size > 0) {
+      this.ctx.store
+        .removeJobs([...refused.keys()])
+        .catch((e: Error) => this.ctx.log('err', `job-ingest: removing refused jobs: ${e.message}`));
+    }
   }
 }

@@ -3,6 +3,7 @@ import type { Rv1 } from '../../job/rv1.js';
 import type { ResourceRequest } from '../contract.js';
 import type { EventEntry } from '../store/store.js';
 import type { Request } from '../service.js';
+import type { AfterWait } from './dependencies.js';
 
 export interface Job {
   id: bigint;
@@ -34,4 +35,12 @@ export interface Job {
   waiter?: Request;
   /** Number of eventlog entries posted (for cheap checks). */
   nevents: number;
+  /** The `start` event was posted. */
+  started?: boolean;
+  /** RFC 26 dependencies (descriptions) still keeping this job in DEPEND. */
+  dependsOn?: Set<string>;
+  /** Dependencies of other jobs on this one, not settled yet (dependencies.ts). */
+  waiters?: AfterWait[];
+  /** This job's own waits, held by its antecedents, while it is in DEPEND. */
+  waitingOn?: { antecedent: Job; wait: AfterWait }[];
 }

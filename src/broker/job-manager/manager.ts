@@ -16,6 +16,7 @@ import type { EventEntry } from '../store/store.js';
 import { S, ACTIVE_MASK, nextState, priorityOf } from './transitions.js';
 import { WaitRegistry, type WaitResult } from './wait.js';
 import { JournalHub } from './journal.js';
+import { AfterDependencies, type DependPlan } from './dependencies.js';
 import { type Job } from './job.js';
 
 const STATE_TIME: Partial<Record<number, keyof Job['times']>> = {
@@ -52,6 +53,7 @@ export class JobManager implements Service {
   private readonly waits: WaitRegistry;
   private readonly journal = new JournalHub();
   private readonly drainWaiters: Request[] = [];
+  private readonly deps: AfterDependencies;
   private stopping = false;
   /**
    * Roles as flux-core's job-manager: guests may wait on nothing (tsflux's wait reaps any
@@ -63,6 +65,11 @@ export class JobManager implements Service {
 
   constructor() {
     this.waits = new WaitRegistry((id) => this.jobs.get(id), jobIdToWire);
+    this.deps = new AfterDependencies({
+      lookup: (id) => this.jobs.get(id),
+      remove: (job, description) => this.dependencyRemove(job, description),
+      raise: (job, note) => this.postException(job, 'dependency', 0, note, this.ctx.owner),
+    });
     this.methods = {
       submit: { roles: 'internal', handler: (r) => this.submit(r) },
       wait: { roles: Role.OWNER, handler: (r) => this.wait(r) },
@@ -91,7 +98,7 @@ export class JobManager implements Service {
     this.stopping = true;
     // Cancel what is still active so that running tasks are killed and nothing is left behind.
     for (const job of [...this.active]) {
-      if (job.state === S.CLEANUP) continue;
+      if (job.state === S.CLEANUP || job.state === S.INACTIVE) continue;
       this.postException(job, 'cancel', 0, 'instance is shutting down', this.ctx.owner);
     }
     this.waits.failAll(Errno.ENOSYS, 'instance is shutting down');
@@ -148,14 +155,24 @@ export class JobManager implements Service {
 
   // ---- submit and the job's way through the states -----------------------------------------
 
+  /**
+   * job-manager.submit from ingest: each job is accepted, or refused with a text that ingest
+   * answers its submitter with (EINVAL), as flux-core's `{errors: [[id, text], ...]}`.
+   */
   private submit(req: Request): void {
     const list = req.payload?.jobs as SubmitJob[] | undefined;
     if (!Array.isArray(list)) return req.error(Errno.EPROTO, 'malformed request: jobs must be an array');
-    for (const sj of list) this.addJob(sj);
-    req.respond({});
+    const errors: [bigint, string][] = [];
+    for (const sj of list) {
+      const refused = this.addJob(sj);
+      if (refused !== undefined) errors.push([sj.id, refused]);
+    }
+    req.respond({ errors });
   }
 
-  private addJob(sj: SubmitJob): void {
+  /** Add a submitted job, or return why it is refused (nothing of it is kept then). */
+  private addJob(sj: SubmitJob): string | undefined {
+    const system = sj.jobspec?.attributes?.system;
     const job: Job = {
       id: sj.id,
       userid: sj.userid,
@@ -171,6 +188,8 @@ export class JobManager implements Service {
       hasResources: false,
       nevents: 1,
     };
+    const plan = this.deps.plan(job, system?.dependencies);
+    if (typeof plan === 'string') return plan;
     this.jobs.set(job.id, job);
     this.active.add(job);
     this.waits.jobSubmitted(job);
@@ -182,9 +201,36 @@ export class JobManager implements Service {
       };
       this.journal.publish({ id: job.id, events: [submit], jobspec: sj.jobspec });
     }
+    this.enterDepend(job, plan);
+    return undefined;
+  }
+
+  /**
+   * NEW → DEPEND with the job's dependency events before `validate` (flux-core posts them
+   * while the job is NEW), then on to PRIORITY and SCHED unless a dependency is outstanding.
+   */
+  private enterDepend(job: Job, plan: DependPlan): void {
+    if (plan.outstanding.size > 0) {
+      this.postTogether(job, [...plan.events, ['validate']]);
+      job.dependsOn = plan.outstanding;
+      this.deps.commit(plan);
+      return;
+    }
     job.priority = priorityOf(job.urgency);
-    this.postTogether(job, [['validate'], ['depend'], ['priority', { priority: job.priority }]]);
+    this.postTogether(job, [...plan.events, ['validate'], ['depend'], ['priority', { priority: job.priority }]]);
     this.schedule(job);
+  }
+
+  /** A dependency of a job in DEPEND is met: remove it, and release the job after the last. */
+  private dependencyRemove(job: Job, description: string): void {
+    if (job.state !== S.DEPEND || !job.dependsOn?.has(description)) return;
+    job.dependsOn.delete(description);
+    this.post(job, 'dependency-remove', { description });
+    if (job.dependsOn.size > 0) return;
+    job.dependsOn = undefined;
+    this.deps.released(job);
+    this.post(job, 'depend');
+    this.prioritize(job);
   }
 
   /** PRIORITY → SCHED: compute the priority, post it, and ask for resources. */
@@ -265,6 +311,8 @@ export class JobManager implements Service {
     switch (ev.type) {
       case 'start':
         this.post(job, 'start');
+        job.started = true;
+        this.deps.started(job);
         break;
       case 'exception':
         // exec raised it and is already ending the tasks (SIGALRM for a timeout, SIGKILL after
@@ -323,6 +371,7 @@ export class JobManager implements Service {
 
   private inactive(job: Job): void {
     this.active.delete(job);
+    this.deps.inactive(job);
     this.waits.jobInactive(job, this.waitResult(job));
     if (this.active.size === 0) for (const r of this.drainWaiters.splice(0)) r.respond();
   }

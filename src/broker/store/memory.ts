@@ -37,6 +37,10 @@ export class MemoryStore implements JobStore {
     for (const j of jobs) this.jobs.set(j.id, new Rec(j.jobspec, j.eventlog));
   }
 
+  async removeJobs(ids: bigint[]): Promise<void> {
+    for (const id of ids) this.jobs.delete(id);
+  }
+
   has(id: bigint): boolean {
     return this.jobs.has(id);
   }

@@ -30,6 +30,8 @@ export type StoreWatcher = (id: bigint, key: string, appended: string) => void;
 export interface JobStore {
   /** Commit a batch of new jobs; resolves when they are durable. */
   createJobs(jobs: NewJobRecord[]): Promise<void>;
+  /** Remove jobs that were created but then refused (flux-core ingest's batch cleanup). */
+  removeJobs(ids: bigint[]): Promise<void>;
   has(id: bigint): boolean;
   /** Append text (one or more complete lines) to a job's log `key`. */
   append(id: bigint, key: string, text: string): void;
