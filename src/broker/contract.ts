@@ -5,7 +5,7 @@
  * job-manager ↔ scheduler ↔ job-exec protocols (RFC 27 alloc/free, job-exec start stream).
  *
  *   ingest  → manager  'job-manager.submit'     {jobs: SubmitJob[]}          → {errors: [id, text][]}
- *                                                 (the jobs it refused, e.g. for a dependency)
+ *                                                 (the jobs it refused: a queue, a dependency)
  *   manager → sched    'sched.alloc'            AllocRequest                 → {R: Rv1}
  *                                                 (pends until allocated; ECANCELED after
  *                                                  sched.cancel; ENOSPC if it can never fit,

@@ -1,5 +1,5 @@
 /**
- * `--dependency` through the command line against a real instance (in this
+ * `--dependency` and `-q/--queue` through the command line against a real instance (in this
  * process): `tsflux submit --dependency=afterok:$a` holds the job until $a is done (checked
  * by the order of events in the two eventlogs), what cannot be honoured is a clear error.
  */
@@ -92,7 +92,7 @@ test('run --dependency=afternotok on a job that succeeds: the dependency excepti
   assert.match(res.stderr, new RegExp(`dependency after-failure=${a} can never be satisfied`));
 });
 
-test('bad dependencies: a clear error naming them, exit code 1', async () => {
+test('bad dependencies and queues: a clear error naming them, exit code 1', async () => {
   const cases: [string[], string][] = [
     [
       ['submit', '--dependency=afterok:bogus', 'true'],
@@ -100,6 +100,8 @@ test('bad dependencies: a clear error naming them, exit code 1', async () => {
     ],
     [['submit', '--dependency=singleton', 'true'], '[Errno 22] dependency scheme "singleton" not supported\n'],
     [['submit', '--dependency=afterany:12345', 'true'], '[Errno 22] dependency: afterany: id 12345: job not found\n'],
+    [['submit', '-q', 'batch', 'true'], "[Errno 22] 'batch' is not a valid queue\n"],
+    [['run', '--queue=debug', 'true'], "tsflux-run: ERROR: 'debug' is not a valid queue\n"],
     [['run', '--dependency=begin-time:0', 'true'], 'tsflux-run: ERROR: dependency scheme "begin-time" not supported\n'],
   ];
   for (const [args, stderr] of cases) {

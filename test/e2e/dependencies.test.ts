@@ -274,7 +274,7 @@ test('an antecedent that is already inactive settles the dependency at submit', 
   });
 });
 
-test('refused at submit with flux-core texts (EINVAL), and nothing of the job is kept', async () => {
+test('dependencies and queues refused at submit with flux-core texts (EINVAL); nothing of the job is kept', async () => {
   await withInstance(async (_i, h) => {
     const before = (await job.list(h)).length;
     const refused: [object, string][] = [
@@ -290,6 +290,9 @@ test('refused at submit with flux-core texts (EINVAL), and nothing of the job is
       s.setattr('system.dependencies', deps);
       await assert.rejects(job.submit(h, s), einval(text), text);
     }
+    const q = spec(['true']);
+    q.setattr('system.queue', 'batch');
+    await assert.rejects(job.submit(h, q), einval("'batch' is not a valid queue"));
     assert.equal((await job.list(h)).length, before, 'no refused job is listed');
     // the broker carries on
     assert.equal((await job.wait(h, await job.submit(h, spec(['true']), { waitable: true }))).success, true);

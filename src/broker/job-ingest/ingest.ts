@@ -193,7 +193,7 @@ export class JobIngest implements Service {
       for (const a of accepted) a.p.req.error(errno, `job commit failed: ${(e as Error).message}`);
       return;
     }
-    // The manager refused some (e.g. a dependency): EINVAL with its text, as flux-core's
+    // The manager refused some (a queue, a dependency): EINVAL with its text, as flux-core's
     // ingest answers, and their records leave the store.
     for (const a of accepted) {
       const text = refused.get(a.job.id);

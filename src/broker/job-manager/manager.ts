@@ -44,6 +44,15 @@ function idOf(req: Request, errnum: number): bigint | undefined {
   }
 }
 
+export interface JobManagerOptions {
+  /**
+   * The names a job's `attributes.system.queue` may take (flux-core's configured queues). By
+   * default there are none, and a job that names a queue is refused, as by a flux-core
+   * instance without queues. Only the names are checked: every job shares one scheduler.
+   */
+  queues?: readonly string[];
+}
+
 export class JobManager implements Service {
   readonly name = 'job-manager';
   private ctx!: BrokerContext;
@@ -54,6 +63,7 @@ export class JobManager implements Service {
   private readonly journal = new JournalHub();
   private readonly drainWaiters: Request[] = [];
   private readonly deps: AfterDependencies;
+  private readonly queues: ReadonlySet<string>;
   private stopping = false;
   /**
    * Roles as flux-core's job-manager: guests may wait on nothing (tsflux's wait reaps any
@@ -63,7 +73,8 @@ export class JobManager implements Service {
    */
   readonly methods: Record<string, Method>;
 
-  constructor() {
+  constructor(opts: JobManagerOptions = {}) {
+    this.queues = new Set(opts.queues ?? []);
     this.waits = new WaitRegistry((id) => this.jobs.get(id), jobIdToWire);
     this.deps = new AfterDependencies({
       lookup: (id) => this.jobs.get(id),
@@ -173,6 +184,9 @@ export class JobManager implements Service {
   /** Add a submitted job, or return why it is refused (nothing of it is kept then). */
   private addJob(sj: SubmitJob): string | undefined {
     const system = sj.jobspec?.attributes?.system;
+    // flux-core's queue check (job-manager queue.c), before anything else
+    const queue: unknown = system?.queue;
+    if (typeof queue === 'string' && !this.queues.has(queue)) return `'${queue}' is not a valid queue`;
     const job: Job = {
       id: sj.id,
       userid: sj.userid,

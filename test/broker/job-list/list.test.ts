@@ -90,7 +90,7 @@ async function setup() {
   const broker = new Broker({ hostname: 'vm', store, owner: 0 });
   const sched = new FakeSched();
   const exec = new FakeExec();
-  const manager = new JobManager();
+  const manager = new JobManager({ queues: ['batch'] });
   const list = new JobList();
   broker.register(sched);
   broker.register(exec);
