@@ -9,6 +9,7 @@
  */
 import { parseFsd } from './fsd.js';
 import { PyFloat, pyDumps, unwrapPy } from './pyjson.js';
+import { jobShape, taskCount, type JobShape } from './shape.js';
 import { Errno, FluxError } from '../protocol/errno.js';
 
 /** Soft rlimits for `shell.options.rlimit` (read from /proc/self/limits; see rlimits.ts). */
@@ -375,21 +376,21 @@ export class JobspecV1 {
     const children: ResourceVertex[] = [{ type: 'core', count: coresPerTask }];
     if (gpusPerTask !== undefined && gpusPerTask !== 0) children.push({ type: 'gpu', count: gpusPerTask });
     let top: ResourceVertex;
-    let taskCount: TaskCount;
+    let count: TaskCount;
     if (numNodes !== undefined) {
       const numSlots = Math.ceil(numTasks / numNodes);
-      taskCount = numTasks % numNodes !== 0 ? { total: numTasks } : { per_slot: 1 };
+      count = numTasks % numNodes !== 0 ? { total: numTasks } : { per_slot: 1 };
       const slot: ResourceVertex = { type: 'slot', count: numSlots, with: children, label: 'task' };
       top = { type: 'node', count: numNodes };
       if (exclusive) top.exclusive = true;
       top.with = [slot];
     } else {
-      taskCount = { per_slot: 1 };
+      count = { per_slot: 1 };
       top = { type: 'slot', count: numTasks, with: children, label: 'task' };
     }
     const js: Tree = {
       resources: [top],
-      tasks: [{ command: [...command], slot: 'task', count: taskCount }],
+      tasks: [{ command: [...command], slot: 'task', count }],
       attributes: { system: { duration: 0 } },
       version: 1,
     };
@@ -684,31 +685,26 @@ export class JobspecV1 {
     return out;
   }
 
-  private get topVertex(): ResourceVertex {
-    return (this.js['resources'] as ResourceVertex[])[0]!;
-  }
-  private get slotVertex(): ResourceVertex {
-    const top = this.topVertex;
-    return top.type === 'slot' ? top : top.with![0]!;
+  /** The request's shape (job/shape.ts); a JobspecV1 is valid, so it is always there. */
+  private get shape(): JobShape {
+    return jobShape(this.js)!;
   }
 
   /** Total number of task slots (node count × slots per node). */
   get numSlots(): number {
-    const top = this.topVertex;
-    return top.type === 'slot' ? top.count : top.count * this.slotVertex.count;
+    return this.shape.nslots;
   }
   /** Cores in one slot. */
   get coresPerSlot(): number {
-    return this.slotVertex.with!.find((v) => v.type === 'core')!.count;
+    return this.shape.coresPerSlot;
   }
   /** GPUs in one slot (0 when none). */
   get gpusPerSlot(): number {
-    return this.slotVertex.with!.find((v) => v.type === 'gpu')?.count ?? 0;
+    return this.shape.gpusPerSlot;
   }
   /** Number of tasks: `total`, or per_slot × slots. */
   get numTasks(): number {
-    const c = (this.js['tasks'] as JobspecTask[])[0]!.count;
-    return 'total' in c ? c.total : c.per_slot * this.numSlots;
+    return taskCount(this.js, this.shape);
   }
   /** Cores requested in total (cores per slot × slots). */
   get totalCores(): number {
@@ -720,12 +716,11 @@ export class JobspecV1 {
   }
   /** Node count when the request has a node level, else undefined (any placement). */
   get numNodes(): number | undefined {
-    const top = this.topVertex;
-    return top.type === 'node' ? top.count : undefined;
+    return this.shape.nnodes || undefined;
   }
   /** True when whole nodes are requested exclusively. */
   get exclusive(): boolean {
-    return this.topVertex.type === 'node' && this.topVertex.exclusive === true;
+    return this.shape.exclusive;
   }
 
   // ---- serialization ----

@@ -13,12 +13,13 @@ import { Role } from '../../protocol/types.js';
 import { encodeEvent, eventTime as now } from '../../job/eventlog.js';
 import { encodeJobId } from '../../job/jobid.js';
 import { parseIdset } from '../../job/idset.js';
+import { taskCount } from '../../job/shape.js';
 import { START_FAILED_STATUS, shellStatus, signaled, taskExitCode, termSig } from '../../job/waitstatus.js';
 import { Spawner } from '../launcher/spawner.js';
 import { authorized, type BrokerContext, type Method, type Request, type Service } from '../service.js';
 import type { Rv1 } from '../../job/rv1.js';
 import type { ExecStartRequest } from '../contract.js';
-import { expandTemplate, inputFile, nnodesOf, outputFile, rlimitsOf, taskCount } from './tasks.js';
+import { expandTemplate, inputFile, nnodesOf, outputFile, rlimitsOf } from './tasks.js';
 
 const SIGTERM = 15;
 const SIGKILL = 9;

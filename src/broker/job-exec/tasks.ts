@@ -1,21 +1,6 @@
 /** Job shell planning: how many tasks a job runs and their environment (what flux-shell does). */
 import type { Rv1 } from '../../job/rv1.js';
 
-/** Number of tasks: tasks[0].count.total, or per_slot × the slots of the jobspec. */
-export function taskCount(jobspec: any): number {
-  const count = jobspec.tasks?.[0]?.count ?? { per_slot: 1 };
-  if (typeof count.total === 'number') return count.total;
-  const per = typeof count.per_slot === 'number' ? count.per_slot : 1;
-  const top = jobspec.resources?.[0];
-  let slots = 1;
-  if (top?.type === 'slot') slots = top.count;
-  else if (top?.type === 'node') {
-    const slot = (top.with ?? []).find((v: any) => v.type === 'slot');
-    slots = top.count * (slot?.count ?? 1);
-  }
-  return per * slots;
-}
-
 export function nnodesOf(R: Rv1): number {
   return R.execution.R_lite.length;
 }

@@ -9,6 +9,7 @@
  */
 import { JobResult, JobState } from '../../job/states.js';
 import { decodeIdset, encodeIdset } from '../../job/idset.js';
+import { jobShape } from '../../job/shape.js';
 import { decodeHostlist, encodeHostlist } from '../../job/hostlist.js';
 import { Errno, FluxError } from '../../protocol/errno.js';
 
@@ -126,38 +127,6 @@ function jobName(path: string): string {
   return path.slice(i + 1);
 }
 
-interface JJCounts {
-  nnodes: number;
-  nslots: number;
-  slotSize: number;
-  exclusive: boolean;
-}
-
-/** libjob/jj.c jj_get_counts_json: node / slot / core counts of a V1 jobspec. */
-function jjCounts(js: any): JJCounts | undefined {
-  const jj: JJCounts = { nnodes: 0, nslots: 0, slotSize: 0, exclusive: false };
-  const level = (arr: unknown): boolean => {
-    if (!Array.isArray(arr)) return false;
-    for (const v of arr) {
-      if (!v || typeof v !== 'object') return false;
-      const { type, count, with: w, exclusive } = v as any;
-      if (typeof type !== 'string' || !Number.isInteger(count) || count <= 0) return false;
-      if (type === 'node') {
-        jj.nnodes = count;
-        if (exclusive === true) jj.exclusive = true;
-      } else if (type === 'slot') jj.nslots = count;
-      else if (type === 'core') jj.slotSize = count;
-      else if (type !== 'gpu') return false;
-      if (w !== undefined && !level(w)) return false;
-    }
-    return true;
-  };
-  if (!js || typeof js !== 'object' || js.version !== 1 || !level(js.resources)) return undefined;
-  if (jj.nslots <= 0 || jj.slotSize <= 0) return undefined;
-  if (jj.nnodes) jj.nslots *= jj.nnodes;
-  return jj;
-}
-
 /** Set the jobspec-derived fields (job_data.c parse_jobspec; errors leave fields unset). */
 export function applyJobspec(job: ListJob, js: any): void {
   if (!js || typeof js !== 'object') return;
@@ -175,9 +144,9 @@ export function applyJobspec(job: ListJob, js: any): void {
   job.bank = typeof sysObj.bank === 'string' ? intern(sysObj.bank) : undefined;
   if (typeof sysObj.duration === 'number' && Number.isFinite(sysObj.duration)) job.duration = sysObj.duration;
 
-  const jj = jjCounts(js);
-  if (!jj) return;
-  job.nnodes = jj.nnodes ? jj.nnodes : -1;
+  const shape = js.version === 1 ? jobShape(js) : undefined; // jj_get_counts wants version 1
+  if (!shape) return;
+  job.nnodes = shape.nnodes ? shape.nnodes : -1;
   // ntasks (per-resource first, then tasks.count.total, else the slot count)
   job.ntasksPerNode = 0;
   job.ntasksPerCore = 0;
@@ -189,22 +158,22 @@ export function applyJobspec(job: ListJob, js: any): void {
     if (Number.isInteger(per.count) && per.count >= 1) perCount = per.count;
   }
   if (perType === 'node') {
-    if (jj.nnodes) job.ntasks = jj.nnodes * perCount;
+    if (shape.nnodes) job.ntasks = shape.nnodes * perCount;
     else {
       job.ntasksPerNode = perCount;
       job.ntasks = -1;
     }
   } else if (perType === 'core') {
-    if (!jj.nnodes) job.ntasks = jj.nslots * jj.slotSize * perCount;
+    if (!shape.nnodes) job.ntasks = shape.nslots * shape.coresPerSlot * perCount;
     else {
       job.ntasksPerCore = perCount;
       job.ntasks = -1;
     }
   } else {
     const total = js.tasks?.[0]?.count?.total;
-    job.ntasks = Number.isInteger(total) ? total : jj.nslots;
+    job.ntasks = Number.isInteger(total) ? total : shape.nslots; // job_data.c: per_slot is taken as 1
   }
-  job.ncores = jj.nnodes && jj.exclusive ? -1 : jj.nslots * jj.slotSize;
+  job.ncores = shape.nnodes && shape.exclusive ? -1 : shape.nslots * shape.coresPerSlot;
 }
 
 // ---- R ---------------------------------------------------------------------------------------

@@ -53,3 +53,18 @@ test('JDecoder: at most 16 J are remembered (oldest dropped), results stay right
   const last = d.decode(Js[39]!, 7, true);
   assert.equal(d.decode(Js[39]!, 7, true), last);
 });
+
+test('JDecoder: an unvalidated jobspec whose resources cannot be read is refused (EINVAL), not guessed at', () => {
+  const d = new JDecoder();
+  const js = JSON.parse(spec);
+  js.resources = [{ type: 'socket', count: 1, with: [{ type: 'core', count: 1 }] }];
+  assert.throws(() => d.decode(wrapNone(JSON.stringify(js), 5), 5, false), {
+    errno: 22,
+    message: /^jobspec: resources:/,
+  });
+  js.resources = 'none';
+  assert.throws(() => d.decode(wrapNone(JSON.stringify(js), 5), 5, false), {
+    errno: 22,
+    message: /^jobspec: resources:/,
+  });
+});
