@@ -8,6 +8,8 @@
  * `respond()` / `error()`; a streaming request may be answered many times and must end with
  * one `error()` (ENODATA for a normal end), exactly as on the wire (docs/protocol.md §A.5).
  */
+import { Errno } from '../protocol/errno.js';
+import { toJobId } from '../protocol/json.js';
 import { Role, type Message } from '../protocol/types.js';
 import type { JobStore } from './store/store.js';
 
@@ -59,6 +61,25 @@ export type Roles = number | 'internal';
  */
 export function authorized(req: Request, userid: number): boolean {
   return (req.rolemask & Role.OWNER) !== 0 || req.userid === userid;
+}
+
+/**
+ * The job id in a request's payload (`id`: a number, a bigint or a decimal string, -1 for any
+ * job; toJobId, docs/protocol.md §C.4). When it is missing or is no job id, the request is
+ * answered EPROTO and the result is undefined.
+ */
+export function requestJobId(req: Request): bigint | undefined {
+  const id: unknown = req.payload?.id;
+  if (id === undefined) {
+    req.error(Errno.EPROTO, 'invalid payload: id is required');
+    return undefined;
+  }
+  try {
+    return toJobId(id);
+  } catch {
+    req.error(Errno.EPROTO, 'invalid payload: id must be a job id');
+    return undefined;
+  }
 }
 
 /** One entry of a service's method table (flux-core's `{topic, handler, rolemask}`). */

@@ -16,7 +16,7 @@ import { parseIdset } from '../../job/idset.js';
 import { taskCount } from '../../job/shape.js';
 import { START_FAILED_STATUS, shellStatus, signaled, taskExitCode, termSig } from '../../job/waitstatus.js';
 import { Spawner } from '../launcher/spawner.js';
-import { authorized, type BrokerContext, type Method, type Request, type Service } from '../service.js';
+import { authorized, requestJobId, type BrokerContext, type Method, type Request, type Service } from '../service.js';
 import type { Rv1 } from '../../job/rv1.js';
 import type { ExecStartRequest } from '../contract.js';
 import { expandTemplate, inputFile, nnodesOf, outputFile, rlimitsOf } from './tasks.js';
@@ -393,12 +393,8 @@ export class JobExec implements Service {
   }
 
   private kill(req: Request): void {
-    let id: bigint;
-    try {
-      id = BigInt(req.payload?.id);
-    } catch {
-      return req.error(Errno.EPROTO, 'malformed request: id');
-    }
+    const id = requestJobId(req);
+    if (id === undefined) return;
     const signum = Number(req.payload?.signum ?? SIGTERM);
     const job = this.jobs.get(id);
     if (!job) return req.error(Errno.EINVAL, 'job is not running');

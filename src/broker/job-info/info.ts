@@ -23,11 +23,10 @@
  * t2231-job-info-eventlog-watch.t "never start job" / "invalid and --waitcreate").
  */
 import { Errno } from '../../protocol/errno.js';
-import { toJobId } from '../../protocol/json.js';
 import { Role } from '../../protocol/types.js';
 import { decodeIdset } from '../../job/idset.js';
 import { redactJobspec } from '../../job/jobspec.js';
-import { INTERNAL_CONN } from '../service.js';
+import { INTERNAL_CONN, requestJobId } from '../service.js';
 import type { BrokerContext, ConnId, Method, Request, Service } from '../service.js';
 import { Real, fromPlain, janssonDumps, jpathSet, parseKeepReals, plain, type JValue } from './jansson.js';
 
@@ -174,12 +173,8 @@ export class JobInfo implements Service {
     if (!Number.isInteger(flags) || (flags & ~WATCH_VALID_FLAGS) !== 0) {
       return req.error(Errno.EPROTO, 'eventlog-watch request rejected with invalid flag');
     }
-    let id: bigint;
-    try {
-      id = toJobId(p.id);
-    } catch {
-      return req.error(Errno.EPROTO, 'invalid payload: id must be a job id');
-    }
+    const id = requestJobId(req);
+    if (id === undefined) return;
     const path: string = p.path;
     if (!KEY_RE.test(path) || path === 'guest') return req.error(Errno.EINVAL, `invalid eventlog path: ${path}`);
     const store = this.ctx.store;
@@ -392,12 +387,8 @@ export class JobInfo implements Service {
     if (keys.length === 0 || !keys.every((k) => typeof k === 'string')) {
       return req.error(Errno.EPROTO, 'invalid payload: keys must be a non-empty array of strings');
     }
-    let id: bigint;
-    try {
-      id = toJobId(p.id);
-    } catch {
-      return req.error(Errno.EPROTO, 'invalid payload: id must be a job id');
-    }
+    const id = requestJobId(req);
+    if (id === undefined) return;
     const store = this.ctx.store;
     if (!store.has(id)) return req.error(Errno.ENOENT, 'invalid job id');
     if (!this.allowed(req, id)) return req.error(Errno.EPERM);

@@ -18,10 +18,10 @@
  * walk at the first job that is too old.
  */
 import { Errno } from '../../protocol/errno.js';
-import { toJobId } from '../../protocol/json.js';
+import { JOBID_ANY, toJobId } from '../../protocol/json.js';
 import { Role } from '../../protocol/types.js';
 import { JobResult, JobState, VirtualState } from '../../job/states.js';
-import type { BrokerContext, ConnId, Method, Request, Service } from '../service.js';
+import { requestJobId, type BrokerContext, type ConnId, type Method, type Request, type Service } from '../service.js';
 import type { JournalEntry } from '../contract.js';
 import type { EventEntry } from '../store/store.js';
 import { AttrError, LIST_ATTRS, ListJob, applyJobspec, applyR, compileAttrs, jobToObject } from './job.js';
@@ -191,8 +191,8 @@ export class JobList implements Service {
   }
 
   private journal(e: JournalEntry): void {
-    const id = typeof e.id === 'bigint' ? e.id : BigInt(e.id);
-    if (id === -1n || id === 0xffffffffffffffffn) {
+    const id = toJobId(e.id);
+    if (id === JOBID_ANY) {
       this.ready();
       return;
     }
@@ -579,12 +579,8 @@ export class JobList implements Service {
     const p = req.payload;
     if (!p || typeof p !== 'object' || p.id === undefined)
       return req.error(Errno.EPROTO, 'invalid payload: id is required');
-    let id: bigint;
-    try {
-      id = toJobId(p.id);
-    } catch {
-      return req.error(Errno.EPROTO, 'invalid payload: id must be a job id');
-    }
+    const id = requestJobId(req);
+    if (id === undefined) return;
     if (!Array.isArray(p.attrs)) return req.error(Errno.EPROTO, 'invalid payload: attrs must be an array');
     const state = p.state ?? 0;
     if (!Number.isInteger(state) || (state & ~(VirtualState.ACTIVE | S.INACTIVE)) !== 0) {

@@ -5,11 +5,11 @@
  */
 import { Errno, FluxError, errnoName, errnoOf } from '../../protocol/errno.js';
 import { Role } from '../../protocol/types.js';
-import { toJobId, jobIdToWire, JOBID_ANY, parseJson } from '../../protocol/json.js';
+import { jobIdToWire, JOBID_ANY, parseJson } from '../../protocol/json.js';
 import { redactJobspec } from '../../job/jobspec.js';
 import { encodeEvent, eventTime as now } from '../../job/eventlog.js';
 import { waitErrstr, waitSuccess, type EndEvent } from '../../job/waitstatus.js';
-import { authorized, type BrokerContext, type Method, type Request, type Service } from '../service.js';
+import { authorized, requestJobId, type BrokerContext, type Method, type Request, type Service } from '../service.js';
 import type { Rv1 } from '../../job/rv1.js';
 import type { ExecEvent, JournalEntry, SubmitJob } from '../contract.js';
 import type { EventEntry } from '../store/store.js';
@@ -33,16 +33,6 @@ const USERID_UNKNOWN = 0xffffffff;
 
 /** FLUX_JOB_URGENCY_DEFAULT. */
 const URGENCY_DEFAULT = 16;
-
-/** Parse and check the `id` of a request; answers the error itself and returns undefined. */
-function idOf(req: Request, errnum: number): bigint | undefined {
-  try {
-    return toJobId(req.payload?.id);
-  } catch {
-    req.error(errnum, 'malformed request: id must be a job id');
-    return undefined;
-  }
-}
 
 export interface JobManagerOptions {
   /**
@@ -426,14 +416,13 @@ export class JobManager implements Service {
   // ---- RPCs ------------------------------------------------------------------------------
 
   private wait(req: Request): void {
-    if (req.payload?.id === undefined) return req.error(Errno.EPROTO, 'malformed request: id is missing');
-    const id = idOf(req, Errno.EPROTO);
+    const id = requestJobId(req);
     if (id === undefined) return;
     this.waits.wait(req, id, id === JOBID_ANY);
   }
 
   private lookupActive(req: Request, errnum: number, unknownText: string): Job | undefined {
-    const id = idOf(req, Errno.EPROTO);
+    const id = requestJobId(req);
     if (id === undefined) return undefined;
     const job = this.jobs.get(id);
     if (!job) {

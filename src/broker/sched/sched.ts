@@ -19,10 +19,9 @@
  * frees, cancels and priority changes arrived in that turn.
  */
 import { Errno } from '../../protocol/errno.js';
-import { toJobId } from '../../protocol/json.js';
 import type { ResourceRequest } from '../contract.js';
 import { Role } from '../../protocol/types.js';
-import type { BrokerContext, Method, Request, Service } from '../service.js';
+import { requestJobId, type BrokerContext, type Method, type Request, type Service } from '../service.js';
 import { resourceSummary, toRv1, type InstanceResources, type RankAlloc } from '../../job/rv1.js';
 import { FcfsPolicy, checkRequest, type SchedPolicy } from './core.js';
 
@@ -36,16 +35,6 @@ export interface SchedulerOptions {
 interface PendingAlloc {
   req: Request;
   duration: number;
-}
-
-/** Parse the job id of a request; answers EPROTO itself and returns undefined when bad. */
-function idOf(req: Request): bigint | undefined {
-  try {
-    return toJobId(req.payload?.id);
-  } catch {
-    req.error(Errno.EPROTO, 'malformed request: id must be a job id');
-    return undefined;
-  }
 }
 
 export class Scheduler implements Service {
@@ -115,7 +104,7 @@ export class Scheduler implements Service {
 
   private alloc(req: Request): void {
     if (this.stopped) return req.error(Errno.ENOSYS, 'scheduler is shutting down');
-    const id = idOf(req);
+    const id = requestJobId(req);
     if (id === undefined) return;
     const p = req.payload;
     const priority = p.priority ?? 16;
@@ -139,7 +128,7 @@ export class Scheduler implements Service {
   }
 
   private cancel(req: Request): void {
-    const id = idOf(req);
+    const id = requestJobId(req);
     if (id === undefined) return;
     if (this.policy.remove(id)) {
       const p = this.pending.get(id);
@@ -151,7 +140,7 @@ export class Scheduler implements Service {
   }
 
   private priority(req: Request): void {
-    const id = idOf(req);
+    const id = requestJobId(req);
     if (id === undefined) return;
     const priority = req.payload.priority;
     if (typeof priority !== 'number' || !Number.isFinite(priority) || priority < 0) {
@@ -163,7 +152,7 @@ export class Scheduler implements Service {
   }
 
   private free(req: Request): void {
-    const id = idOf(req);
+    const id = requestJobId(req);
     if (id === undefined) return;
     if (this.policy.free(id)) this.kick();
     else this.log('warning', `free of job ${id}, which holds no resources (freed twice?): ignored`);
