@@ -1,8 +1,8 @@
 /**
  * Waiting in tests: on the event itself, never for a duration. Where no notification exists (a
- * process that is not our child, a file another process writes) the condition is polled with no
- * deadline of its own; a condition that never comes is a hang, which the test's node:test
- * `timeout` (HANG_TIMEOUT) turns into a failure. Nothing here decides pass or fail by time.
+ * process that is not our child, a file another process writes) the condition is polled. The
+ * only limit is HANG_TIMEOUT, minutes, so that a condition that never comes fails the test (and
+ * the poll stops) instead of hanging the run; no load comes near it.
  */
 import fs from 'node:fs';
 
@@ -15,9 +15,13 @@ export const HANG_TIMEOUT = 600_000;
 const POLL_MS = 10;
 const pause = (): Promise<void> => new Promise((r) => setTimeout(r, POLL_MS));
 
-/** Resolves once `cond()` holds (polled; no deadline). */
-export async function until(cond: () => boolean | Promise<boolean>): Promise<void> {
-  while (!(await cond())) await pause();
+/** Resolves once `cond()` holds (polled); rejects naming `what` if it has not after HANG_TIMEOUT. */
+export async function until(cond: () => boolean | Promise<boolean>, what = 'a condition'): Promise<void> {
+  const giveUp = performance.now() + HANG_TIMEOUT;
+  while (!(await cond())) {
+    if (performance.now() > giveUp) throw new Error(`gave up waiting for ${what} after ${HANG_TIMEOUT / 60_000} min`);
+    await pause();
+  }
 }
 
 /** Alive and not a zombie (a zombie has died: only its parent has not reaped it yet). */
@@ -32,7 +36,7 @@ export function alive(pid: number): boolean {
 
 /** Resolves once process `pid` has died (gone, or a zombie). */
 export function dead(pid: number): Promise<void> {
-  return until(() => !alive(pid));
+  return until(() => !alive(pid), `process ${pid} to die`);
 }
 
 /**
@@ -48,6 +52,6 @@ export async function lineOf(file: string): Promise<string> {
       return false;
     }
     return text.includes('\n');
-  });
+  }, `a line in ${file}`);
   return text.slice(0, text.indexOf('\n'));
 }
