@@ -5,7 +5,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { withInstance } from '../helpers/instance.js';
+import { endStdin, withInstance } from '../helpers/instance.js';
+import { HANG_TIMEOUT } from '../helpers/wait.js';
 import { Instance } from '../../src/broker/instance.js';
 import * as job from '../../src/client/job/index.js';
 import { JobspecV1 } from '../../src/job/jobspec.js';
@@ -119,10 +120,12 @@ test('cancel before start: the future is cancelled and the job is CANCELED in th
     assert.equal(early.cancel(), true);
     await assert.rejects(async () => await early, CancelledError);
 
-    const running = executor.submit(spec(['sleep', '0.3']));
+    // a job that runs until the test ends it (cat, until eof on its stdin)
+    const running = executor.submit(spec(['cat']));
     await eventSeen(running, 'start');
     assert.equal(running.running(), true);
     assert.equal(running.cancel(), false, 'cannot cancel a running job');
+    await endStdin(h, (await running.jobid()).value);
     assert.equal(await running, 0);
   });
 });
@@ -273,35 +276,39 @@ test('shutdown waits for pending futures; with cancelFutures the unstarted ones 
   });
 });
 
-test('the instance going away: every pending future fails with a clear error, nothing hangs', async () => {
-  const inst = await Instance.start({ cores: '2', gpus: '0', killTimeout: 1 });
-  const executor = new FluxExecutor({ uri: inst.uri });
-  const broken: Error[] = [];
-  executor.on('broken', (e) => broken.push(e));
-  const running = [executor.submit(spec(['sleep', '100'])), executor.submit(spec(['sleep', '100']))];
-  const held = executor.submit(spec(['true']), { urgency: 0 });
-  await Promise.all(running.map((f) => eventSeen(f, 'start')));
-  await held.jobid();
-  const late = executor.submit(spec(['true']), { urgency: 0 }); // submit in flight or just answered
-  await inst.stop();
-  const all = [...running, held, late];
-  const errs = await Promise.all(all.map((f) => f.exception(10_000)));
-  for (const e of errs) {
-    assert.ok(e instanceof JobException || e instanceof BrokenExecutorError, `clear error expected, got ${e}`);
-    if (e instanceof JobException) assert.equal(e.message, 'job.exception: type=cancel: instance is shutting down');
-    else assert.match(e.message, /executor lost its Flux instance|lost the job-manager events journal/);
-  }
-  assert.equal(broken.length, 1);
-  assert.throws(
-    () => executor.submit(spec(['true'])),
-    (e: Error) => e instanceof ExecutorError && /broken/.test(e.message),
-  );
-  await executor.shutdown();
-});
+test(
+  'the instance going away: every pending future fails with a clear error, nothing hangs',
+  { timeout: HANG_TIMEOUT },
+  async () => {
+    const inst = await Instance.start({ cores: '2', gpus: '0', killTimeout: 1 });
+    const executor = new FluxExecutor({ uri: inst.uri });
+    const broken: Error[] = [];
+    executor.on('broken', (e) => broken.push(e));
+    const running = [executor.submit(spec(['sleep', '100'])), executor.submit(spec(['sleep', '100']))];
+    const held = executor.submit(spec(['true']), { urgency: 0 });
+    await Promise.all(running.map((f) => eventSeen(f, 'start')));
+    await held.jobid();
+    const late = executor.submit(spec(['true']), { urgency: 0 }); // submit in flight or just answered
+    await inst.stop();
+    const all = [...running, held, late];
+    const errs = await Promise.all(all.map((f) => f.exception()));
+    for (const e of errs) {
+      assert.ok(e instanceof JobException || e instanceof BrokenExecutorError, `clear error expected, got ${e}`);
+      if (e instanceof JobException) assert.equal(e.message, 'job.exception: type=cancel: instance is shutting down');
+      else assert.match(e.message, /executor lost its Flux instance|lost the job-manager events journal/);
+    }
+    assert.equal(broken.length, 1);
+    assert.throws(
+      () => executor.submit(spec(['true'])),
+      (e: Error) => e instanceof ExecutorError && /broken/.test(e.message),
+    );
+    await executor.shutdown();
+  },
+);
 
-test('a connection that never comes up fails the futures, it does not hang', async () => {
+test('a connection that never comes up fails the futures, it does not hang', { timeout: HANG_TIMEOUT }, async () => {
   const executor = new FluxExecutor({ uri: 'local:///nonexistent/tsflux/local-0' });
-  const err = await executor.submit(spec(['true'])).exception(10_000);
+  const err = await executor.submit(spec(['true'])).exception();
   assert.ok(err instanceof BrokenExecutorError, `got ${err}`);
   assert.match(err.message, /Unable to connect to Flux/);
   await executor.shutdown();

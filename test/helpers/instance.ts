@@ -1,6 +1,7 @@
 /** Start a real instance (broker, socket, services, spawner) for a test, in this process. */
 import { Instance, type InstanceOptions } from '../../src/broker/instance.js';
 import { Flux } from '../../src/client/handle.js';
+import { encodeJobId } from '../../src/job/jobid.js';
 
 export async function withInstance<T>(
   fn: (inst: Instance, h: Flux) => Promise<T>,
@@ -14,4 +15,13 @@ export async function withInstance<T>(
     h.close();
     await inst.stop();
   }
+}
+
+/**
+ * End a running job's stdin (eof through its shell's stdin service): a job of `cat` then exits
+ * 0. Such a job runs exactly until the test decides, where a `sleep N` would race the test.
+ */
+export async function endStdin(h: Flux, id: bigint): Promise<void> {
+  const svc = `${process.getuid!()}-shell-${encodeJobId(id, 'f58plain')}.stdin`;
+  await h.rpc(svc, { stream: 'stdin', rank: 'all', eof: true });
 }
