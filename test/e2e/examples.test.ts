@@ -10,6 +10,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { repoRoot, tsfluxBin } from '../helpers/paths.js';
+import { HANG_TIMEOUT, alive, dead, lineOf } from '../helpers/wait.js';
 
 const exampleDir = path.join(repoRoot, 'examples', 'async-bulk-job-submit');
 
@@ -74,41 +75,42 @@ test('tsflux start exits with the status of its command and removes its runtime 
   assert.equal(fs.existsSync(dir), false, `${dir} is removed`);
 });
 
-test('SIGTERM to tsflux start kills running jobs and removes the runtime directory', async () => {
-  const { spawn } = await import('node:child_process');
-  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'tsflux-term-'));
-  try {
-    const pidFile = path.join(work, 'pid');
-    const uriFile = path.join(work, 'uri');
-    const child = spawn(
-      process.execPath,
-      [
-        tsfluxBin,
-        'start',
-        'sh',
-        '-c',
-        `echo "$FLUX_URI" > ${uriFile}; tsflux submit sh -c 'echo $$ > ${pidFile}; exec sleep 300' > /dev/null; sleep 300`,
-      ],
-      { env: { ...process.env, FLUX_URI: '' }, stdio: 'ignore' },
-    );
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-    for (let i = 0; i < 600 && !fs.existsSync(pidFile); i++) await new Promise((r) => setTimeout(r, 100));
-    const jobPid = Number(fs.readFileSync(pidFile, 'utf8'));
-    assert.ok(jobPid > 0);
-    child.kill('SIGTERM');
-    assert.equal(await exited, 143);
-    const alive = (() => {
-      try {
-        process.kill(jobPid, 0);
-        return true;
-      } catch {
-        return false;
-      }
-    })();
-    assert.equal(alive, false, 'the running job was killed');
-    const uri = fs.readFileSync(uriFile, 'utf8').trim();
-    assert.equal(fs.existsSync(path.dirname(uri.slice('local://'.length))), false, 'the runtime directory is removed');
-  } finally {
-    fs.rmSync(work, { recursive: true, force: true });
-  }
-});
+test(
+  'SIGTERM to tsflux start kills running jobs and removes the runtime directory',
+  { timeout: HANG_TIMEOUT },
+  async () => {
+    const { spawn } = await import('node:child_process');
+    const work = fs.mkdtempSync(path.join(os.tmpdir(), 'tsflux-term-'));
+    let jobPid = 0;
+    try {
+      const pidFile = path.join(work, 'pid');
+      const uriFile = path.join(work, 'uri');
+      const child = spawn(
+        process.execPath,
+        [
+          tsfluxBin,
+          'start',
+          'sh',
+          '-c',
+          `echo "$FLUX_URI" > ${uriFile}; tsflux submit sh -c 'echo $$ > ${pidFile}; exec sleep 3600' > /dev/null; sleep 3600`,
+        ],
+        { env: { ...process.env, FLUX_URI: '' }, stdio: 'ignore' },
+      );
+      const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+      jobPid = Number(await lineOf(pidFile)); // the job runs
+      assert.ok(jobPid > 0);
+      child.kill('SIGTERM');
+      assert.equal(await exited, 143);
+      await dead(jobPid); // the running job was killed (it would sleep for an hour)
+      const uri = fs.readFileSync(uriFile, 'utf8').trim();
+      assert.equal(
+        fs.existsSync(path.dirname(uri.slice('local://'.length))),
+        false,
+        'the runtime directory is removed',
+      );
+    } finally {
+      if (jobPid > 0 && alive(jobPid)) process.kill(jobPid, 'SIGKILL');
+      fs.rmSync(work, { recursive: true, force: true });
+    }
+  },
+);
