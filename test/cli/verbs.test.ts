@@ -17,14 +17,10 @@ import { Flux } from '../../src/client/handle.js';
 import * as job from '../../src/client/job/index.js';
 import { encodeJobId, parseJobId } from '../../src/job/jobid.js';
 import type { FluxError } from '../../src/protocol/errno.js';
+import { HANG_TIMEOUT, until } from '../helpers/wait.js';
 
 process.env.LC_ALL = 'C.UTF-8';
 delete process.env.FLUX_F58_FORCE_ASCII;
-
-/** Wait for a condition (polling; a hung condition fails the test by the runner's timeout). */
-async function until(cond: () => Promise<boolean> | boolean): Promise<void> {
-  while (!(await cond())) await new Promise((r) => setTimeout(r, 20));
-}
 
 const F58 = /^ƒ[1-9A-HJ-NP-Za-km-z]+$/;
 const host = os.hostname();
@@ -59,7 +55,7 @@ async function submitId(run: (a: string[]) => Promise<Result>, args: string[]): 
 // The suites use separate instances: run them side by side (their tests in order).
 const SEQUENTIAL = { concurrency: false };
 // (the timeout only keeps a hung CLI from hanging the run; nothing asserts on durations)
-describe('tsflux CLI verbs', { concurrency: true, timeout: 300_000 }, () => {
+describe('tsflux CLI verbs', { concurrency: true, timeout: HANG_TIMEOUT }, () => {
   describe('run and submit', SEQUENTIAL, () => {
     const shared = useInstance();
     const { run } = shared;
@@ -233,17 +229,19 @@ describe('tsflux CLI verbs', { concurrency: true, timeout: 300_000 }, () => {
     let shout = '';
 
     before(async () => {
-      ok = await submitId(run, ['true']);
-      fail = await submitId(run, ['false']);
-      shout = await submitId(run, ['sh', '-c', 'echo out; echo err >&2']);
-      held = await submitId(run, ['--urgency=hold', 'true']);
+      // one after the other, so that they end in this order (jobs -a: inactive newest first);
       // job status follows each job to its end
-      assert.equal((await run(['job', 'status', ok, shout])).rc, 0);
+      ok = await submitId(run, ['true']);
+      assert.equal((await run(['job', 'status', ok])).rc, 0);
+      fail = await submitId(run, ['false']);
       assert.deepEqual(await run(['job', 'status', '-v', fail]), {
         rc: 1,
         stdout: '',
         stderr: `tsflux-job: ${fail}: exited with exit code 1\n`,
       });
+      shout = await submitId(run, ['sh', '-c', 'echo out; echo err >&2']);
+      held = await submitId(run, ['--urgency=hold', 'true']);
+      assert.equal((await run(['job', 'status', ok, shout])).rc, 0);
     });
 
     test('jobs: active jobs in the default format (a held job)', async () => {
@@ -297,7 +295,8 @@ describe('tsflux CLI verbs', { concurrency: true, timeout: 300_000 }, () => {
       ]);
       assert.equal(f[5], '  1');
       assert.match(f[6]!, /^ +\d+\.\d{3}s$/);
-      assert.equal(f[7], String(new Date().getFullYear()));
+      const submitted = JSON.parse((await job.lookup(h(), id, ['eventlog'])).eventlog!.split('\n')[0]!).timestamp;
+      assert.equal(f[7], String(new Date(submitted * 1000).getFullYear()));
       assert.equal(f[8], os.userInfo().username);
     });
 
