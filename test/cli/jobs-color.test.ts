@@ -10,13 +10,14 @@ import { JobInfo } from '../../src/cli/lib/jobinfo.js';
 import { jobColor } from '../../src/cli/lib/jobs-color.js';
 import { JobState } from '../../src/job/states.js';
 import { noTerminal, tsflux, tsfluxOnTerminal, type Result } from '../helpers/cli.js';
+import { HANG_TIMEOUT } from '../helpers/wait.js';
 
 const GREEN = '\x1b[01;32m';
 const RED = '\x1b[01;31m';
 const GREY = '\x1b[37m';
 const RESET = '\x1b[0;0m';
 
-describe('jobs --color', { concurrency: false, timeout: 300_000 }, () => {
+describe('jobs --color', { concurrency: false, timeout: HANG_TIMEOUT }, () => {
   let inst: Instance;
   const run = (args: string[]): Promise<Result> => tsflux(args, inst.uri);
   const submit = async (args: string[]): Promise<string> => {
