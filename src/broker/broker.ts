@@ -11,7 +11,7 @@ import type { JobStore } from './store/store.js';
 import { Errno, FluxError, errnoOf } from '../protocol/errno.js';
 import { Role } from '../protocol/types.js';
 import { INTERNAL_CONN } from './service.js';
-import type { BrokerContext, ConnId, Method, Request, Roles, RpcOptions, Service } from './service.js';
+import type { BrokerContext, ConnId, Method, Request, Roles, ServiceRpcOptions, Service } from './service.js';
 
 export interface AttrValue {
   value: string;
@@ -228,7 +228,7 @@ export class Broker implements BrokerContext {
     }
   }
 
-  rpc<T = any>(topic: string, payload?: object, opts: RpcOptions = {}): Promise<T> {
+  rpc<T = any>(topic: string, payload?: object, opts: ServiceRpcOptions = {}): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       const req = new InternalRequest(
         topic,

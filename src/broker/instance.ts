@@ -15,7 +15,7 @@ import { JobExec } from './job-exec/exec.js';
 import { Scheduler } from './sched/sched.js';
 import { resourceService } from './resource/resource.js';
 import { discoverResources } from './resource/discover.js';
-import { JobInfo } from './job-info/info.js';
+import { JobInfoService } from './job-info/info.js';
 import { JobList } from './job-list/list.js';
 import { ConfigService, loadConfig } from './config/config.js';
 import type { JobStore } from './store/store.js';
@@ -85,7 +85,7 @@ export class Instance {
     broker.register(new JobExec({ killTimeout: opts.killTimeout }));
     broker.register(new JobManager());
     broker.register(new JobIngest());
-    broker.register(new JobInfo());
+    broker.register(new JobInfoService());
     broker.register(new JobList());
     broker.register({ name: 'broker', methods: {} }); // broker.ping (every service answers <name>.ping)
     try {

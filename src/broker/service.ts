@@ -107,7 +107,8 @@ export interface Service {
   stop?(): void | Promise<void>;
 }
 
-export interface RpcOptions {
+/** Options of a request from one part of the broker to a service (BrokerContext.rpc). */
+export interface ServiceRpcOptions {
   /** Receive every response of a streaming request through `onResponse`. */
   streaming?: boolean;
   onResponse?: (payload: any) => void;
@@ -126,7 +127,7 @@ export interface BrokerContext {
   /** Host name of this broker's node. */
   readonly hostname: string;
   /** In-process request to another service; resolves with the (last) success payload. */
-  rpc<T = any>(topic: string, payload?: object, opts?: RpcOptions): Promise<T>;
+  rpc<T = any>(topic: string, payload?: object, opts?: ServiceRpcOptions): Promise<T>;
   /** Publish an event to subscribers (in-process and over the socket). */
   publish(topic: string, payload?: object): void;
   /** In-process subscription to events whose topic starts with prefix. Returns unsubscribe. */

@@ -8,7 +8,7 @@ import {
   buildJobspec,
   parseSubmitFlags,
   parseUrgency,
-  type SubmitOptions,
+  type SubmitCommandOptions,
 } from './lib/submit-options.js';
 import { runOnInstance } from './lib/instance-hooks.js';
 import { verbAction, verbPath } from './lib/util.js';
@@ -22,7 +22,7 @@ export function runCommand(name = 'run'): Command {
   addJobspecOptions(cmd);
   cmd.option('--wait-event <NAME>', 'wait for event NAME before attaching (passed to job attach)');
   cmd.action(
-    verbAction(async (command: string[], opts: SubmitOptions, c: Command) => {
+    verbAction(async (command: string[], opts: SubmitCommandOptions, c: Command) => {
       const jobspec = buildJobspec(command, opts);
       if (opts.dryRun) {
         process.stdout.write(jobspec.dumps() + '\n');

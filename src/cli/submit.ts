@@ -10,7 +10,7 @@ import {
   ccList,
   parseSubmitFlags,
   parseUrgency,
-  type SubmitOptions,
+  type SubmitCommandOptions,
 } from './lib/submit-options.js';
 import { submitToInstance } from './lib/instance-hooks.js';
 import { verbAction, verbPath } from './lib/util.js';
@@ -24,7 +24,7 @@ export function submitCommand(name = 'submit'): Command {
   addJobspecOptions(cmd);
   addBulkOptions(cmd);
   cmd.action(
-    verbAction(async (command: string[], opts: SubmitOptions, c: Command) => {
+    verbAction(async (command: string[], opts: SubmitCommandOptions, c: Command) => {
       // flux ignores a lone --jps; tsflux refuses what would have no effect
       if (opts.jps && !opts.progress) throw new Error('--jps: only has an effect with --progress');
       const ids = ccList(opts);

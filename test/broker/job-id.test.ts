@@ -5,7 +5,7 @@ import { Broker } from '../../src/broker/broker.js';
 import { Scheduler } from '../../src/broker/sched/sched.js';
 import { JobManager } from '../../src/broker/job-manager/manager.js';
 import { JobList } from '../../src/broker/job-list/list.js';
-import { JobInfo } from '../../src/broker/job-info/info.js';
+import { JobInfoService } from '../../src/broker/job-info/info.js';
 import { JobExec } from '../../src/broker/job-exec/exec.js';
 import { Errno, type FluxError } from '../../src/protocol/errno.js';
 
@@ -14,7 +14,7 @@ test('a missing or malformed job id is answered EPROTO by sched, job-manager, jo
   broker.register(new Scheduler({ ranks: [{ rank: 0, hostname: 'vm', cores: [0], gpus: [] }] }));
   broker.register(new JobExec());
   broker.register(new JobManager());
-  broker.register(new JobInfo());
+  broker.register(new JobInfoService());
   broker.register(new JobList());
   await broker.start();
   try {

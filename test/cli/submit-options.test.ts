@@ -12,13 +12,13 @@ import {
   parseSubmitFlags,
   parseUrgency,
   uriEntry,
-  type SubmitOptions,
+  type SubmitCommandOptions,
 } from '../../src/cli/lib/submit-options.js';
 import { PyFloat } from '../../src/job/pyjson.js';
 
 const ENV = { HOME: '/home/u', PATH: '/bin', FOO_A: '1', FOO_B: '2', LANG: 'C' };
 const CTX = { environ: ENV, cwd: '/tmp/c', rlimits: { core: 0, nofile: 1024, memlock: 64 } };
-const build = (cmd: string[], opts: SubmitOptions = {}, cc?: number) => buildJobspec(cmd, opts, { ...CTX, cc });
+const build = (cmd: string[], opts: SubmitCommandOptions = {}, cc?: number) => buildJobspec(cmd, opts, { ...CTX, cc });
 
 test('default jobspec: env copy, cwd, filtered rlimits', () => {
   const js = build(['true']);

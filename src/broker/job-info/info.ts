@@ -106,7 +106,7 @@ function rankCount(rank: unknown): number {
   }
 }
 
-export class JobInfo implements Service {
+export class JobInfoService implements Service {
   readonly name = 'job-info';
   /** Any user may read and watch; whose job it is, is checked per request (allowed()). */
   readonly methods: Record<string, Method>;

@@ -24,7 +24,7 @@ import { FluxError } from '../../protocol/errno.js';
 import { OutputFollower, attachJob } from '../attach.js';
 import { submitFlagNames } from '../../job/submit-flags.js';
 import { JobProgress, SubmitProgress } from './job-progress.js';
-import type { SubmitOptions } from './submit-options.js';
+import type { SubmitCommandOptions } from './submit-options.js';
 import { f58, openFlux, reportError } from './util.js';
 
 export interface RunRequest {
@@ -34,7 +34,7 @@ export interface RunRequest {
   urgency: number;
   /** Submit flags (WAITABLE 4, DEBUG 2, NOVALIDATE 8). */
   flags: number;
-  opts: SubmitOptions;
+  opts: SubmitCommandOptions;
 }
 
 export interface SubmitRequest {
@@ -43,7 +43,7 @@ export interface SubmitRequest {
   jobs: Array<{ cc: number | undefined; jobspec: JobspecV1 }>;
   urgency: number;
   flags: number;
-  opts: SubmitOptions;
+  opts: SubmitCommandOptions;
 }
 
 function submitOpts(urgency: number, flags: number): job.SubmitOptions {
@@ -149,7 +149,11 @@ export async function submitToInstance(req: SubmitRequest): Promise<number> {
  * The --progress bar, if asked for and stdout is a terminal (flux: otherwise a warning and no
  * bar): job states with --wait/--watch, the submission alone without.
  */
-function startProgress(o: SubmitOptions, following: boolean, total: number): JobProgress | SubmitProgress | undefined {
+function startProgress(
+  o: SubmitCommandOptions,
+  following: boolean,
+  total: number,
+): JobProgress | SubmitProgress | undefined {
   if (!o.progress) return undefined;
   if (!process.stdout.isTTY) {
     process.stderr.write('tsflux: WARNING: stdout is not a tty. Ignoring --progress option\n');

@@ -21,8 +21,8 @@ import { filterRlimits, allRlimits, globMatch } from '../../job/rlimits.js';
 import { isIdset, parseIdset } from '../../job/idset.js';
 import { submitFlagBit } from '../../job/submit-flags.js';
 
-/** Parsed options (commander's camelCase names). Counts stay strings until buildJobspec. */
-export interface SubmitOptions {
+/** The options of run / submit as parsed (commander's camelCase names). Counts stay strings until buildJobspec. */
+export interface SubmitCommandOptions {
   ntasks?: string | number;
   coresPerTask?: string | number;
   gpusPerTask?: string | number;
@@ -124,7 +124,7 @@ export function parseSubmitFlags(list: readonly string[] | undefined): number {
 }
 
 /** The ids of --cc/--bcc, or `[undefined]` (one job) when neither is given. */
-export function ccList(opts: Pick<SubmitOptions, 'cc' | 'bcc'>): Array<number | undefined> {
+export function ccList(opts: Pick<SubmitCommandOptions, 'cc' | 'bcc'>): Array<number | undefined> {
   if (opts.cc && opts.bcc) throw new ValueError('specify only one of --cc or --bcc');
   const spec = opts.cc || opts.bcc;
   if (!spec) return [undefined];
@@ -333,7 +333,7 @@ function formatCc(arg: string, cc: number): string {
 // ---- jobspec ------------------------------------------------------------------------------------
 
 /** All env rules in command-line order (`env` already holds them when parsed by commander). */
-function envRules(opts: SubmitOptions): string[] {
+function envRules(opts: SubmitCommandOptions): string[] {
   return [
     ...(opts.env ?? []),
     ...(opts.envRemove ?? []).map((p) => '-' + p),
@@ -345,7 +345,11 @@ function envRules(opts: SubmitOptions): string[] {
  * Build the jobspec `flux run/submit` would build from these options (Python init_jobspec +
  * jobspec_create, same key order). Throws ValueError/FsdError with a message naming the option.
  */
-export function buildJobspec(command: readonly string[], opts: SubmitOptions, ctx: BuildContext = {}): JobspecV1 {
+export function buildJobspec(
+  command: readonly string[],
+  opts: SubmitCommandOptions,
+  ctx: BuildContext = {},
+): JobspecV1 {
   if (command.length === 0) throw new ValueError('job command and arguments are missing');
   if (ctx.cc !== undefined) command = command.map((a) => formatCc(a, ctx.cc!));
 

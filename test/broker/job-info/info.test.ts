@@ -3,7 +3,7 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { Broker } from '../../../src/broker/broker.js';
 import { MemoryStore } from '../../../src/broker/store/memory.js';
-import { JobInfo } from '../../../src/broker/job-info/info.js';
+import { JobInfoService } from '../../../src/broker/job-info/info.js';
 import { FluxError } from '../../../src/protocol/errno.js';
 import { TestRequest, createJob, eventlogVector, line, vector, type ReqOpts } from './harness.js';
 
@@ -16,7 +16,7 @@ const EINVAL = 22;
 async function setup() {
   const store = new MemoryStore();
   const broker = new Broker({ hostname: 'vm', store, owner: 0 });
-  const info = new JobInfo();
+  const info = new JobInfoService();
   broker.register(info);
   await broker.start();
   return { broker, store, info };

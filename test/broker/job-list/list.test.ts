@@ -8,7 +8,7 @@ import { Broker } from '../../../src/broker/broker.js';
 import { MemoryStore } from '../../../src/broker/store/memory.js';
 import { JobManager } from '../../../src/broker/job-manager/manager.js';
 import { JobList } from '../../../src/broker/job-list/list.js';
-import { JobInfo } from '../../../src/broker/job-info/info.js';
+import { JobInfoService } from '../../../src/broker/job-info/info.js';
 import type { Method, Request, Service } from '../../../src/broker/service.js';
 import type { Rv1 } from '../../../src/job/rv1.js';
 import type { SubmitJob } from '../../../src/broker/contract.js';
@@ -95,7 +95,7 @@ async function setup() {
   broker.register(sched);
   broker.register(exec);
   broker.register(manager);
-  broker.register(new JobInfo());
+  broker.register(new JobInfoService());
   broker.register(list);
   await broker.start();
   let next = 1000n;
