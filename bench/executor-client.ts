@@ -1,10 +1,9 @@
 /**
  * The seed's part (b) flow as a benchmark client, run inside an instance by bench/executor.ts:
  *
- *   node dist/bench/executor-client.js N [--events=journal|watch] [--thread=main|worker] [--ready] [--cpu=MS]
+ *   node dist/bench/executor-client.js N [--events=journal|watch] [--ready] [--cpu=MS]
  *
- * --thread=worker runs the executor's I/O in a worker thread (the experiment in
- * bench/executor-worker/); --ready awaits executor.ready() before submitting.
+ * --ready awaits executor.ready() before submitting.
  * Submits N jobs of `true` through a FluxExecutor, counts them done in a done callback, shuts
  * the executor down, and prints one JSON line of figures. With --cpu=MS the caller busy-loops
  * for MS right after submitting (the "caller computes" case): the figures then tell how long
@@ -15,7 +14,6 @@ import { Flux } from '../src/client/handle.js';
 import { FluxExecutor } from '../src/client/executor/index.js';
 import { JobspecV1 } from '../src/job/jobspec.js';
 import type { EventsMode } from '../src/client/executor/engine.js';
-import { WorkerEngine } from './executor-worker/worker-engine.js';
 
 /** CPU seconds (user+system) a process has used, from /proc. */
 function cpuS(pid: string | number): number {
@@ -41,7 +39,6 @@ const opt = (name: string, dflt: string) =>
   args.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? dflt;
 const n = Number(args.find((a) => !a.startsWith('--')) ?? 200);
 const events = opt('events', 'journal') as EventsMode;
-const thread = opt('thread', 'main') as 'main' | 'worker';
 const cpuMs = Number(opt('cpu', '0'));
 const awaitReady = args.includes('--ready');
 
@@ -53,10 +50,7 @@ hb.close();
 const b0 = cpuS(brokerPid);
 const c0 = process.cpuUsage();
 const t0 = performance.now();
-const executor = new FluxExecutor({
-  events,
-  engine: thread === 'worker' ? (sink, o) => new WorkerEngine(sink, o) : undefined,
-});
+const executor = new FluxExecutor({ events });
 if (awaitReady) await executor.ready();
 let count = 0;
 let first = 0;
@@ -91,7 +85,6 @@ process.stdout.write(
   JSON.stringify({
     n,
     events,
-    thread,
     cpuMs,
     awaitReady,
     failed,

@@ -9,8 +9,7 @@
  * (--reps: each row is the median run of R, by run rate.)
  *
  * Rows per N: executor with the journal design (default), with one eventlog watch per job
- * (flux-core's Python design), with its I/O in a worker thread (the experiment in
- * bench/executor-worker/), and the low-level flow. Then the "caller computes" case: 200 jobs
+ * (flux-core's Python design), and the low-level flow. Then the "caller computes" case: 200 jobs
  * submitted, then a 2 s busy loop on the main thread.
  * Prints a table; asserts nothing.
  */
@@ -48,11 +47,10 @@ function inInstance(script: string, args: string[]): ExecFigures {
   return JSON.parse(r.stdout.trim().split('\n').pop()!) as ExecFigures;
 }
 
-export function runExecutor(n: number, events = 'journal', thread = 'main', cpuMs = 0, ready = false): ExecFigures {
+export function runExecutor(n: number, events = 'journal', cpuMs = 0, ready = false): ExecFigures {
   return inInstance('executor-client.js', [
     String(n),
     `--events=${events}`,
-    `--thread=${thread}`,
     `--cpu=${cpuMs}`,
     ...(ready ? ['--ready'] : []),
   ]);
@@ -102,14 +100,10 @@ export async function run(
   rows.push(['flux-core measured here, 2000 jobs', '992', '', '45.5']);
   for (const n of sizes) {
     const low = median(reps, () => runLowLevel(n));
-    const cases: [string, string, string][] = [['journal', 'main', 'executor (journal)']];
-    if (variants)
-      cases.push(
-        ['watch', 'main', 'executor (eventlog-watch per job)'],
-        ['journal', 'worker', 'executor (journal, worker thread)'],
-      );
-    for (const [events, thread, label] of cases) {
-      const e = median(reps, () => runExecutor(n, events, thread));
+    const cases: [string, string][] = [['journal', 'executor (journal)']];
+    if (variants) cases.push(['watch', 'executor (eventlog-watch per job)']);
+    for (const [events, label] of cases) {
+      const e = median(reps, () => runExecutor(n, events));
       rows.push([
         `tsflux ${n} jobs, ${label}`,
         f(e.submitRate),
@@ -122,7 +116,7 @@ export async function run(
         f(e.clientRssMiB),
         f(e.brokerRssMiB),
       ]);
-      const k = `${events}-${thread}-${n}`;
+      const k = `${events}-${n}`;
       out[`submit:${k}`] = e.submitRate;
       out[`run:${k}`] = e.runRate;
       out[`cpu:${k}`] = e.clientCpuS ?? NaN;
@@ -157,15 +151,14 @@ export async function run(
         'run job/s',
       ],
     ];
-    const cases: [string, string, boolean][] = [
-      ['executor, main thread', 'main', false],
-      ['executor, main thread, after await executor.ready()', 'main', true],
-      ['executor, I/O in a worker thread (experiment)', 'worker', false],
+    const cases: [string, boolean][] = [
+      ['executor', false],
+      ['executor, after await executor.ready()', true],
     ];
-    for (const [label, thread, ready] of cases) {
-      const e = median(reps, () => runExecutor(n, 'journal', thread, 2000, ready), 'afterLoopS');
+    for (const [label, ready] of cases) {
+      const e = median(reps, () => runExecutor(n, 'journal', 2000, ready), 'afterLoopS');
       rows2.push([label, f(e.loopEndS, 2), f(e.allDoneS, 2), f(e.afterLoopS, 2), f(e.runRate, 1)]);
-      out[`afterLoop:${thread}${ready ? '-ready' : ''}`] = e.afterLoopS ?? NaN;
+      out[`afterLoop${ready ? ':ready' : ''}`] = e.afterLoopS ?? NaN;
     }
     console.log('');
     console.log(table(rows2));

@@ -47,17 +47,6 @@ export interface EngineSink {
   broken(err: Error): void;
 }
 
-/** The engine as the executor sees it (ExecutorEngine, or a proxy to one elsewhere). */
-export interface EngineLike {
-  submit(key: number, jobspec: string, opts: SubmitOptions): void;
-  attach(key: number, id: bigint): void;
-  cancel(key: number): void;
-  close(): Promise<void>;
-  ready(): Promise<void>;
-  readonly eventsMode: EventsMode;
-  readonly stats?: Readonly<Record<string, number>>;
-}
-
 export interface EngineOptions {
   uri?: string;
   events?: EventsMode;
@@ -128,7 +117,7 @@ function f58(id: bigint): string {
   }
 }
 
-export class ExecutorEngine implements EngineLike {
+export class ExecutorEngine {
   readonly uri: string;
   private readonly h: Flux;
   private mode: EventsMode;

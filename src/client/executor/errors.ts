@@ -58,31 +58,3 @@ export class BrokenExecutorError extends FluxError {
     this.name = 'BrokenExecutorError';
   }
 }
-
-/** Serializable form, for the worker_threads mode. */
-export interface ErrorRecord {
-  kind: 'flux' | 'invalid-jobid' | 'broken' | 'error';
-  errno?: number;
-  message: string;
-  jobid?: string;
-}
-
-export function errorToRecord(e: unknown): ErrorRecord {
-  if (e instanceof InvalidJobIdError) return { kind: 'invalid-jobid', message: e.message, jobid: e.jobid };
-  if (e instanceof BrokenExecutorError) return { kind: 'broken', errno: e.errno, message: e.message };
-  if (e instanceof FluxError) return { kind: 'flux', errno: e.errno, message: e.message };
-  return { kind: 'error', message: e instanceof Error ? e.message : String(e) };
-}
-
-export function errorFromRecord(r: ErrorRecord): Error {
-  switch (r.kind) {
-    case 'invalid-jobid':
-      return new InvalidJobIdError(r.jobid ?? '?');
-    case 'broken':
-      return new BrokenExecutorError(r.errno ?? Errno.ECONNRESET, r.message);
-    case 'flux':
-      return new FluxError(r.errno ?? Errno.EIO, r.message);
-    default:
-      return new Error(r.message);
-  }
-}

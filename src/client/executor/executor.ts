@@ -16,7 +16,7 @@ import { JobspecV1 } from '../../job/jobspec.js';
 import { JobID, type JobIDLike } from '../../job/jobid.js';
 import type { EventlogEntry, EventlogEvent } from '../../job/eventlog.js';
 import type { JobspecInput, SubmitOptions } from '../job/submit.js';
-import { ExecutorEngine, type EngineLike, type EngineOptions, type EngineSink, type EventsMode } from './engine.js';
+import { ExecutorEngine, type EngineSink, type EventsMode } from './engine.js';
 import { FluxExecutorFuture, type FutureOwner } from './future.js';
 import { ExecutorError } from './errors.js';
 import { Errno } from '../../protocol/errno.js';
@@ -34,8 +34,6 @@ export interface FluxExecutorOptions {
   maxInflight?: number;
   /** Called when a user callback throws (default: console.error). */
   onCallbackError?: (err: unknown, fut: FluxExecutorFuture) => void;
-  /** @internal another engine (the benchmark's worker-thread experiment) */
-  engine?: (sink: EngineSink, opts: EngineOptions) => EngineLike;
 }
 
 export interface ExecutorSubmitOptions extends Omit<SubmitOptions, 'novalidate'> {
@@ -77,7 +75,7 @@ function jobspecText(spec: JobspecInput): string {
 export class FluxExecutor extends EventEmitter<FluxExecutorEvents> implements FutureOwner, AsyncDisposable {
   /** Event names accepted by FluxExecutorFuture.addEventCallback. */
   static readonly EVENTS = FluxExecutorFuture.EVENTS;
-  private readonly engine: EngineLike;
+  private readonly engine: ExecutorEngine;
   private readonly futures = new Map<number, FluxExecutorFuture>();
   private readonly aborts = new Map<number, () => void>();
   private shutdownCalled = false;
@@ -100,8 +98,7 @@ export class FluxExecutor extends EventEmitter<FluxExecutorEvents> implements Fu
         if (this.listenerCount('broken') > 0) this.emit('broken', err);
       },
     };
-    const engineOpts = { uri: opts.uri, events: opts.events, maxInflight: opts.maxInflight };
-    this.engine = opts.engine ? opts.engine(sink, engineOpts) : new ExecutorEngine(sink, engineOpts);
+    this.engine = new ExecutorEngine(sink, { uri: opts.uri, events: opts.events, maxInflight: opts.maxInflight });
   }
 
   /** `new FluxExecutor(opts)`, resolved once connected (rejects with the connect error). */
@@ -123,7 +120,7 @@ export class FluxExecutor extends EventEmitter<FluxExecutorEvents> implements Fu
 
   /** Counters of the engine (journal responses, watches, events that came before their id, …). */
   get stats(): Readonly<Record<string, number>> {
-    return { ...(this.engine.stats ?? {}) };
+    return { ...this.engine.stats };
   }
 
   /** Futures whose job may still send events. */
