@@ -19,7 +19,17 @@ import { Spawner } from '../launcher/spawner.js';
 import { authorized, requestJobId, type BrokerContext, type Method, type Request, type Service } from '../service.js';
 import type { Rv1 } from '../../job/rv1.js';
 import type { ExecStartRequest } from '../contract.js';
-import { expandTemplate, inputFile, nnodesOf, outputFile, rlimitsOf } from './tasks.js';
+import {
+  expandTemplate,
+  gpuEnv,
+  inputFile,
+  nnodesOf,
+  outputAppend,
+  outputFile,
+  rlimitsOf,
+  signalName,
+  signalOf,
+} from './tasks.js';
 
 const SIGTERM = 15;
 const SIGKILL = 9;
@@ -46,6 +56,9 @@ interface ExecJob {
   tmpdir: string;
   timer?: NodeJS.Timeout;
   killTimer?: NodeJS.Timeout;
+  /** The --signal warning before the time limit, armed once the tasks have started. */
+  signalTimer?: NodeJS.Timeout;
+  signal?: { signum: number; timeleft: number; at: number };
   exception: boolean;
   /** Streams with output captured to guest.output. */
   captured: { stdout: boolean; stderr: boolean };
@@ -97,6 +110,7 @@ export class JobExec implements Service {
     for (const job of this.jobs.values()) {
       clearTimeout(job.timer);
       clearTimeout(job.killTimer);
+      clearTimeout(job.signalTimer);
     }
     this.stopped = true;
     await this.spawner?.shutdown();
@@ -243,9 +257,12 @@ export class JobExec implements Service {
     const argv: string[] = jobspec.tasks[0].command;
     const rlimits = rlimitsOf(jobspec);
     const stdin = inputFile(jobspec);
+    const append = outputAppend(jobspec);
+    const gpus = gpuEnv(jobspec, R, this.ctx.rank, ntasks, baseEnv);
     for (const t of job.tasks) {
       const env = {
         ...baseEnv,
+        ...gpus[t.rank],
         FLUX_JOB_ID: f58,
         FLUX_JOB_SIZE: String(ntasks),
         FLUX_JOB_NNODES: String(nnodesOf(R)),
@@ -262,8 +279,8 @@ export class JobExec implements Service {
         cwd,
         env,
         rlimits,
-        stdout: stdoutFile ? { file: expandTemplate(stdoutFile, vars) } : 'capture',
-        stderr: stderrFile ? { file: expandTemplate(stderrFile, vars) } : 'capture',
+        stdout: stdoutFile ? { file: expandTemplate(stdoutFile, vars), append } : 'capture',
+        stderr: stderrFile ? { file: expandTemplate(stderrFile, vars), append } : 'capture',
         stdin: stdin ? { file: expandTemplate(stdin, vars) } : 'pipe',
         rlimitAboveHard: 'clamp',
         mkdir: t.rank === 0 ? job.tmpdir : undefined,
@@ -273,6 +290,36 @@ export class JobExec implements Service {
     if (duration > 0 && Number.isFinite(duration)) {
       job.timer = setTimeout(() => this.expire(job), Math.min(duration * 1000, 2 ** 31 - 1));
     }
+    const sig = signalOf(jobspec);
+    if (sig && duration > 0 && Number.isFinite(duration)) {
+      job.signal = { ...sig, at: Date.now() + Math.max(0, duration - sig.timeleft) * 1000 };
+    } else if (sig) {
+      this.shellLog(job, 'signal', `job has no expiration, ${signalName(sig.signum)} will not be sent`);
+    }
+  }
+
+  /**
+   * `--signal` (flux's shell signal plugin): the signal goes to the tasks `timeleft` seconds
+   * before the time limit, and the job's output log says so. Armed when the tasks have started,
+   * so that even a signal due at once finds them.
+   */
+  private armSignal(job: ExecJob): void {
+    const sig = job.signal;
+    if (!sig) return;
+    const name = signalName(sig.signum);
+    job.signalTimer = setTimeout(
+      () => {
+        if (!this.jobs.has(job.id)) return;
+        this.shellLog(job, 'signal', `job will expire in ${sig.timeleft.toFixed(1)}s, sending ${name} to job`);
+        this.killJob(job, sig.signum);
+      },
+      Math.min(Math.max(0, sig.at - Date.now()), 2 ** 31 - 1),
+    );
+  }
+
+  /** A job shell log message (RFC 24 `log` event, level notice) in the job's output. */
+  private shellLog(job: ExecJob, component: string, message: string): void {
+    this.output(job, { rank: 0, level: 5, component, message }, 'log');
   }
 
   private taskStartSettled(job: ExecJob): void {
@@ -280,6 +327,7 @@ export class JobExec implements Service {
     job.startSent = true;
     this.log(job, 'shell.start', { taskmap: { version: 1, map: [[0, 1, job.tasks.length, 1]] } });
     job.req.respond({ type: 'start' });
+    this.armSignal(job);
     for (const t of job.tasks) {
       if (t.failed !== undefined) {
         job.req.respond({
@@ -337,6 +385,7 @@ export class JobExec implements Service {
     if (--job.pendingExit > 0) return;
     clearTimeout(job.timer);
     clearTimeout(job.killTimer);
+    clearTimeout(job.signalTimer);
     this.jobs.delete(job.id);
     if (!job.startSent) {
       job.startSent = true;

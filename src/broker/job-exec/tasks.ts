@@ -1,5 +1,8 @@
 /** Job shell planning: how many tasks a job runs and their environment (what flux-shell does). */
+import os from 'node:os';
 import type { Rv1 } from '../../job/rv1.js';
+import { parseIdset } from '../../job/idset.js';
+import { parseShellSignal, type ShellSignal } from '../../job/shell-signal.js';
 
 export function nnodesOf(R: Rv1): number {
   return R.execution.R_lite.length;
@@ -19,6 +22,11 @@ export function outputFile(jobspec: any, stream: 'stdout' | 'stderr'): string | 
   return undefined;
 }
 
+/** `shell.options.output.mode`: output files are appended to instead of truncated. */
+export function outputAppend(jobspec: any): boolean {
+  return jobspec.attributes?.system?.shell?.options?.output?.mode === 'append';
+}
+
 export function inputFile(jobspec: any): string | undefined {
   const i = jobspec.attributes?.system?.shell?.options?.input?.stdin;
   if (i && i.type === 'file' && typeof i.path === 'string') return i.path;
@@ -32,4 +40,54 @@ export function rlimitsOf(jobspec: any): Record<string, number> | undefined {
   const out: Record<string, number> = {};
   for (const [k, v] of Object.entries(r)) if (typeof v === 'number') out[k] = v;
   return out;
+}
+
+/** `shell.options.signal` (--signal): the signal to send before the time limit, or null. */
+export function signalOf(jobspec: any): ShellSignal | null {
+  const v = jobspec.attributes?.system?.shell?.options?.signal;
+  if (v === undefined) return null;
+  try {
+    return parseShellSignal(v);
+  } catch {
+    return null; // refused at submit (job-manager); a stored job from before is not signalled
+  }
+}
+
+/** `SIGUSR1` for 10 (flux's sigutil_signame). */
+export function signalName(signum: number): string {
+  const e = Object.entries(os.constants.signals).find(([, n]) => n === signum);
+  return e ? e[0] : String(signum);
+}
+
+/**
+ * The GPU variables each task gets (flux's shell gpu-affinity plugin, `-o gpu-affinity=on`
+ * by default): CUDA_VISIBLE_DEVICES lists the job's GPUs on this rank (`-1` with none, so that
+ * a job without GPUs uses none), CUDA_DEVICE_ORDER=PCI_BUS_ID unless set; `per-task` gives
+ * each task its share, `off` sets nothing.
+ */
+export function gpuEnv(
+  jobspec: any,
+  R: Rv1,
+  rank: number,
+  ntasks: number,
+  env: Record<string, string>,
+): Record<string, string>[] {
+  const opt = jobspec.attributes?.system?.shell?.options?.['gpu-affinity'] ?? 'on';
+  if (opt === 'off') return Array.from({ length: ntasks }, () => ({}));
+  const gpus: number[] = [];
+  for (const e of R.execution.R_lite) {
+    if (e.children.gpu === undefined || !parseIdset(e.rank).includes(rank)) continue;
+    for (const g of parseIdset(e.children.gpu)) if (!gpus.includes(g)) gpus.push(g);
+  }
+  gpus.sort((a, b) => a - b);
+  if (gpus.length === 0) return Array.from({ length: ntasks }, () => ({ CUDA_VISIBLE_DEVICES: '-1' }));
+  const order: Record<string, string> = env.CUDA_DEVICE_ORDER === undefined ? { CUDA_DEVICE_ORDER: 'PCI_BUS_ID' } : {};
+  if (opt !== 'per-task') {
+    return Array.from({ length: ntasks }, () => ({ ...order, CUDA_VISIBLE_DEVICES: gpus.join(',') }));
+  }
+  const each = Math.floor(gpus.length / ntasks);
+  return Array.from({ length: ntasks }, (_, i) => ({
+    ...order,
+    CUDA_VISIBLE_DEVICES: gpus.slice(i * each, (i + 1) * each).join(','),
+  }));
 }

@@ -7,6 +7,7 @@ import { Errno, FluxError, errnoName, errnoOf } from '../../protocol/errno.js';
 import { Role } from '../../protocol/types.js';
 import { jobIdToWire, JOBID_ANY, parseJson } from '../../protocol/json.js';
 import { redactJobspec } from '../../job/jobspec.js';
+import { SubmitFlags } from '../../job/submit-flags.js';
 import { encodeEvent, eventTime as now } from '../../job/eventlog.js';
 import { waitErrstr, waitSuccess, type EndEvent } from '../../job/waitstatus.js';
 import { authorized, requestJobId, type BrokerContext, type Method, type Request, type Service } from '../service.js';
@@ -17,6 +18,7 @@ import { S, ACTIVE_MASK, nextState, priorityOf } from './transitions.js';
 import { WaitRegistry, type WaitResult } from './wait.js';
 import { JournalHub } from './journal.js';
 import { AfterDependencies, type DependPlan } from './dependencies.js';
+import { unsupported } from './unsupported.js';
 import { type Job } from './job.js';
 
 const STATE_TIME: Partial<Record<number, keyof Job['times']>> = {
@@ -177,6 +179,9 @@ export class JobManager implements Service {
     // flux-core's queue check (job-manager queue.c), before anything else
     const queue: unknown = system?.queue;
     if (typeof queue === 'string' && !this.queues.has(queue)) return `'${queue}' is not a valid queue`;
+    // what the instance would store and not honour (unsupported.ts)
+    const refused = unsupported(sj.jobspec);
+    if (refused !== undefined) return refused;
     const job: Job = {
       id: sj.id,
       userid: sj.userid,
@@ -259,6 +264,7 @@ export class JobManager implements Service {
       return;
     }
     job.allocPending = true;
+    if (job.flags & SubmitFlags.DEBUG) this.post(job, 'debug.alloc-request');
     this.ctx
       .rpc<{ R: Rv1; annotations?: Record<string, unknown> }>('sched.alloc', {
         id: job.id,
@@ -348,6 +354,7 @@ export class JobManager implements Service {
     job.hasResources = false;
     const R = job.R;
     this.tell(job, 'sched.free', { id: job.id, R });
+    if (job.flags & SubmitFlags.DEBUG) this.post(job, 'debug.free-request');
     this.post(job, 'free');
     this.maybeClean(job);
   }
