@@ -23,6 +23,8 @@ export function runCommand(name = 'run'): Command {
   cmd.option('--wait-event <NAME>', 'wait for event NAME before attaching (passed to job attach)');
   cmd.action(
     verbAction(async (command: string[], opts: SubmitCommandOptions, c: Command) => {
+      // one -v prints the job id; flux's -vv and more also log the job's events
+      if ((opts.verbose ?? 0) > 1) throw new Error('-vv: more than one -v is not supported by tsflux run');
       const jobspec = buildJobspec(command, opts);
       if (opts.dryRun) {
         process.stdout.write(jobspec.dumps() + '\n');

@@ -14,6 +14,7 @@ import {
 } from './lib/submit-options.js';
 import { submitToInstance } from './lib/instance-hooks.js';
 import { verbAction, verbPath } from './lib/util.js';
+import { isIdset } from '../job/idset.js';
 
 export function submitCommand(name = 'submit'): Command {
   const cmd = new Command(name)
@@ -27,6 +28,10 @@ export function submitCommand(name = 'submit'): Command {
     verbAction(async (command: string[], opts: SubmitCommandOptions, c: Command) => {
       // flux ignores a lone --jps; tsflux refuses what would have no effect
       if (opts.jps && !opts.progress) throw new Error('--jps: only has an effect with --progress');
+      // flux's submit -v logs job state changes under --wait; tsflux's does not
+      if (opts.verbose) throw new Error('-v, --verbose: not supported by tsflux submit');
+      // flux's message: per-task stdin (--input=RANKS) is for run only
+      if (opts.input !== undefined && isIdset(opts.input)) throw new Error('per-task input not supported for submit');
       const ids = ccList(opts);
       if (opts.dryRun) {
         // like flux: the first jobspec is printed, then the command exits

@@ -5,10 +5,13 @@
  *
  * Supported: -n -c -g -N -x, -t, --env/--env-remove/--env-file (order kept), --rlimit, --cwd,
  * --job-name, --input/--output/--error, -u, -l, -o/--setopt, --setattr, -q/--queue, -B/--bank,
- * --urgency, --flags, --signal, --dependency, --taskmap, --dry-run, -v; for submit also
- * --cc/--bcc, --wait, --wait-event, --watch, --quiet, --progress, --jps.
- * Not supported (rejected as unknown options): the per-resource options (--cores,
- * --tasks-per-node, --tasks-per-core, --gpus-per-node), --requires, --begin-time, --add-file.
+ * --urgency, --flags, --signal, --dependency, --taskmap, --dry-run, -v (run); for submit also
+ * --cc/--bcc, --wait, --wait-event, --watch, --quiet, --progress, --jps. What they put in the
+ * jobspec the instance honours or refuses at submit (-q, --taskmap, most -o options: see
+ * broker/job-manager/unsupported.ts), so --dry-run still prints flux's jobspec for them.
+ * Flux options tsflux does not implement are refused with an error naming them (UNSUPPORTED):
+ * the per-resource options (--cores, --tasks-per-node, --tasks-per-core, --gpus-per-node),
+ * --requires, --begin-time, --add-file, and submit's --log, --log-stderr and -v.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -350,6 +353,7 @@ export function buildJobspec(
   opts: SubmitCommandOptions,
   ctx: BuildContext = {},
 ): JobspecV1 {
+  refuseUnsupported(opts);
   if (command.length === 0) throw new ValueError('job command and arguments are missing');
   if (ctx.cc !== undefined) command = command.map((a) => formatCc(a, ctx.cc!));
 
@@ -436,6 +440,36 @@ export function buildJobspec(
   return spec;
 }
 
+// ---- flux options tsflux does not implement ---------------------------------------------------------
+
+/** Flux's run/submit options that tsflux refuses: option → [commander flags, why]. */
+const UNSUPPORTED: Readonly<Record<string, readonly [string, string]>> = {
+  cores: ['--cores <N>', 'per-resource options are not supported by tsflux (use -n, -c, -g)'],
+  tasksPerNode: ['--tasks-per-node <N>', 'per-resource options are not supported by tsflux (use -n, -c, -g)'],
+  tasksPerCore: ['--tasks-per-core <N>', 'per-resource options are not supported by tsflux (use -n, -c, -g)'],
+  gpusPerNode: ['--gpus-per-node <N>', 'per-resource options are not supported by tsflux (use -n, -c, -g)'],
+  requires: ['--requires <CONSTRAINT>', 'job constraints (RFC 31) are not supported by tsflux'],
+  beginTime: ['--begin-time <+FSD|TIME>', 'the begin-time dependency is not supported by tsflux'],
+  addFile: ['--add-file <[NAME=]PATH>', 'files in the jobspec (RFC 37) are not supported by tsflux'],
+};
+/** submit only (Python SubmitBulkCmd). */
+const UNSUPPORTED_BULK: Readonly<Record<string, readonly [string, string]>> = {
+  log: ['--log <FILE>', 'not supported by tsflux'],
+  logStderr: ['--log-stderr <FILE>', 'not supported by tsflux'],
+};
+
+function addRefused(cmd: Command, table: Readonly<Record<string, readonly [string, string]>>): void {
+  for (const [flags] of Object.values(table)) cmd.addOption(new Option(flags).hideHelp());
+}
+
+/** Throw ValueError naming the first flux option given that tsflux does not implement. */
+export function refuseUnsupported(opts: object): void {
+  const given = opts as Record<string, unknown>;
+  for (const [key, [flags, why]] of Object.entries({ ...UNSUPPORTED, ...UNSUPPORTED_BULK })) {
+    if (given[key] !== undefined) throw new ValueError(`${flags.split(' ')[0]}: ${why}`);
+  }
+}
+
 // ---- commander wiring ----------------------------------------------------------------------------
 
 const collect = (v: string, prev: string[] | undefined): string[] => [...(prev ?? []), v];
@@ -514,6 +548,7 @@ export function addJobspecOptions(cmd: Command): Command {
       'increase verbosity on stderr (repeatable)',
       (_v: string, prev: number | undefined) => (prev ?? 0) + 1,
     );
+  addRefused(cmd, UNSUPPORTED);
   // all three env options share one ordered rule list: expose it as `env` only
   cmd.hook('preAction', (_self, action) => {
     if (action !== cmd || envOrdered.length === 0) return;
@@ -526,6 +561,7 @@ export function addJobspecOptions(cmd: Command): Command {
 
 /** Options that only `submit` has (Python SubmitBulkCmd). */
 export function addBulkOptions(cmd: Command): Command {
+  addRefused(cmd, UNSUPPORTED_BULK);
   return cmd
     .option('--cc <IDSET>', 'replicate the job for each id in IDSET (FLUX_JOB_CC=ID is set in each job)')
     .option('--bcc <IDSET>', 'like --cc, but FLUX_JOB_CC is not set')
