@@ -18,7 +18,7 @@ import { StreamDecoder } from '../protocol/stream.js';
 import { errorResponse, response, event as eventMessage, withTextPayload } from '../protocol/codec.js';
 import { OutQueue } from '../protocol/outqueue.js';
 import { deepFreeze, parseJson } from '../protocol/json.js';
-import { Errno, FluxError } from '../protocol/errno.js';
+import { Errno } from '../protocol/errno.js';
 import { MsgFlag, MsgType, Role, USERID_UNKNOWN, type Message } from '../protocol/types.js';
 import type { Broker } from './broker.js';
 import type { ConnId, Request, Service } from './service.js';
@@ -395,5 +395,3 @@ export class LocalServer {
     }
   }
 }
-
-export { FluxError };

@@ -2,6 +2,7 @@
 export * from './jobid.js';
 export * from './fluid.js';
 export * from './jobspec.js';
+export { currentRlimits, filterRlimits } from './rlimits.js';
 export * from './states.js';
 export * from './waitstatus.js';
 export * from './eventlog.js';

@@ -12,9 +12,6 @@ import { PyFloat, pyDumps, unwrapPy } from './pyjson.js';
 import { jobShape, taskCount, type JobShape } from './shape.js';
 import { Errno, FluxError } from '../protocol/errno.js';
 
-/** Soft rlimits for `shell.options.rlimit` (read from /proc/self/limits; see rlimits.ts). */
-export { currentRlimits, filterRlimits } from './rlimits.js';
-
 // ---- errors ---------------------------------------------------------------------------------
 
 /** Invalid jobspec (errno EPERM, as job-ingest returns validator failures). */

@@ -19,9 +19,6 @@ import type { RankAlloc } from '../../job/rv1.js';
 import { JobQueue, type QueuedJob } from './queue.js';
 import { ResourcePool, checkRequest } from './pool.js';
 
-export type { RankAlloc };
-export { checkRequest };
-
 /** A job waiting for resources. */
 export interface PendingJob {
   id: bigint;

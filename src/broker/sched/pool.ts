@@ -16,8 +16,6 @@
 import type { ResourceRequest } from '../contract.js';
 import type { RankAlloc } from '../../job/rv1.js';
 
-export type { RankAlloc };
-
 interface RankState {
   readonly rank: number;
   readonly cores: readonly number[];

@@ -23,7 +23,8 @@ import type { ResourceRequest } from '../contract.js';
 import { Role } from '../../protocol/types.js';
 import { requestJobId, type BrokerContext, type Method, type Request, type Service } from '../service.js';
 import { resourceSummary, toRv1, type InstanceResources, type RankAlloc } from '../../job/rv1.js';
-import { FcfsPolicy, checkRequest, type SchedPolicy } from './core.js';
+import { FcfsPolicy, type SchedPolicy } from './core.js';
+import { checkRequest } from './pool.js';
 
 export interface SchedulerOptions {
   /** The policy; default strict FCFS over the resource set. */

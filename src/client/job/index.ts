@@ -1,7 +1,8 @@
 /** The job API, in the shape of Python's `flux.job` (docs/protocol.md §D). */
 export { submitAsync, submit, type SubmitOptions, type JobspecInput } from './submit.js';
 export { SubmitFlags } from '../../job/submit-flags.js';
-export { waitAsync, wait, JOBID_ANY, type JobWaitResult } from './wait.js';
+export { waitAsync, wait, type JobWaitResult } from './wait.js';
+export { JOBID_ANY } from '../../protocol/json.js';
 export { eventWatch, eventWatchAsync, eventWait, JobEventWatch, WatchFlags, type WatchOptions } from './events.js';
 export {
   raise,

@@ -19,5 +19,3 @@ export async function waitAsync(h: Flux, id: bigint = JOBID_ANY): Promise<JobWai
 export function wait(h: Flux, id?: bigint): Promise<JobWaitResult> {
   return waitAsync(h, id);
 }
-
-export { JOBID_ANY };

@@ -8,7 +8,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { FcfsPolicy, type Allocation, type RankAlloc } from '../../../src/broker/sched/core.js';
+import { FcfsPolicy, type Allocation } from '../../../src/broker/sched/core.js';
+import type { RankAlloc } from '../../../src/job/rv1.js';
 import type { ResourceRequest } from '../../../src/broker/contract.js';
 
 interface Model {
