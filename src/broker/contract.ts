@@ -13,7 +13,7 @@
  *   manager → sched    'sched.cancel'           {id}                         → {}
  *   manager → sched    'sched.priority'         {id, priority}               → {}
  *   manager → sched    'sched.free'             {id, R}                      → {}
- *   ingest  → sched    'sched.feasible'         {request: ResourceRequest}   → {} | ENOSPC text
+ *   ingest  → sched    'sched.feasible'         {requests: ResourceRequest[]} → {errors: (null | {errnum, errstr})[]}
  *                                                 (only with the feasibility validator configured)
  *   manager → exec     'job-exec.start' (stream) ExecStartRequest            → ExecEvent… then ENODATA
  *   manager → exec     'job-exec.kill'          {id, signum}                 → {}

@@ -15,7 +15,7 @@
  */
 import type { EventlogEvent } from '../../job/eventlog.js';
 import { pyFormat } from './pyformat.js';
-import { ProgressBar } from './progress-bar.js';
+import { TerminalBar } from './progress-bar.js';
 
 type Status = 'pending' | 'running' | 'complete' | 'failed';
 
@@ -27,11 +27,11 @@ export class JobProgress {
   failed = 0;
   private readonly jobs = new Map<bigint, Status>();
   private readonly done = new Set<bigint>();
-  readonly bar: ProgressBar;
+  readonly bar: TerminalBar;
 
   constructor(opts: { jps: boolean; stream?: NodeJS.WriteStream }) {
     const w = (n: number): string => pyFormat(n, '<3');
-    this.bar = new ProgressBar({
+    this.bar = new TerminalBar({
       ...opts,
       before: () => `PD:${w(this.pending)} R:${w(this.running)} CD:${w(this.complete)} F:${w(this.failed)} `,
     });
@@ -85,10 +85,10 @@ export class JobProgress {
 
 /** Progress of the submission alone (--progress without --wait/--watch). */
 export class SubmitProgress {
-  readonly bar: ProgressBar;
+  readonly bar: TerminalBar;
 
   constructor(total: number, opts: { jps: boolean; stream?: NodeJS.WriteStream }) {
-    this.bar = new ProgressBar({ ...opts, before: () => `Submitting ${total} jobs: ` });
+    this.bar = new TerminalBar({ ...opts, before: () => `Submitting ${total} jobs: ` });
     this.bar.total = total;
   }
 

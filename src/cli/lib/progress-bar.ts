@@ -51,7 +51,7 @@ export function renderBar(before: string, after: string, fraction: number, width
   return `${before}${FRAME}${filled}${STYLE[0]!.repeat(Math.max(0, length - fill))}${FRAME}${after}`;
 }
 
-export interface ProgressBarOptions {
+export interface TerminalBarOptions {
   /** The text left of the bar (flux: `before`). */
   before: () => string;
   /** Right of the bar: jobs per second (`--jps`) instead of the elapsed time. */
@@ -61,7 +61,7 @@ export interface ProgressBarOptions {
 
 const SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 
-export class ProgressBar {
+export class TerminalBar {
   /** Units done (the bar's fill is count / total). */
   count = 0;
   total = 0;
@@ -80,7 +80,7 @@ export class ProgressBar {
     if (process.listenerCount(sig) === 0) process.kill(process.pid, sig);
   };
 
-  constructor(private readonly opts: ProgressBarOptions) {
+  constructor(private readonly opts: TerminalBarOptions) {
     this.stream = opts.stream ?? process.stdout;
   }
 
