@@ -75,8 +75,10 @@ export async function runStart(cmd: string[], opts: StartOpts): Promise<number> 
     if (a === '-S' || a === '--setattr') Object.assign(attrs, parseSetattr(bo[++i] ?? ''));
     else if (a.startsWith('-S')) Object.assign(attrs, parseSetattr(a.slice(2)));
     else if (a.startsWith('--setattr=')) Object.assign(attrs, parseSetattr(a.slice(10)));
-    else if (a === '-c' || a === '--config-path') configPath = bo[++i];
-    else if (a.startsWith('--config-path=')) configPath = a.slice(14);
+    else if (a === '-c' || a === '--config-path') {
+      configPath = bo[++i];
+      if (configPath === undefined) throw new Error(`broker option ${a} needs a PATH`);
+    } else if (a.startsWith('--config-path=')) configPath = a.slice(14);
     else throw new Error(`unknown broker option ${a}`);
   }
   // As flux-broker: the command line, else FLUX_CONF_DIR.

@@ -3,11 +3,10 @@
  * process): `tsflux submit --dependency=afterok:$a` holds the job until $a is done (checked
  * by the order of events in the two eventlogs), what cannot be honoured is a clear error.
  */
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { tsflux, type Result } from '../helpers/cli.js';
-import { Instance } from '../../src/broker/instance.js';
-import { Flux } from '../../src/client/handle.js';
+import { suiteInstance } from '../helpers/instance.js';
 import * as job from '../../src/client/job/index.js';
 import { parseJobId } from '../../src/job/jobid.js';
 import type { EventlogEntry } from '../../src/job/eventlog.js';
@@ -15,17 +14,8 @@ import type { EventlogEntry } from '../../src/job/eventlog.js';
 process.env.LC_ALL = 'C.UTF-8';
 delete process.env.FLUX_F58_FORCE_ASCII;
 
-let inst: Instance;
-let h: Flux;
-before(async () => {
-  inst = await Instance.start({ cores: '2', gpus: '0', killTimeout: 1 });
-  h = await Flux.open(inst.uri);
-});
-after(async () => {
-  h.close();
-  await inst.stop();
-});
-const run = (args: string[]): Promise<Result> => tsflux(args, inst.uri);
+const suite = suiteInstance();
+const run = (args: string[]): Promise<Result> => tsflux(args, suite.inst.uri);
 
 async function submit(args: string[]): Promise<string> {
   const r = await run(['submit', ...args]);
@@ -35,7 +25,7 @@ async function submit(args: string[]): Promise<string> {
 
 /** `tsflux job eventlog --format=json ID` once the job is inactive. */
 async function eventlog(id: string): Promise<EventlogEntry[]> {
-  await job.eventWait(h, parseJobId(id), 'clean', { raiseJobException: false });
+  await job.eventWait(suite.h, parseJobId(id), 'clean', { raiseJobException: false });
   const r = await run(['job', 'eventlog', '--format=json', id]);
   assert.equal(r.rc, 0, r.stderr);
   return r.stdout
@@ -84,7 +74,7 @@ test('run --dependency=afternotok on a job that succeeds: the dependency excepti
   let done = false;
   const r = run(['run', '--job-name=dep-run', `--dependency=afternotok:${a}`, 'true']).finally(() => (done = true));
   // wait (for a condition) until run's job is in DEPEND, then let $a go
-  while (!done && (await job.list(h, { states: 2, name: 'dep-run' })).length === 0)
+  while (!done && (await job.list(suite.h, { states: 2, name: 'dep-run' })).length === 0)
     await new Promise((res) => setTimeout(res, 20));
   assert.equal((await run(['job', 'urgency', a, 'default'])).rc, 0);
   const res = await r;

@@ -4,15 +4,14 @@
  * as the last line; without a terminal flux's warning is printed instead. Nothing here depends on
  * timing: the jobs/s figure and the elapsed time are matched by shape, never by value.
  */
-import { test, describe, before, after } from 'node:test';
+import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { Instance } from '../../src/broker/instance.js';
-import { Flux } from '../../src/client/handle.js';
 import * as job from '../../src/client/job/index.js';
 import { encodeJobId } from '../../src/job/jobid.js';
 import { JobState } from '../../src/job/states.js';
 import { noTerminal, tsflux, tsfluxOnTerminal } from '../helpers/cli.js';
 import { HANG_TIMEOUT, until } from '../helpers/wait.js';
+import { suiteInstance } from '../helpers/instance.js';
 
 const ESC = '\x1b';
 // a fixed terminal size (Python's get_terminal_size reads $COLUMNS/$LINES first, as tsflux does)
@@ -37,16 +36,7 @@ function finalFrame(output: string): { frame: string; rest: string } {
 const width = (s: string): number => [...s].length;
 
 describe('submit --progress', { concurrency: false, timeout: HANG_TIMEOUT }, () => {
-  let inst: Instance;
-  let h: Flux;
-  before(async () => {
-    inst = await Instance.start({ cores: '2', gpus: '0', killTimeout: 1 });
-    h = await Flux.open(inst.uri);
-  });
-  after(async () => {
-    h.close();
-    await inst.stop();
-  });
+  const suite = suiteInstance();
 
   test(
     '--cc=1-50 --quiet --progress --jps --wait: live bar, final frame 50 completed and jobs/s',
@@ -56,7 +46,7 @@ describe('submit --progress', { concurrency: false, timeout: HANG_TIMEOUT }, () 
     async () => {
       const r = await tsfluxOnTerminal(
         ['submit', '--cc=1-50', '--quiet', '--progress', '--jps', '--wait', 'true'],
-        inst.uri,
+        suite.inst.uri,
         TERM,
       );
       assert.equal(r.rc, 0, r.output);
@@ -78,7 +68,7 @@ describe('submit --progress', { concurrency: false, timeout: HANG_TIMEOUT }, () 
   test('--progress --wait: failed jobs count as F, the elapsed time without --jps', { skip: noTerminal }, async () => {
     const r = await tsfluxOnTerminal(
       ['submit', '--cc=1-4', '--quiet', '--progress', '--wait', 'sh', '-c', 'exit $((FLUX_JOB_CC % 2))'],
-      inst.uri,
+      suite.inst.uri,
       TERM,
     );
     assert.equal(r.rc, 1, r.output);
@@ -88,14 +78,14 @@ describe('submit --progress', { concurrency: false, timeout: HANG_TIMEOUT }, () 
   });
 
   test('--progress --wait: a pending job canceled counts as F', { skip: noTerminal }, async () => {
-    const p = tsfluxOnTerminal(['submit', '--progress', '--wait', '--urgency=hold', 'true'], inst.uri, TERM);
+    const p = tsfluxOnTerminal(['submit', '--progress', '--wait', '--urgency=hold', 'true'], suite.inst.uri, TERM);
     let id: bigint | undefined;
     await until(async () => {
-      const held = await job.list(h, { attrs: ['urgency'], states: JobState.SCHED });
+      const held = await job.list(suite.h, { attrs: ['urgency'], states: JobState.SCHED });
       id = held.find((j) => j.urgency === 0)?.id;
       return id !== undefined;
     }, 'the held job');
-    await job.cancel(h, id!, 'by the test');
+    await job.cancel(suite.h, id!, 'by the test');
     const r = await p;
     assert.equal(r.rc, 1, r.output);
     assert.match(r.output, new RegExp(`${encodeJobId(id!, 'f58')}: exception: type=cancel note=by the test`));
@@ -104,7 +94,7 @@ describe('submit --progress', { concurrency: false, timeout: HANG_TIMEOUT }, () 
   });
 
   test('--progress without --wait: the submission bar, ids above it', { skip: noTerminal }, async () => {
-    const r = await tsfluxOnTerminal(['submit', '--cc=1-5', '--progress', 'true'], inst.uri, TERM);
+    const r = await tsfluxOnTerminal(['submit', '--cc=1-5', '--progress', 'true'], suite.inst.uri, TERM);
     assert.equal(r.rc, 0, r.output);
     // the elapsed time by its shape only (h:mm:ss): a loaded machine may take any time
     assert.match(liveFrames(r.output)[0]!, /^Submitting 5 jobs: │ {45}│ {2}0\.0% \d+:\d\d:\d\d$/u);
@@ -116,7 +106,7 @@ describe('submit --progress', { concurrency: false, timeout: HANG_TIMEOUT }, () 
   });
 
   test('--progress when stdout is not a terminal: flux warning, no bar', async () => {
-    const r = await tsflux(['submit', '--cc=1-3', '--progress', '--wait', 'true'], inst.uri);
+    const r = await tsflux(['submit', '--cc=1-3', '--progress', '--wait', 'true'], suite.inst.uri);
     assert.equal(r.rc, 0, r.stderr);
     assert.equal(r.stderr, 'tsflux: WARNING: stdout is not a tty. Ignoring --progress option\n');
     assert.equal(r.stdout.split('\n').filter(Boolean).length, 3);
@@ -124,7 +114,7 @@ describe('submit --progress', { concurrency: false, timeout: HANG_TIMEOUT }, () 
   });
 
   test('--jps without --progress is refused', async () => {
-    const r = await tsflux(['submit', '--jps', 'true'], inst.uri);
+    const r = await tsflux(['submit', '--jps', 'true'], suite.inst.uri);
     assert.deepEqual(r, {
       rc: 1,
       stdout: '',

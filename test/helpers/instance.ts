@@ -1,4 +1,5 @@
 /** Start a real instance (broker, socket, services, spawner) for a test, in this process. */
+import { after, before } from 'node:test';
 import { Instance, type InstanceOptions } from '../../src/broker/instance.js';
 import { Flux } from '../../src/client/handle.js';
 import { encodeJobId } from '../../src/job/jobid.js';
@@ -15,6 +16,33 @@ export async function withInstance<T>(
     h.close();
     await inst.stop();
   }
+}
+
+/**
+ * One instance and one handle for the whole suite (or file) this is called in: started in its
+ * `before`, stopped in its `after`. Read them through the getters once the tests run.
+ */
+export function suiteInstance(opts: InstanceOptions = {}): { readonly inst: Instance; readonly h: Flux } {
+  let inst: Instance | undefined;
+  let h: Flux | undefined;
+  before(async () => {
+    inst = await Instance.start({ cores: '2', gpus: '0', killTimeout: 1, ...opts });
+    h = await Flux.open(inst.uri);
+  });
+  after(async () => {
+    h?.close();
+    await inst?.stop();
+  });
+  return {
+    get inst(): Instance {
+      if (!inst) throw new Error('suiteInstance: read before the suite started');
+      return inst;
+    },
+    get h(): Flux {
+      if (!h) throw new Error('suiteInstance: read before the suite started');
+      return h;
+    },
+  };
 }
 
 /**
