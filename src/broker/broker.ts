@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
-import { MemoryStore } from './store/memory.js';
+import { SqliteStore } from './store/sqlite.js';
 import type { JobStore } from './store/store.js';
 import { Errno, FluxError, errnoOf } from '../protocol/errno.js';
 import { Role } from '../protocol/types.js';
@@ -95,7 +95,7 @@ export class Broker implements BrokerContext {
   readonly hostname: string;
 
   constructor(opts: { rank?: number; size?: number; owner?: number; store?: JobStore; hostname?: string } = {}) {
-    this.store = opts.store ?? new MemoryStore();
+    this.store = opts.store ?? SqliteStore.open(':memory:', { durable: false });
     this.hostname = opts.hostname ?? os.hostname();
     this.rank = opts.rank ?? 0;
     this.size = opts.size ?? 1;

@@ -19,7 +19,9 @@ import { JobInfoService } from './job-info/info.js';
 import { JobList } from './job-list/list.js';
 import { ConfigService, loadConfig } from './config/config.js';
 import type { JobStore } from './store/store.js';
+import { SqliteStore } from './store/sqlite.js';
 import { openLog, type BrokerLog } from './log.js';
+import { Errno, FluxError } from '../protocol/errno.js';
 
 export const VERSION = '0.1.0';
 
@@ -33,6 +35,12 @@ export interface InstanceOptions {
   /** Broker attributes to set (`-S key=value`), e.g. log-filename. */
   attrs?: Record<string, string>;
   store?: JobStore;
+  /**
+   * The durable store's file (`tsflux start --store`, or `statedir` set as a broker attribute:
+   * then `<statedir>/tsflux-store.db`). Without either, a scratch store in the rundir, removed
+   * at exit.
+   */
+  storePath?: string;
   /** Seconds from a cancel's SIGTERM to SIGKILL. */
   killTimeout?: number;
   maxMessageSize?: number;
@@ -52,6 +60,19 @@ export class Instance {
 
   static async start(opts: InstanceOptions = {}): Promise<Instance> {
     const conf = loadConfig(opts.configPath); // a bad configuration stops us before anything runs
+    const logger = openLog(opts.attrs?.['log-filename']);
+    // A store that cannot be used stops us too, before the rundir exists.
+    let storePath: string | undefined;
+    let store: JobStore | undefined = opts.store;
+    try {
+      storePath = durableStorePath(opts);
+      if (store === undefined && storePath !== undefined) {
+        store = SqliteStore.open(storePath, { durable: true, log: logger.log });
+      }
+    } catch (e) {
+      logger.close();
+      throw e;
+    }
     let rundir = opts.rundir;
     let own = false;
     if (rundir) {
@@ -63,8 +84,8 @@ export class Instance {
     fs.chmodSync(rundir, 0o700);
     const sockPath = path.join(rundir, 'local-0');
     const uri = `local://${sockPath}`;
-    const broker = new Broker({ store: opts.store });
-    const logger = openLog(opts.attrs?.['log-filename']);
+    store ??= SqliteStore.open(path.join(rundir, 'store.db'), { durable: false, log: logger.log });
+    const broker = new Broker({ store });
     broker.logger = logger.log;
     broker.setattr('version', VERSION, true);
     broker.setattr('local-uri', uri, true);
@@ -72,6 +93,7 @@ export class Instance {
     broker.setattr('broker.rundir', rundir, true);
     broker.setattr('hostlist', broker.hostname, true);
     broker.setattr('broker.starttime', String(Date.now() / 1000), true);
+    if (storePath !== undefined) broker.setattr('store-path', path.resolve(storePath), true);
     broker.setattr('instance-level', String(process.env.FLUX_URI ? 1 : 0), true);
     if (process.env.FLUX_URI) broker.setattr('parent-uri', process.env.FLUX_URI, true);
     if (opts.configPath !== undefined) broker.setattr('config.path', opts.configPath, true);
@@ -117,4 +139,16 @@ export class Instance {
     if (this.ownRundir) fs.rmSync(this.rundir, { recursive: true, force: true });
     else fs.rmSync(path.join(this.rundir, 'local-0'), { force: true });
   }
+}
+
+/** `storePath`, else `<statedir>/tsflux-store.db` (Flux's `-Sstatedir=DIR`); both must agree. */
+function durableStorePath(opts: InstanceOptions): string | undefined {
+  const statedir = opts.attrs?.['statedir'];
+  if (statedir === undefined || statedir === '') return opts.storePath;
+  const inDir = path.join(statedir, 'tsflux-store.db');
+  if (opts.storePath !== undefined && path.resolve(opts.storePath) !== path.resolve(inDir)) {
+    throw new FluxError(Errno.EINVAL, `--store ${opts.storePath} and statedir ${statedir} name two different stores`);
+  }
+  fs.mkdirSync(statedir, { recursive: true, mode: 0o700 });
+  return inDir;
 }

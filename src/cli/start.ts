@@ -48,6 +48,10 @@ export function startCommand(): Command {
       '-c, --config-path <path>',
       'Flux configuration: a TOML file or a directory of *.toml files (default: $FLUX_CONF_DIR)',
     )
+    .option(
+      '--store <file>',
+      'keep the jobs in this SQLite file, to survive a restart (as -Sstatedir=DIR: DIR/tsflux-store.db); default: a scratch store removed at exit',
+    )
     .option('--rundir <dir>', 'runtime directory (default: a new private directory in $TMPDIR)')
     .option('-v, --verbose', 'print the instance URI on stderr')
     .passThroughOptions()
@@ -63,6 +67,7 @@ interface StartOpts {
   gpus?: string;
   configPath?: string;
   rundir?: string;
+  store?: string;
   verbose?: boolean;
 }
 
@@ -86,7 +91,15 @@ export async function runStart(cmd: string[], opts: StartOpts): Promise<number> 
   process.on('unhandledRejection', (e) =>
     process.stderr.write(`tsflux-broker: unhandled: ${(e as Error)?.stack ?? e}\n`),
   );
-  const inst = await Instance.start({ attrs, cores: opts.cores, gpus: opts.gpus, rundir: opts.rundir, configPath });
+  if (opts.store === '') throw new Error('--store needs a FILE');
+  const inst = await Instance.start({
+    attrs,
+    cores: opts.cores,
+    gpus: opts.gpus,
+    rundir: opts.rundir,
+    configPath,
+    storePath: opts.store,
+  });
   if (opts.verbose) process.stderr.write(`tsflux: instance at ${inst.uri}\n`);
   const env = {
     ...process.env,

@@ -10,7 +10,7 @@
 import { Errno, FluxError, errnoOf } from '../../protocol/errno.js';
 import { Role } from '../../protocol/types.js';
 import { jobIdToWire } from '../../protocol/json.js';
-import { FluidGenerator } from '../../job/fluid.js';
+import { FluidGenerator, fluidTimestamp } from '../../job/fluid.js';
 import { SUBMIT_REQUEST_FLAGS, SubmitFlags } from '../../job/submit-flags.js';
 import { encodeEvent, eventTime as now } from '../../job/eventlog.js';
 import type { BrokerContext, Method, Request, Service } from '../service.js';
@@ -48,7 +48,9 @@ export class JobIngest implements Service {
 
   async start(ctx: BrokerContext): Promise<void> {
     this.ctx = ctx;
-    this.fluid = new FluidGenerator({ generator: ctx.rank });
+    // After a restart, ids go on above every id the store has seen (flux-core's checkpoint)
+    const last = ctx.store.maxJobId();
+    this.fluid = new FluidGenerator({ generator: ctx.rank, startTs: last > 0n ? fluidTimestamp(last) + 1 : 0 });
     this.settings = ingestSettings(await ctx.rpc('config.get'));
   }
 

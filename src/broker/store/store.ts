@@ -1,12 +1,12 @@
 /**
  * The job store: the instance's record of every job (docs/architecture.md "store"). It plays the part
  * of flux-core's KVS job directory: per job, named text values ('jobspec', 'R') and
- * append-only logs ('eventlog', 'guest.exec.eventlog', 'guest.output'), with a watch so
- * job-info can stream appends. Jobs are created in batches (group commit): `createJobs`
+ * append-only logs ('eventlog', 'guest.exec.eventlog', 'guest.output', 'guest.input'), with a
+ * watch so job-info can stream appends. Jobs are created in batches (group commit): `createJobs`
  * resolves once the batch is durable, and only then does ingest answer with the ids.
  *
- * `MemoryStore` is the implementation for now; a durable SQLite store implements the same
- * interface.
+ * Reads see every write at once (read your writes); appends and puts reach the disk with the
+ * next group commit, a moment later. `SqliteStore` (sqlite.ts) is the implementation.
  */
 
 /** One RFC 18 eventlog entry as an object. */
@@ -25,21 +25,49 @@ export interface NewJobRecord {
   eventlog: string;
 }
 
+/** One stored job as a restart reads it back. */
+export interface StoredJob {
+  id: bigint;
+  userid: number;
+  eventlog: string;
+  /** The jobspec's content address: jobs that share one jobspec share one ref. */
+  jobspecRef: string;
+}
+
+/** A piece of a log read from a cursor: whole appends, at most about `maxBytes`. */
+export interface LogRead {
+  text: string;
+  /** Where the next read starts. */
+  cursor: number;
+}
+
 export type StoreWatcher = (id: bigint, key: string, appended: string) => void;
 
 export interface JobStore {
   /** Commit a batch of new jobs; resolves when they are durable. */
   createJobs(jobs: NewJobRecord[]): Promise<void>;
-  /** Remove jobs that were created but then refused (flux-core ingest's batch cleanup). */
+  /** Remove jobs that were created but then refused, or purged (nothing of them is kept). */
   removeJobs(ids: bigint[]): Promise<void>;
   has(id: bigint): boolean;
   /** Append text (one or more complete lines) to a job's log `key`. */
   append(id: bigint, key: string, text: string): void;
   /** Set a job's value `key` (e.g. 'R'). */
   put(id: bigint, key: string, value: string): void;
+  /** A whole value or log (a long log is better read with `readLog`). */
   get(id: bigint, key: string): string | undefined;
+  /**
+   * Read a log from `cursor` (0: its start), whole appends up to about `maxBytes` (at least
+   * one), without loading the rest; `undefined` if the log does not exist.
+   */
+  readLog(id: bigint, key: string, cursor: number, maxBytes: number): LogRead | undefined;
   /** Every job id, oldest first. */
   ids(): Iterable<bigint>;
+  /** Every job with its eventlog, oldest first (a restart's replay). */
+  scan(): Iterable<StoredJob>;
+  /** The text at a content address (`StoredJob.jobspecRef`). */
+  blob(ref: string): string | undefined;
+  /** The highest job id ever created in this store (0n if none). */
+  maxJobId(): bigint;
   /** Called after every append or put. Returns unwatch. */
   watch(cb: StoreWatcher): () => void;
   close(): Promise<void>;

@@ -1,8 +1,8 @@
-/** job-info through a real Broker and MemoryStore: eventlog-watch, cancel, lookup. */
+/** job-info through a real Broker and SqliteStore: eventlog-watch, cancel, lookup. */
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { Broker } from '../../../src/broker/broker.js';
-import { MemoryStore } from '../../../src/broker/store/memory.js';
+import { SqliteStore } from '../../../src/broker/store/sqlite.js';
 import { JobInfoService } from '../../../src/broker/job-info/info.js';
 import { FluxError } from '../../../src/protocol/errno.js';
 import { TestRequest, createJob, eventlogVector, line, vector, type ReqOpts } from './harness.js';
@@ -14,7 +14,7 @@ const ENODATA = 61;
 const EINVAL = 22;
 
 async function setup() {
-  const store = new MemoryStore();
+  const store = SqliteStore.open(':memory:', { durable: false });
   const broker = new Broker({ hostname: 'vm', store, owner: 0 });
   const info = new JobInfoService();
   broker.register(info);

@@ -5,7 +5,7 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { Broker } from '../../../src/broker/broker.js';
-import { MemoryStore } from '../../../src/broker/store/memory.js';
+import { SqliteStore } from '../../../src/broker/store/sqlite.js';
 import { JobManager } from '../../../src/broker/job-manager/manager.js';
 import { JobList } from '../../../src/broker/job-list/list.js';
 import { JobInfoService } from '../../../src/broker/job-info/info.js';
@@ -86,7 +86,7 @@ function jobspec(cmd: string[], sys: Record<string, unknown> = {}) {
 }
 
 async function setup() {
-  const store = new MemoryStore();
+  const store = SqliteStore.open(':memory:', { durable: false });
   const broker = new Broker({ hostname: 'vm', store, owner: 0 });
   const sched = new FakeSched();
   const exec = new FakeExec();

@@ -6,7 +6,7 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { Broker } from '../../../src/broker/broker.js';
-import { MemoryStore } from '../../../src/broker/store/memory.js';
+import { SqliteStore } from '../../../src/broker/store/sqlite.js';
 import { JobList } from '../../../src/broker/job-list/list.js';
 import type { Method, Request, Service } from '../../../src/broker/service.js';
 import { Role } from '../../../src/protocol/types.js';
@@ -40,7 +40,7 @@ class FakeJournal implements Service {
 }
 
 async function setup(backlog: JournalEntry[]) {
-  const store = new MemoryStore();
+  const store = SqliteStore.open(':memory:', { durable: false });
   const broker = new Broker({ hostname: 'vm', store, owner: 0 });
   const journal = new FakeJournal(backlog);
   broker.register(journal);

@@ -1,0 +1,45 @@
+/**
+ * The SQLite store's schema, as numbered migrations (docs/architecture.md "store"). A store's
+ * `PRAGMA user_version` is the number of migrations applied to it; opening a store applies the
+ * missing ones in one transaction, and refuses a store from a newer tsflux.
+ *
+ *   meta    instance-wide values: `max-jobid` (the highest id ever handed out: FLUIDs never
+ *           repeat after a restart, even once that job is purged)
+ *   blobs   content-addressed texts (`sha256-<hex>` → text): jobspecs, stored once however many
+ *           jobs share one, as flux-core's content store does
+ *   jobs    one row per job: id (the FLUID, its top bit flipped to fit SQLite's signed
+ *           integers in order: sqlite.ts), owner, jobspec blobref,
+ *           the main eventlog (short: appended in place)
+ *   vals    other values of a job, set whole (`R`)
+ *   chunks  the other logs, appended in numbered chunks (`guest.exec.eventlog`,
+ *           `guest.output`, `guest.input`): a job's output is never one value in memory
+ */
+export const MIGRATIONS: readonly string[] = [
+  `CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+   CREATE TABLE blobs (ref TEXT PRIMARY KEY, data TEXT NOT NULL) WITHOUT ROWID;
+   CREATE TABLE jobs (
+     id INTEGER PRIMARY KEY,
+     userid INTEGER NOT NULL,
+     jobspec TEXT NOT NULL,
+     eventlog TEXT NOT NULL
+   );
+   CREATE TABLE vals (
+     id INTEGER NOT NULL,
+     key TEXT NOT NULL,
+     value TEXT NOT NULL,
+     PRIMARY KEY (id, key)
+   ) WITHOUT ROWID;
+   CREATE TABLE chunks (
+     id INTEGER NOT NULL,
+     key TEXT NOT NULL,
+     seq INTEGER NOT NULL,
+     data TEXT NOT NULL,
+     PRIMARY KEY (id, key, seq)
+   ) WITHOUT ROWID;`,
+];
+
+/** The schema version this tsflux writes. */
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+/** `application_id` of a tsflux store ("tsfx"), so another program's database is refused. */
+export const APPLICATION_ID = 0x74736678;

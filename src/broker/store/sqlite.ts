@@ -1,0 +1,485 @@
+/**
+ * The job store in one SQLite database (better-sqlite3, WAL), docs/architecture.md "store".
+ *
+ * Group commit: writes go to an in-memory batch that reads see at once; the batch is committed
+ * in one transaction at the end of the event loop's turn (setImmediate), and `createJobs`
+ * resolves only after that commit. Each append to a chunked log within one batch is folded
+ * into one chunk, so a job printing fast costs one row per turn, not one per line.
+ *
+ * If a commit fails (the disk is full), nothing is lost from memory: the new jobs of that batch
+ * are refused (their submitters get ENOSPC), everything else stays in the batch and is tried
+ * again a second later, and new jobs are refused until a commit succeeds again.
+ *
+ * One instance at a time: the database is opened in exclusive locking mode, so a second
+ * instance on the same file is refused (EBUSY) until the first exits, however it exits.
+ */
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import Database from 'better-sqlite3';
+import { Errno, FluxError } from '../../protocol/errno.js';
+import type { JobStore, LogRead, NewJobRecord, StoreWatcher, StoredJob } from './store.js';
+import { APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION } from './schema.js';
+
+export interface SqliteStoreOptions {
+  /**
+   * true: every commit is synced to the disk before ids are given out (synchronous=FULL), the
+   * store outlives the instance. false: a scratch store (synchronous=OFF), removed at close.
+   */
+  durable: boolean;
+  /** Where failures of background commits are reported. */
+  log?: (level: 'err' | 'info', msg: string) => void;
+}
+
+/** Keys kept as chunks (every other key but 'eventlog' is a value set whole). */
+function isChunked(key: string): boolean {
+  return key.startsWith('guest.');
+}
+
+/**
+ * A job id as SQLite stores it and back: SQLite's integers are signed 64-bit, so the top bit is
+ * flipped to keep the rows in the ids' unsigned order.
+ */
+const SIGN = 1n << 63n;
+const toRow = (id: bigint): bigint => BigInt.asIntN(64, id ^ SIGN);
+const fromRow = (v: bigint): bigint => BigInt.asUintN(64, v) ^ SIGN;
+
+interface PendingChunk {
+  seq: number;
+  parts: string[];
+  /** A reader has seen this chunk: later appends start a new one. */
+  sealed: boolean;
+}
+
+/** What one job has in the batch not yet committed. */
+interface PendingJob {
+  created?: NewJobRecord & { ref: string };
+  eventlog?: string[];
+  vals?: Map<string, string>;
+  chunks?: Map<string, PendingChunk[]>;
+}
+
+interface Waiter {
+  ids: bigint[];
+  resolve: () => void;
+  reject: (e: Error) => void;
+}
+
+const RETRY_MS = 1000;
+const BLOB_CACHE = 64;
+const SEQ_CACHE = 4096;
+const SCAN_PAGE = 5000;
+
+function sqliteCode(e: unknown): string {
+  return typeof (e as { code?: unknown })?.code === 'string' ? (e as { code: string }).code : '';
+}
+
+/** errno of a failed SQLite operation. */
+function errnoOfSqlite(e: unknown): number {
+  const code = sqliteCode(e);
+  if (code.startsWith('SQLITE_FULL')) return Errno.ENOSPC;
+  if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) return Errno.EBUSY;
+  if (code.startsWith('SQLITE_READONLY')) return Errno.EROFS;
+  if (code.startsWith('SQLITE_CANTOPEN') || code.startsWith('SQLITE_PERM')) return Errno.EACCES;
+  if (code.startsWith('SQLITE_NOTADB') || code.startsWith('SQLITE_CORRUPT')) return Errno.EINVAL;
+  return Errno.EIO;
+}
+
+export class SqliteStore implements JobStore {
+  private readonly db: Database.Database;
+  private readonly watchers = new Set<StoreWatcher>();
+  private batch = new Map<bigint, PendingJob>();
+  private waiters: Waiter[] = [];
+  private scheduled: NodeJS.Immediate | NodeJS.Timeout | undefined;
+  /** The last commit failed: new jobs are refused with this until one succeeds. */
+  private failure: FluxError | undefined;
+  private maxId = 0n;
+  private closed = false;
+  /** Next chunk number of recently written logs (`id key`). */
+  private readonly nextSeq = new Map<string, number>();
+  private readonly blobs = new Map<string, string>();
+  /** jobspec text → its ref (the same text object is shared by the jobs of a bulk submit). */
+  private readonly refOf = new Map<string, string>();
+  private readonly st: ReturnType<SqliteStore['prepare']>;
+
+  private constructor(
+    readonly file: string,
+    private readonly opts: SqliteStoreOptions,
+  ) {
+    this.db = SqliteStore.openDb(file, opts.durable);
+    this.st = this.prepare();
+    const m = this.st.getMeta.get('max-jobid') as { value: string } | undefined;
+    const top = this.st.maxId.get() as { m: bigint | null };
+    this.maxId = m ? BigInt(m.value) : 0n;
+    if (top.m !== null && fromRow(top.m) > this.maxId) this.maxId = fromRow(top.m);
+  }
+
+  /** Open (creating it if needed) the store at `file`; throws FluxError naming the problem. */
+  static open(file: string, opts: SqliteStoreOptions): SqliteStore {
+    return new SqliteStore(file, opts);
+  }
+
+  private static openDb(file: string, durable: boolean): Database.Database {
+    let db: Database.Database | undefined;
+    const fail = (e: unknown, what: string): never => {
+      db?.close();
+      if (e instanceof FluxError) throw e;
+      const errno = errnoOfSqlite(e);
+      const why =
+        errno === Errno.EBUSY
+          ? 'it is in use by another instance'
+          : errno === Errno.EINVAL
+            ? `it is not a tsflux store (${(e as Error).message})`
+            : (e as Error).message;
+      throw new FluxError(errno, `store ${file}: ${what}: ${why}`);
+    };
+    try {
+      db = new Database(file, { fileMustExist: false });
+    } catch (e) {
+      fail(e, 'cannot open');
+    }
+    const d = db!;
+    try {
+      d.defaultSafeIntegers(true);
+      d.pragma('locking_mode = EXCLUSIVE');
+      // Take the lock now: a second instance fails here, not at its first write.
+      d.exec('BEGIN IMMEDIATE');
+      d.exec('COMMIT');
+      const appId = Number(d.pragma('application_id', { simple: true }));
+      const version = Number(d.pragma('user_version', { simple: true }));
+      const tables = Number((d.prepare(`SELECT count(*) AS n FROM sqlite_schema`).get() as { n: bigint }).n);
+      if (appId !== APPLICATION_ID && (appId !== 0 || version !== 0 || tables !== 0)) {
+        throw new FluxError(Errno.EINVAL, `store ${file}: it is not a tsflux store (another program's database)`);
+      }
+      if (version > SCHEMA_VERSION) {
+        throw new FluxError(
+          Errno.EPROTO,
+          `store ${file}: written by a newer tsflux (schema version ${version}; this one knows up to ${SCHEMA_VERSION})`,
+        );
+      }
+      d.pragma('journal_mode = WAL');
+      d.pragma(`synchronous = ${durable ? 'FULL' : 'OFF'}`);
+      if (version < SCHEMA_VERSION) {
+        d.transaction(() => {
+          for (let v = version; v < SCHEMA_VERSION; v++) d.exec(MIGRATIONS[v]!);
+          d.pragma(`application_id = ${APPLICATION_ID}`);
+          d.pragma(`user_version = ${SCHEMA_VERSION}`);
+        })();
+      }
+    } catch (e) {
+      fail(e, 'cannot use it');
+    }
+    return d;
+  }
+
+  private prepare() {
+    const p = (sql: string) => this.db.prepare(sql);
+    return {
+      getMeta: p('SELECT value FROM meta WHERE key = ?'),
+      setMeta: p('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)'),
+      maxId: p('SELECT max(id) AS m FROM jobs'),
+      insertBlob: p('INSERT OR IGNORE INTO blobs (ref, data) VALUES (?, ?)'),
+      getBlob: p('SELECT data FROM blobs WHERE ref = ?'),
+      insertJob: p('INSERT INTO jobs (id, userid, jobspec, eventlog) VALUES (?, ?, ?, ?)'),
+      appendEventlog: p('UPDATE jobs SET eventlog = eventlog || ? WHERE id = ?'),
+      hasJob: p('SELECT 1 FROM jobs WHERE id = ?'),
+      getEventlog: p('SELECT eventlog FROM jobs WHERE id = ?'),
+      getJobspecRef: p('SELECT jobspec FROM jobs WHERE id = ?'),
+      putVal: p('INSERT OR REPLACE INTO vals (id, key, value) VALUES (?, ?, ?)'),
+      getVal: p('SELECT value FROM vals WHERE id = ? AND key = ?'),
+      insertChunk: p('INSERT INTO chunks (id, key, seq, data) VALUES (?, ?, ?, ?)'),
+      readChunks: p('SELECT seq, data FROM chunks WHERE id = ? AND key = ? AND seq >= ? ORDER BY seq LIMIT ?'),
+      maxSeq: p('SELECT max(seq) AS m FROM chunks WHERE id = ? AND key = ?'),
+      idsAfter: p('SELECT id FROM jobs WHERE id > ? ORDER BY id LIMIT ?'),
+      scanAfter: p('SELECT id, userid, jobspec, eventlog FROM jobs WHERE id > ? ORDER BY id LIMIT ?'),
+      deleteJob: p('DELETE FROM jobs WHERE id = ?'),
+      deleteVals: p('DELETE FROM vals WHERE id = ?'),
+      deleteChunks: p('DELETE FROM chunks WHERE id = ?'),
+      orphanBlobs: p('DELETE FROM blobs WHERE ref NOT IN (SELECT jobspec FROM jobs)'),
+    };
+  }
+
+  // ---- writes ----------------------------------------------------------------------------
+
+  private pendingOf(id: bigint): PendingJob {
+    let p = this.batch.get(id);
+    if (p === undefined) this.batch.set(id, (p = {}));
+    this.schedule(0);
+    return p;
+  }
+
+  private schedule(delay: number): void {
+    if (this.scheduled !== undefined || this.closed) return;
+    this.scheduled =
+      delay === 0 ? setImmediate(() => this.commitNow()) : setTimeout(() => this.commitNow(), delay).unref();
+  }
+
+  createJobs(jobs: NewJobRecord[]): Promise<void> {
+    if (this.closed) return Promise.reject(new FluxError(Errno.ENOSYS, 'store is closed'));
+    if (this.failure) return Promise.reject(this.failure);
+    for (const j of jobs) {
+      let ref = this.refOf.get(j.jobspec);
+      if (ref === undefined) {
+        ref = 'sha256-' + crypto.createHash('sha256').update(j.jobspec).digest('hex');
+        if (this.refOf.size >= BLOB_CACHE) this.refOf.delete(this.refOf.keys().next().value!);
+        this.refOf.set(j.jobspec, ref);
+      }
+      this.pendingOf(j.id).created = { ...j, ref };
+      if (j.id > this.maxId) this.maxId = j.id;
+    }
+    return new Promise((resolve, reject) => this.waiters.push({ ids: jobs.map((j) => j.id), resolve, reject }));
+  }
+
+  async removeJobs(ids: bigint[]): Promise<void> {
+    for (const id of ids) {
+      const p = this.batch.get(id);
+      if (p?.created) {
+        this.batch.delete(id); // never reached the disk
+        continue;
+      }
+      this.batch.delete(id);
+      this.st.deleteJob.run(toRow(id));
+      this.st.deleteVals.run(toRow(id));
+      this.st.deleteChunks.run(toRow(id));
+      for (const k of [...this.nextSeq.keys()]) if (k.startsWith(`${id} `)) this.nextSeq.delete(k);
+    }
+  }
+
+  append(id: bigint, key: string, text: string): void {
+    if (!this.has(id)) throw new Error(`store: unknown job ${id}`);
+    const p = this.pendingOf(id);
+    if (key === 'eventlog') {
+      (p.eventlog ??= []).push(text);
+    } else if (isChunked(key)) {
+      const list = (p.chunks ??= new Map()).get(key);
+      const last = list?.[list.length - 1];
+      if (last && !last.sealed) last.parts.push(text);
+      else {
+        const c: PendingChunk = { seq: this.takeSeq(id, key), parts: [text], sealed: false };
+        if (list) list.push(c);
+        else p.chunks.set(key, [c]);
+      }
+    } else {
+      // a log kept as a value (a key outside guest.*): read, then rewrite
+      const cur = this.get(id, key);
+      (p.vals ??= new Map()).set(key, cur === undefined ? text : cur + text);
+    }
+    for (const w of this.watchers) w(id, key, text);
+  }
+
+  put(id: bigint, key: string, value: string): void {
+    if (!this.has(id)) throw new Error(`store: unknown job ${id}`);
+    if (key === 'eventlog' || key === 'jobspec' || isChunked(key)) throw new Error(`store: ${key} cannot be set`);
+    (this.pendingOf(id).vals ??= new Map()).set(key, value);
+    for (const w of this.watchers) w(id, key, value);
+  }
+
+  private takeSeq(id: bigint, key: string): number {
+    const k = `${id} ${key}`;
+    let n = this.nextSeq.get(k);
+    if (n === undefined) {
+      const row = this.st.maxSeq.get(toRow(id), key) as { m: bigint | null };
+      n = row.m === null ? 0 : Number(row.m) + 1;
+      if (this.nextSeq.size >= SEQ_CACHE) this.nextSeq.delete(this.nextSeq.keys().next().value!);
+    } else {
+      this.nextSeq.delete(k); // re-insert: most recent last
+    }
+    this.nextSeq.set(k, n + 1);
+    return n;
+  }
+
+  /** Commit the batch in one transaction; on failure keep it and try again later. */
+  private commitNow(): void {
+    this.scheduled = undefined;
+    if (this.batch.size === 0 && this.waiters.length === 0) return;
+    const batch = this.batch;
+    const waiters = this.waiters;
+    const st = this.st;
+    const maxId = this.maxId;
+    try {
+      this.db.transaction(() => {
+        let created = false;
+        for (const [id, p] of batch) {
+          const row = toRow(id);
+          if (p.created) {
+            const c = p.created;
+            if (!this.blobs.has(c.ref)) st.insertBlob.run(c.ref, c.jobspec);
+            st.insertJob.run(row, c.userid, c.ref, c.eventlog + (p.eventlog?.join('') ?? ''));
+            created = true;
+          } else if (p.eventlog) {
+            st.appendEventlog.run(p.eventlog.join(''), row);
+          }
+          if (p.vals) for (const [k, v] of p.vals) st.putVal.run(row, k, v);
+          if (p.chunks)
+            for (const [k, list] of p.chunks) for (const c of list) st.insertChunk.run(row, k, c.seq, c.parts.join(''));
+        }
+        if (created) st.setMeta.run('max-jobid', String(maxId));
+      })();
+    } catch (e) {
+      this.commitFailed(e);
+      return;
+    }
+    this.batch = new Map();
+    this.waiters = [];
+    for (const [, p] of batch) if (p.created) this.cacheBlob(p.created.ref, p.created.jobspec);
+    if (this.failure) this.opts.log?.('info', `store ${this.file}: commits succeed again`);
+    this.failure = undefined;
+    for (const w of waiters) w.resolve();
+  }
+
+  private commitFailed(e: unknown): void {
+    const errno = errnoOfSqlite(e);
+    const err = new FluxError(errno, `store ${this.file}: ${(e as Error).message}`);
+    if (!this.failure) this.opts.log?.('err', `${err.message}: new jobs are refused until a commit succeeds`);
+    this.failure = err;
+    // The batch's new jobs are refused (never acknowledged); the rest is kept and retried.
+    for (const w of this.waiters) {
+      for (const id of w.ids) this.batch.delete(id);
+      w.reject(err);
+    }
+    this.waiters = [];
+    if (this.batch.size > 0) this.schedule(RETRY_MS);
+  }
+
+  private cacheBlob(ref: string, text: string): void {
+    if (this.blobs.has(ref)) return;
+    if (this.blobs.size >= BLOB_CACHE) this.blobs.delete(this.blobs.keys().next().value!);
+    this.blobs.set(ref, text);
+  }
+
+  // ---- reads -----------------------------------------------------------------------------
+
+  has(id: bigint): boolean {
+    return this.batch.get(id)?.created !== undefined || this.st.hasJob.get(toRow(id)) !== undefined;
+  }
+
+  get(id: bigint, key: string): string | undefined {
+    const p = this.batch.get(id);
+    if (key === 'eventlog') {
+      const base = p?.created
+        ? p.created.eventlog
+        : (this.st.getEventlog.get(toRow(id)) as { eventlog: string } | undefined)?.eventlog;
+      if (base === undefined) return undefined;
+      return p?.eventlog ? base + p.eventlog.join('') : base;
+    }
+    if (key === 'jobspec') {
+      if (p?.created) return p.created.jobspec;
+      const r = this.st.getJobspecRef.get(toRow(id)) as { jobspec: string } | undefined;
+      return r === undefined ? undefined : this.blob(r.jobspec);
+    }
+    if (isChunked(key)) {
+      let out: string | undefined;
+      let cursor = 0;
+      for (;;) {
+        const r = this.readLog(id, key, cursor, 1 << 20);
+        if (r === undefined || r.text === '') return out;
+        out = (out ?? '') + r.text;
+        cursor = r.cursor;
+      }
+    }
+    const v = p?.vals?.get(key);
+    if (v !== undefined) return v;
+    return (this.st.getVal.get(toRow(id), key) as { value: string } | undefined)?.value;
+  }
+
+  readLog(id: bigint, key: string, cursor: number, maxBytes: number): LogRead | undefined {
+    const pending = this.batch.get(id)?.chunks?.get(key);
+    const firstPending = pending?.[0]?.seq ?? Infinity;
+    let text = '';
+    let next = cursor;
+    let any = false;
+    // committed chunks, a page at a time
+    while (next < firstPending && text.length < maxBytes) {
+      const rows = this.st.readChunks.all(toRow(id), key, next, 16) as { seq: bigint; data: string }[];
+      for (const r of rows) {
+        const seq = Number(r.seq);
+        if (seq >= firstPending) break;
+        any = true;
+        text += r.data;
+        next = seq + 1;
+        if (text.length >= maxBytes) break;
+      }
+      if (rows.length < 16) break;
+    }
+    if (!any && cursor === 0 && pending === undefined && !this.hasCommittedLog(id, key)) return undefined;
+    // then what is not committed yet
+    if (pending && text.length < maxBytes) {
+      for (const c of pending) {
+        if (c.seq < next) continue;
+        c.sealed = true;
+        text += c.parts.join('');
+        next = c.seq + 1;
+        if (text.length >= maxBytes) break;
+      }
+    }
+    return { text, cursor: next };
+  }
+
+  private hasCommittedLog(id: bigint, key: string): boolean {
+    return (this.st.maxSeq.get(toRow(id), key) as { m: bigint | null }).m !== null;
+  }
+
+  *ids(): Iterable<bigint> {
+    for (const j of this.scan()) yield j.id;
+  }
+
+  /** Paged (the connection cannot run other statements while one iterates). */
+  *scan(): Iterable<StoredJob> {
+    this.commitNow();
+    let after = -(2n ** 63n);
+    for (;;) {
+      const rows = this.st.scanAfter.all(after, SCAN_PAGE) as {
+        id: bigint;
+        userid: bigint;
+        jobspec: string;
+        eventlog: string;
+      }[];
+      for (const r of rows) {
+        const id = fromRow(r.id);
+        const p = this.batch.get(id);
+        const eventlog = p?.eventlog ? r.eventlog + p.eventlog.join('') : r.eventlog;
+        yield { id, userid: Number(r.userid), eventlog, jobspecRef: r.jobspec };
+      }
+      if (rows.length < SCAN_PAGE) return;
+      after = rows[rows.length - 1]!.id;
+    }
+  }
+
+  blob(ref: string): string | undefined {
+    const hit = this.blobs.get(ref);
+    if (hit !== undefined) return hit;
+    const r = this.st.getBlob.get(ref) as { data: string } | undefined;
+    if (r !== undefined) this.cacheBlob(ref, r.data);
+    return r?.data;
+  }
+
+  maxJobId(): bigint {
+    return this.maxId;
+  }
+
+  watch(cb: StoreWatcher): () => void {
+    this.watchers.add(cb);
+    return () => this.watchers.delete(cb);
+  }
+
+  /** Commit what is left, close the database; a scratch store's files are removed. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    if (this.scheduled !== undefined) {
+      clearTimeout(this.scheduled as NodeJS.Timeout);
+      clearImmediate(this.scheduled as NodeJS.Immediate);
+      this.scheduled = undefined;
+    }
+    this.commitNow();
+    this.closed = true;
+    this.watchers.clear();
+    for (const w of this.waiters) w.reject(new FluxError(Errno.ENOSYS, 'store is closed'));
+    this.waiters = [];
+    if (this.batch.size > 0) {
+      this.opts.log?.('err', `store ${this.file}: closed with ${this.batch.size} jobs' writes not committed`);
+    }
+    this.db.close();
+    if (!this.opts.durable && this.file !== ':memory:') {
+      for (const s of ['', '-wal', '-shm', '-journal']) fs.rmSync(this.file + s, { force: true });
+    }
+  }
+}

@@ -1,0 +1,190 @@
+/** The SQLite job store on real files: group commit, reads, chunked logs, reopening, bad files. */
+import { test, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { spawn } from 'node:child_process';
+import Database from 'better-sqlite3';
+import { SqliteStore } from '../../../src/broker/store/sqlite.js';
+import { SCHEMA_VERSION } from '../../../src/broker/store/schema.js';
+import { FluxError } from '../../../src/protocol/errno.js';
+import { until } from '../../helpers/wait.js';
+
+const EBUSY = 16;
+const EINVAL = 22;
+const EPROTO = 71;
+
+function tmpFile(name = 'store.db'): string {
+  return path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'tsflux-store-')), name);
+}
+
+const rec = (id: bigint, jobspec = '{"version":1}') => ({
+  id,
+  userid: 1000,
+  jobspec,
+  eventlog: `{"timestamp":1.0,"name":"submit","context":{"userid":1000}}\n`,
+});
+
+function rawCount(file: string, sql: string): number {
+  const db = new Database(file, { readonly: true });
+  try {
+    return Number((db.prepare(sql).get() as { n: number }).n);
+  } finally {
+    db.close();
+  }
+}
+
+describe('SqliteStore', () => {
+  test('createJobs resolves after the commit; reads see writes at once; reopen keeps them', async () => {
+    const file = tmpFile();
+    const s = SqliteStore.open(file, { durable: true });
+    const big = 2n ** 63n + 5n; // a FLUID above the signed 64-bit range round-trips
+    const done = s.createJobs([rec(1n), rec(2n), rec(big)]);
+    assert.equal(s.has(2n), true); // visible before the commit
+    await done;
+    s.append(1n, 'eventlog', '{"timestamp":2.0,"name":"validate"}\n');
+    s.put(1n, 'R', '{"version":1}');
+    s.append(1n, 'guest.output', 'a\n');
+    s.append(1n, 'guest.output', 'b\n');
+    assert.match(s.get(1n, 'eventlog')!, /validate/);
+    assert.equal(s.get(1n, 'R'), '{"version":1}');
+    assert.equal(s.get(1n, 'guest.output'), 'a\nb\n');
+    assert.equal(s.get(1n, 'jobspec'), '{"version":1}');
+    assert.equal(s.get(1n, 'nokey'), undefined);
+    assert.equal(s.get(9n, 'eventlog'), undefined);
+    assert.equal(s.maxJobId(), big);
+    await s.close();
+
+    const t = SqliteStore.open(file, { durable: true });
+    assert.deepEqual([...t.ids()], [1n, 2n, big]);
+    assert.match(t.get(1n, 'eventlog')!, /submit.*\n.*validate/s);
+    assert.equal(t.get(1n, 'guest.output'), 'a\nb\n');
+    assert.equal(t.get(1n, 'R'), '{"version":1}');
+    assert.equal(t.maxJobId(), big);
+    const scanned = [...t.scan()];
+    assert.equal(scanned.length, 3);
+    assert.equal(scanned[2]!.id, big);
+    assert.equal(t.blob(scanned[0]!.jobspecRef), '{"version":1}');
+    await t.close();
+    assert.equal(fs.existsSync(file), true); // a durable store stays
+  });
+
+  test('one jobspec shared by many jobs is stored once (content-addressed)', async () => {
+    const file = tmpFile();
+    const s = SqliteStore.open(file, { durable: true });
+    const spec = JSON.stringify({ version: 1, pad: 'x'.repeat(2000) });
+    await s.createJobs(Array.from({ length: 100 }, (_, i) => rec(BigInt(i + 1), spec)));
+    await s.createJobs([rec(1000n, '{"other":1}')]);
+    await s.close();
+    assert.equal(rawCount(file, 'SELECT count(*) AS n FROM jobs'), 101);
+    assert.equal(rawCount(file, 'SELECT count(*) AS n FROM blobs'), 2);
+  });
+
+  test('readLog walks a chunked log from a cursor, whole appends, without the rest', async () => {
+    const s = SqliteStore.open(':memory:', { durable: false });
+    await s.createJobs([rec(1n)]);
+    assert.equal(s.readLog(1n, 'guest.output', 0, 100), undefined); // no such log yet
+    for (let i = 0; i < 10; i++) {
+      s.append(1n, 'guest.output', `line${i}\n`);
+      await new Promise((r) => setImmediate(r)); // one commit (one chunk) each
+    }
+    const first = s.readLog(1n, 'guest.output', 0, 12)!;
+    assert.equal(first.text, 'line0\nline1\n');
+    const rest = s.readLog(1n, 'guest.output', first.cursor, 1 << 20)!;
+    assert.equal(rest.text, 'line2\nline3\nline4\nline5\nline6\nline7\nline8\nline9\n');
+    // appends not committed yet are read too, and a later read does not repeat them
+    s.append(1n, 'guest.output', 'x\n');
+    const live = s.readLog(1n, 'guest.output', rest.cursor, 100)!;
+    assert.equal(live.text, 'x\n');
+    s.append(1n, 'guest.output', 'y\n');
+    const after = s.readLog(1n, 'guest.output', live.cursor, 100)!;
+    assert.equal(after.text, 'y\n');
+    assert.equal(s.readLog(1n, 'guest.output', after.cursor, 100)!.text, '');
+    assert.equal(
+      s.get(1n, 'guest.output'),
+      'line0\nline1\nline2\nline3\nline4\nline5\nline6\nline7\nline8\nline9\nx\ny\n',
+    );
+    await s.close();
+  });
+
+  test('removeJobs leaves nothing of a job', async () => {
+    const s = SqliteStore.open(':memory:', { durable: false });
+    await s.createJobs([rec(1n), rec(2n)]);
+    s.append(1n, 'guest.output', 'a\n');
+    await s.removeJobs([1n]);
+    assert.equal(s.has(1n), false);
+    assert.equal(s.get(1n, 'guest.output'), undefined);
+    assert.deepEqual([...s.ids()], [2n]);
+    await s.close();
+  });
+
+  test('a scratch store removes its files at close', async () => {
+    const file = tmpFile();
+    const s = SqliteStore.open(file, { durable: false });
+    await s.createJobs([rec(1n)]);
+    assert.equal(fs.existsSync(file), true);
+    await s.close();
+    assert.deepEqual(fs.readdirSync(path.dirname(file)), []);
+  });
+
+  test('bad files: not a database, another program, a newer schema', async () => {
+    const notDb = tmpFile();
+    fs.writeFileSync(notDb, 'this is not a database, it is a text file with enough bytes in it '.repeat(20));
+    assert.throws(
+      () => SqliteStore.open(notDb, { durable: true }),
+      (e: FluxError) => e.errno === EINVAL && e.message.includes(notDb) && /not a tsflux store/.test(e.message),
+    );
+    assert.match(fs.readFileSync(notDb, 'utf8'), /^this is not a database/); // untouched
+
+    const other = tmpFile();
+    const db = new Database(other);
+    db.exec('CREATE TABLE t (a)');
+    db.close();
+    assert.throws(
+      () => SqliteStore.open(other, { durable: true }),
+      (e: FluxError) => e.errno === EINVAL && /another program's database/.test(e.message),
+    );
+
+    const newer = tmpFile();
+    await SqliteStore.open(newer, { durable: true }).close();
+    const d2 = new Database(newer);
+    d2.pragma(`user_version = ${SCHEMA_VERSION + 1}`);
+    d2.close();
+    assert.throws(
+      () => SqliteStore.open(newer, { durable: true }),
+      (e: FluxError) =>
+        e.errno === EPROTO && new RegExp(`newer tsflux \\(schema version ${SCHEMA_VERSION + 1}`).test(e.message),
+    );
+  });
+
+  test('a store in use by another process is refused (EBUSY)', async () => {
+    const file = tmpFile();
+    const holder = spawn(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `import { SqliteStore } from ${JSON.stringify(new URL('../../../src/broker/store/sqlite.js', import.meta.url).href)};
+         SqliteStore.open(${JSON.stringify(file)}, { durable: true });
+         console.log('open');
+         process.stdin.resume();`,
+      ],
+      { stdio: ['pipe', 'pipe', 'inherit'] },
+    );
+    try {
+      let out = '';
+      holder.stdout!.on('data', (b: Buffer) => (out += b.toString()));
+      await until(() => out.includes('open\n'), 'the holder to open the store');
+      assert.throws(
+        () => SqliteStore.open(file, { durable: true }),
+        (e: FluxError) => e.errno === EBUSY && /in use by another instance/.test(e.message),
+      );
+    } finally {
+      holder.stdin!.end();
+      await new Promise((r) => holder.once('exit', r));
+    }
+    // once it is gone, the store opens
+    await SqliteStore.open(file, { durable: true }).close();
+  });
+});
