@@ -13,7 +13,7 @@ import { deepFreeze, parseJson } from '../../protocol/json.js';
 import { validateJobspec, redactJobspec } from '../../job/jobspec.js';
 import { unwrapNone } from '../../job/sign-none.js';
 import type { ResourceRequest } from '../contract.js';
-import { resourceRequest } from './request.js';
+import { resourceRequest } from '../resource-request.js';
 
 export interface Decoded {
   /** The signer. */

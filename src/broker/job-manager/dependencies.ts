@@ -123,6 +123,42 @@ export class AfterDependencies {
     return undefined;
   }
 
+  /**
+   * A restart: the job in DEPEND has `dependsOn` (its outstanding descriptions, from the
+   * eventlog). Each is registered again with its antecedent, or settled now if the antecedent
+   * is inactive (or started, for after-start) or gone.
+   */
+  restore(job: Job): void {
+    for (const description of [...(job.dependsOn ?? [])]) {
+      const eq = description.indexOf('=');
+      const type = description.slice(0, eq) as AfterType;
+      const value = description.slice(eq + 1);
+      let antecedent: Job | undefined;
+      try {
+        antecedent = this.host.lookup(parseJobId(value));
+      } catch {
+        antecedent = undefined;
+      }
+      if (!antecedent || !Object.values(SCHEMES).includes(type)) {
+        this.host.raise(job, `dependency ${description}: job not found`);
+        return;
+      }
+      if (antecedent.state === S.INACTIVE) {
+        const refused = this.settledAtSubmit(antecedent, type, value);
+        if (refused !== undefined) return this.host.raise(job, refused);
+        this.host.remove(job, description);
+      } else if (type === 'after-start' && antecedent.started) {
+        this.host.remove(job, description);
+      } else {
+        this.commit({
+          events: [],
+          outstanding: new Set(),
+          waits: [{ antecedent, wait: { dependent: job, type, description } }],
+        });
+      }
+    }
+  }
+
   /** The submitted job was accepted: register its outstanding waits with their antecedents. */
   commit(plan: DependPlan): void {
     for (const { antecedent, wait } of plan.waits) {

@@ -1,9 +1,11 @@
 /** The manager's small in-memory record of one job (the jobspec and logs live in the store). */
+import { encodeEvent } from '../../job/eventlog.js';
 import type { Rv1 } from '../../job/rv1.js';
 import type { ResourceRequest } from '../contract.js';
 import type { EventEntry } from '../store/store.js';
 import type { Request } from '../service.js';
 import type { AfterWait } from './dependencies.js';
+import { S, nextState } from './transitions.js';
 
 export interface Job {
   id: bigint;
@@ -43,4 +45,38 @@ export interface Job {
   waiters?: AfterWait[];
   /** This job's own waits, held by its antecedents, while it is in DEPEND. */
   waitingOn?: { antecedent: Job; wait: AfterWait }[];
+}
+
+const STATE_TIME: Partial<Record<number, keyof Job['times']>> = {
+  [S.DEPEND]: 't_depend',
+  [S.PRIORITY]: 't_priority',
+  [S.SCHED]: 't_sched',
+  [S.RUN]: 't_run',
+  [S.CLEANUP]: 't_cleanup',
+  [S.INACTIVE]: 't_inactive',
+};
+
+/**
+ * One event's effect on the job's state (and the time it entered it), as the manager posts it
+ * and as a restart replays it; returns the event's eventlog line.
+ */
+export function applyEvent(job: Job, entry: EventEntry): string {
+  const prev = job.state;
+  job.state = nextState(prev, entry.name, entry.context);
+  job.nevents++;
+  if (job.state !== prev) {
+    const key = STATE_TIME[job.state];
+    if (key) job.times[key] = entry.timestamp;
+  }
+  return encodeEvent(entry);
+}
+
+/** Record an exception on the job: the most severe, the first fatal one, the end event. */
+export function noteException(job: Job, entry: EventEntry): void {
+  const c = (entry.context ?? {}) as { type?: unknown; severity?: unknown; note?: unknown };
+  const x = { type: String(c.type), severity: Number(c.severity ?? 0), note: String(c.note ?? '') };
+  if (!job.exception || x.severity < job.exception.severity) job.exception = x;
+  if (x.severity !== 0) return;
+  job.fatalException ??= x;
+  job.endEvent ??= entry;
 }

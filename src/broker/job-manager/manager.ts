@@ -8,30 +8,26 @@ import { Role } from '../../protocol/types.js';
 import { jobIdToWire, JOBID_ANY, parseJson } from '../../protocol/json.js';
 import { redactJobspec } from '../../job/jobspec.js';
 import { SubmitFlags } from '../../job/submit-flags.js';
-import { encodeEvent, eventTime as now } from '../../job/eventlog.js';
+import { eventTime as now } from '../../job/eventlog.js';
 import { waitErrstr, waitSuccess, type EndEvent } from '../../job/waitstatus.js';
 import { authorized, requestJobId, type BrokerContext, type Method, type Request, type Service } from '../service.js';
 import type { Rv1 } from '../../job/rv1.js';
-import type { ExecEvent, JournalEntry, SubmitJob } from '../contract.js';
+import type { ExecEvent, JournalEntry, ResourceRequest, SubmitJob } from '../contract.js';
 import type { EventEntry } from '../store/store.js';
-import { S, ACTIVE_MASK, nextState, priorityOf } from './transitions.js';
+import { S, ACTIVE_MASK, priorityOf } from './transitions.js';
 import { WaitRegistry, type WaitResult } from './wait.js';
 import { JournalHub } from './journal.js';
 import { AfterDependencies, type DependPlan } from './dependencies.js';
 import { unsupported } from './unsupported.js';
-import { type Job } from './job.js';
-
-const STATE_TIME: Partial<Record<number, keyof Job['times']>> = {
-  [S.DEPEND]: 't_depend',
-  [S.PRIORITY]: 't_priority',
-  [S.SCHED]: 't_sched',
-  [S.RUN]: 't_run',
-  [S.CLEANUP]: 't_cleanup',
-  [S.INACTIVE]: 't_inactive',
-};
+import { applyEvent, noteException, type Job } from './job.js';
+import { replayJob, type Replayed } from './restart.js';
+import { resourceRequest } from '../resource-request.js';
 
 /** FLUX_USERID_UNKNOWN, the any-user wildcard of raiseall. */
 const USERID_UNKNOWN = 0xffffffff;
+
+/** Store key marking a waitable job reaped by job-manager.wait. */
+const REAPED_KEY = 'job-manager.reaped';
 
 /** FLUX_JOB_URGENCY_DEFAULT. */
 const URGENCY_DEFAULT = 16;
@@ -57,6 +53,8 @@ export class JobManager implements Service {
   private readonly deps: AfterDependencies;
   private readonly queues: ReadonlySet<string>;
   private stopping = false;
+  /** Jobs that held resources when the previous broker died: the scheduler never gave them R. */
+  private readonly heldBeforeRestart = new Set<Job>();
   /**
    * Roles as flux-core's job-manager: guests may wait on nothing (tsflux's wait reaps any
    * waitable job, and only the owner may submit one), raise / kill / change the urgency of their
@@ -67,7 +65,11 @@ export class JobManager implements Service {
 
   constructor(opts: JobManagerOptions = {}) {
     this.queues = new Set(opts.queues ?? []);
-    this.waits = new WaitRegistry((id) => this.jobs.get(id), jobIdToWire);
+    this.waits = new WaitRegistry(
+      (id) => this.jobs.get(id),
+      jobIdToWire,
+      (id) => this.ctx.store.put(id, REAPED_KEY, '1'), // a restart does not hand it out again
+    );
     this.deps = new AfterDependencies({
       lookup: (id) => this.jobs.get(id),
       remove: (job, description) => this.dependencyRemove(job, description),
@@ -95,13 +97,95 @@ export class JobManager implements Service {
 
   start(ctx: BrokerContext): void {
     this.ctx = ctx;
+    this.restart();
+  }
+
+  // ---- restart (restart.ts) ----------------------------------------------------------------
+
+  /** Rebuild every stored job, then settle the active ones (restart.ts says how). */
+  private restart(): void {
+    const store = this.ctx.store;
+    const requests = new Map<string, ResourceRequest>();
+    const depending: [Job, Set<string>][] = [];
+    const active: Job[] = [];
+    const zombies: Job[] = [];
+    let lost = 0;
+    for (const stored of store.scan()) {
+      let r: Replayed;
+      try {
+        let request = requests.get(stored.jobspecRef);
+        if (request === undefined) {
+          request = resourceRequest(parseJson(store.blob(stored.jobspecRef) ?? ''));
+          if (requests.size >= 1024) requests.clear();
+          requests.set(stored.jobspecRef, request);
+        }
+        const reaped = store.get(stored.id, REAPED_KEY) !== undefined;
+        r = replayJob(stored, request, () => store.get(stored.id, 'R'), reaped);
+      } catch (e) {
+        lost++;
+        this.ctx.log('err', `job-manager: restart: job ${stored.id} left out: ${(e as Error).message}`);
+        continue;
+      }
+      const job = r.job;
+      this.jobs.set(job.id, job);
+      if (job.state === S.INACTIVE) {
+        if (job.flags & SubmitFlags.WAITABLE && !r.reaped) zombies.push(job);
+        continue;
+      }
+      this.active.add(job);
+      this.waits.jobSubmitted(job);
+      if (job.state === S.DEPEND) depending.push([job, r.outstanding]);
+      else active.push(job);
+    }
+    if (this.jobs.size === 0 && lost === 0) return;
+    // finished waitable jobs nobody reaped: reapable again, in the order they finished
+    zombies.sort((a, b) => (a.times.t_inactive ?? 0) - (b.times.t_inactive ?? 0));
+    for (const job of zombies) {
+      this.waits.jobSubmitted(job);
+      this.waits.jobInactive(job, this.waitResult(job));
+    }
+    for (const [job, outstanding] of depending) {
+      job.dependsOn = outstanding;
+      this.deps.restore(job);
+      if (job.state === S.DEPEND && (job.dependsOn?.size ?? 0) === 0) {
+        // every dependency was met before the restart, the depend event was not posted
+        job.dependsOn = undefined;
+        this.deps.released(job);
+        this.post(job, 'depend');
+        this.prioritize(job);
+      }
+    }
+    const note = 'instance restarted: the job was running and its tasks ended with the previous broker';
+    for (const job of active) {
+      if (job.state === S.PRIORITY) {
+        this.prioritize(job);
+      } else if (job.state === S.SCHED) {
+        this.post(job, 'flux-restart');
+        this.prioritize(job);
+      } else {
+        // RUN or CLEANUP: nothing of it runs any more; the new scheduler never allocated R
+        if (job.hasResources) this.heldBeforeRestart.add(job);
+        if (job.state === S.RUN) this.postException(job, 'exec', 0, note, this.ctx.owner, false);
+        else if (job.hasResources) this.freeResources(job);
+        this.maybeClean(job);
+      }
+    }
+    this.ctx.log(
+      'info',
+      `job-manager: restart: ${this.jobs.size} jobs from the store (${this.active.size} active, ${zombies.length} waitable unreaped)` +
+        (lost > 0 ? `, ${lost} left out (see above)` : ''),
+    );
   }
 
   async stop(): Promise<void> {
     this.stopping = true;
-    // Cancel what is still active so that running tasks are killed and nothing is left behind.
+    // Running tasks are killed so that nothing is left behind. With a durable store the jobs
+    // that have not started stay queued for the next start on it (as flux-core's with a
+    // statedir); with a scratch store they are canceled.
+    const keepPending = this.ctx.store.durable;
     for (const job of [...this.active]) {
       if (job.state === S.CLEANUP || job.state === S.INACTIVE) continue;
+      if (keepPending && (job.state & (S.RUN | S.CLEANUP)) === 0) continue;
       this.postException(job, 'cancel', 0, 'instance is shutting down', this.ctx.owner);
     }
     this.waits.failAll(Errno.ENOSYS, 'instance is shutting down');
@@ -144,16 +228,8 @@ export class JobManager implements Service {
     if (this.journal.size > 0) this.journal.publish({ id: job.id, events: entries });
   }
 
-  /** The job's state after the event (and the time it entered it); the event's eventlog line. */
   private advance(job: Job, entry: EventEntry): string {
-    const prev = job.state;
-    job.state = nextState(prev, entry.name, entry.context);
-    job.nevents++;
-    if (job.state !== prev) {
-      const key = STATE_TIME[job.state];
-      if (key) job.times[key] = entry.timestamp;
-    }
-    return encodeEvent(entry);
+    return applyEvent(job, entry);
   }
 
   // ---- submit and the job's way through the states -----------------------------------------
@@ -277,7 +353,7 @@ export class JobManager implements Service {
         (r) => this.allocated(job, r.R, r.annotations),
         (e: FluxError) => {
           job.allocPending = false;
-          if (e.errno === Errno.ECANCELED) return; // we asked for it
+          if (e.errno === Errno.ECANCELED || this.stopping) return; // we asked for it, or shutdown
           if (job.state === S.SCHED) this.postException(job, 'alloc', 0, e.message, this.ctx.owner);
         },
       );
@@ -353,7 +429,7 @@ export class JobManager implements Service {
     if (!job.hasResources) return;
     job.hasResources = false;
     const R = job.R;
-    this.tell(job, 'sched.free', { id: job.id, R });
+    if (!this.heldBeforeRestart.delete(job)) this.tell(job, 'sched.free', { id: job.id, R });
     if (job.flags & SubmitFlags.DEBUG) this.post(job, 'debug.free-request');
     this.post(job, 'free');
     this.maybeClean(job);
@@ -401,11 +477,8 @@ export class JobManager implements Service {
   private postException(job: Job, type: string, severity: number, note: string, userid: number, kill = true): void {
     const wasState = job.state;
     const e = this.post(job, 'exception', { type, severity, note, userid });
-    const x = { type, severity, note };
-    if (!job.exception || severity < job.exception.severity) job.exception = x;
+    noteException(job, e);
     if (severity !== 0) return;
-    job.fatalException ??= x;
-    job.endEvent ??= e;
     if (wasState === S.CLEANUP || wasState === S.INACTIVE) return;
     if (job.allocPending) {
       job.allocPending = false;

@@ -42,6 +42,9 @@ export function nextState(state: number, name: string, context?: Record<string, 
     case 'clean':
       if (state === S.CLEANUP) return S.INACTIVE;
       break;
+    case 'flux-restart':
+      // posted by a restarted manager to its jobs in SCHED, to compute their priority again
+      return state === S.SCHED ? S.PRIORITY : state;
     default:
       // start, release, free, memo, dependency-*, prolog/epilog, debug.*: no state change
       return state;

@@ -26,6 +26,8 @@ export class WaitRegistry {
   constructor(
     private readonly lookup: (id: bigint) => Job | undefined,
     private readonly encodeId: (id: bigint) => bigint | number,
+    /** A job's result was handed to a waiter (it is never handed out again). */
+    private readonly reaped: (id: bigint) => void = () => {},
   ) {}
 
   jobSubmitted(job: Job): void {
@@ -33,6 +35,7 @@ export class WaitRegistry {
   }
 
   private reply(req: Request, r: WaitResult): void {
+    this.reaped(r.id);
     req.respond({ id: this.encodeId(r.id), success: r.success, errstr: r.errstr });
   }
 

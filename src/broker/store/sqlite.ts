@@ -100,11 +100,13 @@ export class SqliteStore implements JobStore {
   /** jobspec text → its ref (the same text object is shared by the jobs of a bulk submit). */
   private readonly refOf = new Map<string, string>();
   private readonly st: ReturnType<SqliteStore['prepare']>;
+  readonly durable: boolean;
 
   private constructor(
     readonly file: string,
     private readonly opts: SqliteStoreOptions,
   ) {
+    this.durable = opts.durable;
     this.db = SqliteStore.openDb(file, opts.durable);
     this.st = this.prepare();
     const m = this.st.getMeta.get('max-jobid') as { value: string } | undefined;

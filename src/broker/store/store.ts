@@ -44,6 +44,8 @@ export interface LogRead {
 export type StoreWatcher = (id: bigint, key: string, appended: string) => void;
 
 export interface JobStore {
+  /** The store outlives the instance (a restart on it finds its jobs). */
+  readonly durable: boolean;
   /** Commit a batch of new jobs; resolves when they are durable. */
   createJobs(jobs: NewJobRecord[]): Promise<void>;
   /** Remove jobs that were created but then refused, or purged (nothing of them is kept). */

@@ -1,7 +1,7 @@
-/** The resources a jobspec asks for, in the scheduler's terms (contract.ts). */
-import { Errno, FluxError } from '../../protocol/errno.js';
-import { jobShape } from '../../job/shape.js';
-import type { ResourceRequest } from '../contract.js';
+/** The resources a jobspec asks for, in the scheduler's terms (contract.ts): ingest derives it at submit, the job manager again at a restart. */
+import { Errno, FluxError } from '../protocol/errno.js';
+import { jobShape } from '../job/shape.js';
+import type { ResourceRequest } from './contract.js';
 
 /** Throws FluxError EINVAL when the resources cannot be read (only an unvalidated jobspec). */
 export function resourceRequest(jobspec: any): ResourceRequest {

@@ -1,0 +1,92 @@
+/**
+ * A restarted job manager's view of a stored job (flux-core job-manager/restart.c): the job's
+ * record rebuilt by replaying its eventlog from the store. What becomes of each active job
+ * afterwards is the manager's (manager.ts `restart()`, docs/job-path.md "Restart"):
+ *   - DEPEND: its outstanding dependencies are registered again with their antecedents;
+ *   - PRIORITY: its priority is computed again;
+ *   - SCHED: `flux-restart` (back to PRIORITY), then priority and a new alloc request;
+ *   - RUN / CLEANUP: its tasks ended with the old broker, so it ends with a fatal `exec`
+ *     exception that says so, its resources are freed and it is cleaned up.
+ */
+import type { Rv1 } from '../../job/rv1.js';
+import type { ResourceRequest } from '../contract.js';
+import type { EventEntry, StoredJob } from '../store/store.js';
+import { S } from './transitions.js';
+import { applyEvent, noteException, type Job } from './job.js';
+
+/** A restored job, with what the manager must settle after every job is back. */
+export interface Replayed {
+  job: Job;
+  /** Dependencies added and not removed (`dependency-add` descriptions). */
+  outstanding: Set<string>;
+  /** The job was reaped by a job-manager.wait before the restart. */
+  reaped: boolean;
+}
+
+/** Rebuild a job from its stored eventlog; throws if the eventlog is not one tsflux wrote. */
+export function replayJob(
+  stored: StoredJob,
+  request: ResourceRequest,
+  readR: () => string | undefined,
+  reaped: boolean,
+): Replayed {
+  const lines = stored.eventlog.split('\n').filter((l) => l.length > 0);
+  const first = JSON.parse(lines[0] ?? '') as EventEntry;
+  if (first.name !== 'submit') throw new Error(`eventlog starts with ${first.name}, not submit`);
+  const c = (first.context ?? {}) as { userid?: number; urgency?: number; flags?: number };
+  const job: Job = {
+    id: stored.id,
+    userid: stored.userid,
+    urgency: Number(c.urgency ?? 16),
+    priority: 0,
+    flags: Number(c.flags ?? 0),
+    state: S.NEW,
+    t_submit: first.timestamp,
+    request,
+    times: {},
+    allocPending: false,
+    running: false,
+    hasResources: false,
+    nevents: 1,
+  };
+  const outstanding = new Set<string>();
+  for (let i = 1; i < lines.length; i++) {
+    const e = JSON.parse(lines[i]!) as EventEntry;
+    applyEvent(job, e);
+    const ctx = (e.context ?? {}) as Record<string, unknown>;
+    switch (e.name) {
+      case 'urgency':
+        job.urgency = Number(ctx.urgency);
+        break;
+      case 'priority':
+        job.priority = Number(ctx.priority);
+        break;
+      case 'alloc': {
+        const R = readR();
+        if (R !== undefined) job.R = JSON.parse(R) as Rv1;
+        job.hasResources = true;
+        break;
+      }
+      case 'free':
+        job.hasResources = false;
+        break;
+      case 'start':
+        job.started = true;
+        break;
+      case 'finish':
+        if (job.waitStatus === undefined) job.waitStatus = Number(ctx.status);
+        job.endEvent ??= e;
+        break;
+      case 'exception':
+        noteException(job, e);
+        break;
+      case 'dependency-add':
+        outstanding.add(String(ctx.description));
+        break;
+      case 'dependency-remove':
+        outstanding.delete(String(ctx.description));
+        break;
+    }
+  }
+  return { job, outstanding, reaped };
+}
