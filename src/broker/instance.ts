@@ -10,6 +10,7 @@ import { Broker } from './broker.js';
 import { LocalServer } from './server.js';
 import { attrService } from './attr/attr.js';
 import { JobManager } from './job-manager/manager.js';
+import type { PurgeLimits } from './job-manager/purge.js';
 import { JobIngest } from './job-ingest/ingest.js';
 import { JobExec } from './job-exec/exec.js';
 import { Scheduler } from './sched/sched.js';
@@ -41,6 +42,8 @@ export interface InstanceOptions {
    * at exit.
    */
   storePath?: string;
+  /** Purge limits that win over `[job-manager]` in the configuration. */
+  purge?: Partial<PurgeLimits>;
   /** Seconds from a cancel's SIGTERM to SIGKILL. */
   killTimeout?: number;
   maxMessageSize?: number;
@@ -105,7 +108,7 @@ export class Instance {
     broker.register(new Scheduler(resources));
     broker.register(resourceService(resources));
     broker.register(new JobExec({ killTimeout: opts.killTimeout }));
-    broker.register(new JobManager());
+    broker.register(new JobManager({ purge: opts.purge }));
     broker.register(new JobIngest());
     broker.register(new JobInfoService());
     broker.register(new JobList());

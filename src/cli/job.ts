@@ -1,4 +1,5 @@
 /** `tsflux job <subcommand>` — the group that `flux job` subcommands are added to. */
+import { jobPurgeCommand } from './job-purge.js';
 import { Command } from 'commander';
 import { jobIdCommand } from './job-id.js';
 import { jobAttachCommand } from './attach.js';
@@ -23,5 +24,6 @@ export function jobCommand(): Command {
   job.addCommand(jobRaiseCommand());
   job.addCommand(jobInfoCommand());
   job.addCommand(jobStatusCommand());
+  job.addCommand(jobPurgeCommand());
   return job;
 }

@@ -8,6 +8,8 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Instance } from '../broker/instance.js';
+import { parseFsd } from '../job/fsd.js';
+import type { PurgeLimits } from '../broker/job-manager/purge.js';
 
 /** The project's root (bin/ and node_modules/.bin go on the instance's PATH). */
 export const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -52,6 +54,11 @@ export function startCommand(): Command {
       '--store <file>',
       'keep the jobs in this SQLite file, to survive a restart (as -Sstatedir=DIR: DIR/tsflux-store.db); default: a scratch store removed at exit',
     )
+    .option(
+      '--purge-age <FSD>',
+      'purge inactive jobs this long after they end, from memory and the store (job-manager.inactive-age-limit)',
+    )
+    .option('--purge-count <N>', 'keep at most N inactive jobs, purging the oldest (job-manager.inactive-num-limit)')
     .option('--rundir <dir>', 'runtime directory (default: a new private directory in $TMPDIR)')
     .option('-v, --verbose', 'print the instance URI on stderr')
     .passThroughOptions()
@@ -68,7 +75,29 @@ interface StartOpts {
   configPath?: string;
   rundir?: string;
   store?: string;
+  purgeAge?: string;
+  purgeCount?: string;
   verbose?: boolean;
+}
+
+/** --purge-age / --purge-count as the job manager's limits (errors name the option). */
+function purgeOptions(opts: StartOpts): Partial<PurgeLimits> {
+  const out: Partial<PurgeLimits> = {};
+  if (opts.purgeAge !== undefined) {
+    try {
+      out.age = parseFsd(opts.purgeAge);
+    } catch {
+      throw new Error(`--purge-age: invalid duration '${opts.purgeAge}' (an FSD such as 30s, 5m, 2h, 7d)`);
+    }
+  }
+  if (opts.purgeCount !== undefined) {
+    const n = Number(opts.purgeCount);
+    if (!/^\d+$/.test(opts.purgeCount) || !Number.isSafeInteger(n)) {
+      throw new Error(`--purge-count: '${opts.purgeCount}' is not a count (an integer >= 0)`);
+    }
+    out.num = n;
+  }
+  return out;
 }
 
 export async function runStart(cmd: string[], opts: StartOpts): Promise<number> {
@@ -99,6 +128,7 @@ export async function runStart(cmd: string[], opts: StartOpts): Promise<number> 
     rundir: opts.rundir,
     configPath,
     storePath: opts.store,
+    purge: purgeOptions(opts),
   });
   if (opts.verbose) process.stderr.write(`tsflux: instance at ${inst.uri}\n`);
   const env = {

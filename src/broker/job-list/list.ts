@@ -54,6 +54,12 @@ class Stats {
     else this.failed += sign;
   }
 
+  /** A purged inactive job (flux-core stats.c job_stats_purge): counted as purged, no longer inactive. */
+  purge(): void {
+    this.count[6]!--;
+    this.inactivePurged++;
+  }
+
   encode(name?: string): Record<string, unknown> {
     const c = this.count;
     const job_states = {
@@ -119,6 +125,7 @@ export class JobList implements Service {
   private readonly queueStats = new Map<string, Stats>();
   private readonly idWaits = new Map<bigint, IdWait[]>();
   private initialized = false;
+  private unsubscribe: (() => void) | undefined;
   private deferred: Request[] = [];
 
   constructor() {
@@ -133,6 +140,9 @@ export class JobList implements Service {
 
   start(ctx: BrokerContext): void {
     this.ctx = ctx;
+    this.unsubscribe = ctx.subscribe('job-purge-inactive', (_topic, payload: { jobs?: unknown }) =>
+      this.purged(payload?.jobs),
+    );
     ctx
       .rpc(
         'job-manager.events-journal',
@@ -149,6 +159,7 @@ export class JobList implements Service {
   }
 
   stop(): void {
+    this.unsubscribe?.();
     for (const list of this.idWaits.values()) for (const w of list) w.req.error(Errno.ENOSYS);
     this.idWaits.clear();
     for (const r of this.deferred) r.error(Errno.ENOSYS);
@@ -482,6 +493,30 @@ export class JobList implements Service {
       this.idWaits.delete(job.id);
       for (const w of waits) w.req.error(Errno.ENOENT);
     }
+  }
+
+  /** `job-purge-inactive` {jobs: [id, ...]}: the job manager purged these inactive jobs. */
+  private purged(ids: unknown): void {
+    if (!Array.isArray(ids)) return;
+    const gone = new Set<ListJob>();
+    for (const raw of ids) {
+      let id: bigint;
+      try {
+        id = toJobId(raw);
+      } catch {
+        continue;
+      }
+      const job = this.jobs.get(id);
+      if (!job || job.state !== S.INACTIVE) continue;
+      gone.add(job);
+      this.jobs.delete(id);
+      this.stats.purge();
+      if (job.queue !== undefined) this.queueStats.get(job.queue)?.purge();
+    }
+    if (gone.size === 0) return;
+    let w = 0;
+    for (const j of this.inactive) if (!gone.has(j)) this.inactive[w++] = j;
+    this.inactive.length = w;
   }
 
   private pendingOrder(): ListJob[] {

@@ -21,6 +21,7 @@ import { AfterDependencies, type DependPlan } from './dependencies.js';
 import { unsupported } from './unsupported.js';
 import { applyEvent, noteException, type Job } from './job.js';
 import { replayJob, type Replayed } from './restart.js';
+import { PURGE_BATCH_MAX, PurgeQueue, UNLIMITED, purgeLimits, type PurgeLimits } from './purge.js';
 import { resourceRequest } from '../resource-request.js';
 
 /** FLUX_USERID_UNKNOWN, the any-user wildcard of raiseall. */
@@ -39,6 +40,8 @@ export interface JobManagerOptions {
    * instance without queues. Only the names are checked: every job shares one scheduler.
    */
   queues?: readonly string[];
+  /** Purge limits that win over `[job-manager]` in the configuration (`tsflux start --purge-*`). */
+  purge?: Partial<PurgeLimits>;
 }
 
 export class JobManager implements Service {
@@ -55,6 +58,10 @@ export class JobManager implements Service {
   private stopping = false;
   /** Jobs that held resources when the previous broker died: the scheduler never gave them R. */
   private readonly heldBeforeRestart = new Set<Job>();
+  private readonly purgeQueue = new PurgeQueue();
+  private limits: PurgeLimits = { age: UNLIMITED, num: UNLIMITED };
+  private readonly purgeOverride: Partial<PurgeLimits>;
+  private purgeTimer: NodeJS.Timeout | undefined;
   /**
    * Roles as flux-core's job-manager: guests may wait on nothing (tsflux's wait reaps any
    * waitable job, and only the owner may submit one), raise / kill / change the urgency of their
@@ -65,6 +72,7 @@ export class JobManager implements Service {
 
   constructor(opts: JobManagerOptions = {}) {
     this.queues = new Set(opts.queues ?? []);
+    this.purgeOverride = opts.purge ?? {};
     this.waits = new WaitRegistry(
       (id) => this.jobs.get(id),
       jobIdToWire,
@@ -88,6 +96,8 @@ export class JobManager implements Service {
         handler: (r) => this.journal.cancel(r.conn, Number(r.payload?.matchtag)),
       },
       drain: { roles: Role.OWNER, handler: (r) => this.drain(r) },
+      purge: { roles: Role.OWNER, handler: (r) => this.purgeRpc(r) },
+      'config-reload': { roles: 'internal', handler: (r) => this.configReload(r) },
       'queue-status': { roles: Role.USER, handler: (r) => r.respond({ enable: true, start: true }) },
       'queue-list': { roles: Role.USER, handler: (r) => r.respond({ queues: [] }) },
       'stats-get': { roles: Role.USER, handler: (r) => r.respond(this.stats()) },
@@ -95,9 +105,72 @@ export class JobManager implements Service {
     };
   }
 
-  start(ctx: BrokerContext): void {
+  async start(ctx: BrokerContext): Promise<void> {
     this.ctx = ctx;
+    // a broker without the config service (some tests) has an empty configuration
+    const conf: unknown = await ctx.rpc('config.get').catch((e: FluxError) => {
+      if (e.errno === Errno.ENOSYS) return {};
+      throw e;
+    });
+    this.setLimits(purgeLimits(conf));
     this.restart();
+  }
+
+  // ---- purge (purge.ts) ----------------------------------------------------------------------
+
+  private setLimits(fromConfig: PurgeLimits): void {
+    this.limits = { ...fromConfig, ...this.purgeOverride };
+    const on = this.limits.age !== UNLIMITED || this.limits.num !== UNLIMITED;
+    if (on && this.purgeTimer === undefined) {
+      this.purgeTimer = setInterval(() => this.purge(this.limits), 1000).unref();
+    } else if (!on && this.purgeTimer !== undefined) {
+      clearInterval(this.purgeTimer);
+      this.purgeTimer = undefined;
+    }
+  }
+
+  private configReload(req: Request): void {
+    try {
+      this.setLimits(purgeLimits(req.payload));
+    } catch (e) {
+      const err = e as FluxError;
+      return req.error(err.errno, err.message);
+    }
+    req.respond({});
+  }
+
+  /** Purge what `limits` let go (at most `max`): from memory, the store and job-list. */
+  private purge(limits: PurgeLimits, max = Infinity): number {
+    const jobs = this.purgeQueue.take(Date.now() / 1000, limits, max);
+    if (jobs.length === 0) return 0;
+    const ids = jobs.map((j) => j.id);
+    for (const id of ids) {
+      this.jobs.delete(id);
+      this.waits.forget(id);
+    }
+    this.ctx.store
+      .removeJobs(ids)
+      .catch((e: Error) => this.ctx.log('err', `job-manager: purging ${ids.length} jobs: ${e.message}`));
+    this.ctx.publish('job-purge-inactive', { jobs: ids.map(jobIdToWire) });
+    this.ctx.log('debug', `purged ${ids.length} inactive jobs`);
+    return ids.length;
+  }
+
+  /** `job-manager.purge` (flux job purge): purge now, or with force false count what would go. */
+  private purgeRpc(req: Request): void {
+    const p = req.payload ?? {};
+    const { age_limit: age, num_limit: num, batch, force } = p;
+    if (typeof age !== 'number' || !Number.isInteger(num) || !Number.isInteger(batch) || typeof force !== 'boolean') {
+      return req.error(Errno.EPROTO, 'malformed request: age_limit, num_limit, batch and force are required');
+    }
+    if (age !== UNLIMITED && age < 0) return req.error(Errno.EINVAL, 'if set, age limit must be >= 0');
+    if (num !== UNLIMITED && num < 0) return req.error(Errno.EINVAL, 'if set, num limit must be >= 0');
+    if (batch < 1 || batch > PURGE_BATCH_MAX) {
+      return req.error(Errno.EINVAL, `batch must be >= 1 and <= ${PURGE_BATCH_MAX}`);
+    }
+    const limits = { age, num };
+    const count = force ? this.purge(limits, batch) : this.purgeQueue.count(Date.now() / 1000, limits);
+    req.respond({ count });
   }
 
   // ---- restart (restart.ts) ----------------------------------------------------------------
@@ -138,6 +211,9 @@ export class JobManager implements Service {
       else active.push(job);
     }
     if (this.jobs.size === 0 && lost === 0) return;
+    const inactive: Job[] = [];
+    for (const job of this.jobs.values()) if (job.state === S.INACTIVE) inactive.push(job);
+    this.purgeQueue.addAll(inactive);
     // finished waitable jobs nobody reaped: reapable again, in the order they finished
     zombies.sort((a, b) => (a.times.t_inactive ?? 0) - (b.times.t_inactive ?? 0));
     for (const job of zombies) {
@@ -179,6 +255,7 @@ export class JobManager implements Service {
 
   async stop(): Promise<void> {
     this.stopping = true;
+    clearInterval(this.purgeTimer);
     // Running tasks are killed so that nothing is left behind. With a durable store the jobs
     // that have not started stay queued for the next start on it (as flux-core's with a
     // statedir); with a scratch store they are canceled.
@@ -458,6 +535,7 @@ export class JobManager implements Service {
 
   private inactive(job: Job): void {
     this.active.delete(job);
+    this.purgeQueue.add(job);
     this.deps.inactive(job);
     this.waits.jobInactive(job, this.waitResult(job));
     if (this.active.size === 0) for (const r of this.drainWaiters.splice(0)) r.respond();

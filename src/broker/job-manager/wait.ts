@@ -55,6 +55,11 @@ export class WaitRegistry {
     else this.zombies.set(job.id, result);
   }
 
+  /** A purged job: its result can no longer be reaped. */
+  forget(id: bigint): void {
+    this.zombies.delete(id);
+  }
+
   isZombie(id: bigint): boolean {
     return this.zombies.has(id);
   }

@@ -36,6 +36,8 @@ export const MIGRATIONS: readonly string[] = [
      data TEXT NOT NULL,
      PRIMARY KEY (id, key, seq)
    ) WITHOUT ROWID;`,
+  // 2: purging jobs removes the jobspecs no job uses any more
+  `CREATE INDEX jobs_jobspec ON jobs (jobspec);`,
 ];
 
 /** The schema version this tsflux writes. */

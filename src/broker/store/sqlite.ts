@@ -196,7 +196,7 @@ export class SqliteStore implements JobStore {
       deleteJob: p('DELETE FROM jobs WHERE id = ?'),
       deleteVals: p('DELETE FROM vals WHERE id = ?'),
       deleteChunks: p('DELETE FROM chunks WHERE id = ?'),
-      orphanBlobs: p('DELETE FROM blobs WHERE ref NOT IN (SELECT jobspec FROM jobs)'),
+      deleteOrphanBlob: p('DELETE FROM blobs WHERE ref = ? AND NOT EXISTS (SELECT 1 FROM jobs WHERE jobspec = ?)'),
     };
   }
 
@@ -232,17 +232,35 @@ export class SqliteStore implements JobStore {
   }
 
   async removeJobs(ids: bigint[]): Promise<void> {
+    const st = this.st;
+    const refs = new Set<string>();
+    const gone: bigint[] = [];
     for (const id of ids) {
       const p = this.batch.get(id);
-      if (p?.created) {
-        this.batch.delete(id); // never reached the disk
-        continue;
-      }
       this.batch.delete(id);
-      this.st.deleteJob.run(toRow(id));
-      this.st.deleteVals.run(toRow(id));
-      this.st.deleteChunks.run(toRow(id));
+      if (p?.created) continue; // never reached the disk
+      gone.push(id);
       for (const k of [...this.nextSeq.keys()]) if (k.startsWith(`${id} `)) this.nextSeq.delete(k);
+    }
+    if (gone.length === 0) return;
+    try {
+      this.db.transaction(() => {
+        for (const id of gone) {
+          const row = toRow(id);
+          const r = st.getJobspecRef.get(row) as { jobspec: string } | undefined;
+          if (r) refs.add(r.jobspec);
+          st.deleteJob.run(row);
+          st.deleteVals.run(row);
+          st.deleteChunks.run(row);
+        }
+        // jobspecs no job uses any more
+        for (const ref of refs) {
+          st.deleteOrphanBlob.run(ref, ref);
+          this.blobs.delete(ref);
+        }
+      })();
+    } catch (e) {
+      throw new FluxError(errnoOfSqlite(e), `store ${this.file}: removing jobs: ${(e as Error).message}`);
     }
   }
 
