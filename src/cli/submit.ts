@@ -12,6 +12,7 @@ import {
   parseUrgency,
   type SubmitCommandOptions,
 } from './lib/submit-options.js';
+import { ccJobspecs } from './lib/cc-jobspecs.js';
 import { submitToInstance } from './lib/instance-hooks.js';
 import { verbAction, verbPath } from './lib/util.js';
 import { isIdset } from '../job/idset.js';
@@ -38,10 +39,10 @@ export function submitCommand(name = 'submit'): Command {
         process.stdout.write(buildJobspec(command, opts, { cc: ids[0] }).dumps() + '\n');
         return 0;
       }
-      const jobs = ids.map((cc) => ({ cc, jobspec: buildJobspec(command, opts, { cc }) }));
       return submitToInstance({
         verb: verbPath(c),
-        jobs,
+        ids,
+        jobspec: ccJobspecs(command, opts, ids),
         urgency: parseUrgency(opts.urgency),
         flags: parseSubmitFlags(opts.flags),
         opts,

@@ -4,13 +4,15 @@
  *
  * - run (Flux's `flux run` = submit + `flux job attach`): submit one job, attach to it
  *   (attach.ts), exit with its exit code. A submit error prints `tsflux-run: ERROR: <text>`.
- * - submit (Flux's SubmitBulkCmd): all jobs (--cc/--bcc) are submitted at once, pipelined on
- *   one connection; ids are printed in f58, one per line, in submission order as they are
- *   acknowledged. A rejected job prints `[Errno N] <text>` (with `cc=I: ` before it under
- *   --cc), as flux does, and the exit code becomes 1. With --wait / --wait-event / --watch
- *   every job's eventlog is followed: exceptions print `<id>: exception: type=T note=N`, the
- *   exit code is the largest job exit code (flux's status_to_exitcode: 127+signal for a
- *   signaled shell), or 1 for a job that failed before it ran.
+ * - submit (Flux's SubmitBulkCmd): the jobs (--cc/--bcc) are pipelined on one connection, a
+ *   window of submits in flight (submit-window.ts), each jobspec made as it is sent
+ *   (cc-jobspecs.ts); ids are printed in f58, one per line, in submission order as they are
+ *   acknowledged, gathered into few writes. A rejected job prints `[Errno N] <text>` (with
+ *   `cc=I: ` before it under --cc/--bcc), as flux does, the others go on, and the exit code
+ *   becomes 1. With --wait / --wait-event / --watch every job's eventlog is followed:
+ *   exceptions print `<id>: exception: type=T note=N`, the exit code is the largest job exit
+ *   code (flux's status_to_exitcode: 127+signal for a signaled shell), or 1 for a job that
+ *   failed before it ran.
  *   With --progress (stdout a terminal) a bar on the terminal's last row shows the jobs'
  *   progress (job-progress.ts); without a terminal flux's warning is printed and the option
  *   has no effect, as in flux.
@@ -25,6 +27,8 @@ import { OutputFollower, attachJob } from '../attach.js';
 import { submitFlagNames } from '../../job/submit-flags.js';
 import { JobProgress, SubmitProgress } from './job-progress.js';
 import type { SubmitCommandOptions } from './submit-options.js';
+import { LineWriter } from './line-writer.js';
+import { submitInOrder, type SubmitAnswer } from './submit-window.js';
 import { f58, openFlux, reportError } from './util.js';
 
 export interface RunRequest {
@@ -39,8 +43,10 @@ export interface RunRequest {
 
 export interface SubmitRequest {
   verb: string;
-  /** One jobspec per --cc/--bcc id (a single entry with cc undefined otherwise). */
-  jobs: Array<{ cc: number | undefined; jobspec: JobspecV1 }>;
+  /** The --cc/--bcc ids, one job each, or `[undefined]`: one job. */
+  ids: readonly (number | undefined)[];
+  /** The jobspec (text) of the job of one of `ids`, made when it is submitted. */
+  jobspec: (cc: number | undefined) => string;
   urgency: number;
   flags: number;
   opts: SubmitCommandOptions;
@@ -104,40 +110,36 @@ export async function submitToInstance(req: SubmitRequest): Promise<number> {
   const o = req.opts;
   const waitEvent = o.waitEvent ?? (o.wait || o.watch ? 'clean' : undefined);
   let rc = 0;
-  const progress = startProgress(o, waitEvent !== undefined, req.jobs.length);
-  try {
-    // pipelined: every request is on the wire before the first response is read
-    const opts = submitOpts(req.urgency, req.flags);
-    const pending = req.jobs.map((j) => job.submitAsync(h, j.jobspec, opts));
-    // each is awaited in order below, where a rejection is printed as `[Errno N] message`
-    // eslint-disable-next-line no-restricted-syntax -- reported where awaited
-    for (const p of pending) p.catch(() => undefined);
-    const watches: Promise<void>[] = [];
-    for (let i = 0; i < pending.length; i++) {
-      const label = req.jobs[i]!.cc !== undefined && (o.cc || o.bcc) ? `cc=${req.jobs[i]!.cc}: ` : '';
-      let id: bigint;
-      try {
-        id = await pending[i]!;
-      } catch (e) {
-        if (!(e instanceof FluxError)) throw e;
-        process.stderr.write(`${label}[Errno ${e.errno}] ${e.message}\n`);
-        rc = 1;
-        if (progress instanceof SubmitProgress) progress.submitted();
-        continue;
-      }
-      if (!o.quiet) process.stdout.write(f58(id) + '\n');
+  const progress = startProgress(o, waitEvent !== undefined, req.ids.length);
+  // ids are gathered into few writes, unless followed jobs print their own lines among them
+  const out = new LineWriter(process.stdout, waitEvent ? 0 : undefined);
+  const watches: Promise<void>[] = [];
+  const labelled = !!(o.cc || o.bcc);
+  const answer = (i: number, a: SubmitAnswer): void => {
+    if (a instanceof FluxError) {
+      out.flush();
+      process.stderr.write(`${labelled ? `cc=${req.ids[i]}: ` : ''}[Errno ${a.errno}] ${a.message}\n`);
+      rc = 1;
       if (progress instanceof SubmitProgress) progress.submitted();
-      if (waitEvent) {
-        const jobProgress = progress instanceof JobProgress ? progress : undefined;
-        jobProgress?.addJob(id);
-        watches.push(
-          follow(h, id, waitEvent, !!o.watch, !!o.labelIo, (code) => (rc = Math.max(rc, code)), jobProgress),
-        );
-      }
+      return;
     }
+    if (!o.quiet) out.write(f58(a) + '\n');
+    if (progress instanceof SubmitProgress) progress.submitted();
+    if (waitEvent) {
+      const jobProgress = progress instanceof JobProgress ? progress : undefined;
+      jobProgress?.addJob(a);
+      watches.push(follow(h, a, waitEvent, !!o.watch, !!o.labelIo, (code) => (rc = Math.max(rc, code)), jobProgress));
+    }
+  };
+  try {
+    // pipelined on one connection, a window of submits in flight, answered in order
+    const opts = submitOpts(req.urgency, req.flags);
+    await submitInOrder(h, req.ids.length, (i) => req.jobspec(req.ids[i]), opts, answer);
+    out.flush();
     await Promise.all(watches);
     return rc;
   } catch (e) {
+    out.flush();
     return Math.max(rc, reportError(e, programName(req.verb), req.verb));
   } finally {
     progress?.stop();

@@ -76,8 +76,11 @@ export interface BuildContext {
   cwd?: string;
   /** All soft rlimits (default: read from /proc/self/limits). */
   rlimits?: Record<string, number>;
-  /** Copy id for --cc/--bcc (sets FLUX_JOB_CC with --cc, substitutes `{cc}`). */
-  cc?: number;
+  /**
+   * Copy id for --cc/--bcc (sets FLUX_JOB_CC with --cc, substitutes `{cc}`). A string is put
+   * in as is: a placeholder, for a template of every copy (cc-jobspecs.ts).
+   */
+  cc?: number | string;
 }
 
 // ---- small parsers ----------------------------------------------------------------------------
@@ -324,7 +327,7 @@ export function parseSignalOption(arg: string): { signum: number; timeleft: numb
 }
 
 /** Python str.format for `{cc}` in --cc command arguments (`{{`/`}}` escape braces). */
-function formatCc(arg: string, cc: number): string {
+function formatCc(arg: string, cc: number | string): string {
   return arg.replace(/\{\{|\}\}|\{([^{}]*)\}|[{}]/g, (m, field: string | undefined) => {
     if (m === '{{') return '{';
     if (m === '}}') return '}';
