@@ -6,6 +6,7 @@ import { run as codec } from './codec.js';
 import { run as spawn, formatTable } from './spawn.js';
 import { run as bulk } from './bulk.js';
 import { run as executor } from './executor.js';
+import { run as cliSubmit } from './cli-submit.js';
 
 console.log('== codec (bench/codec.ts)');
 await codec();
@@ -15,3 +16,5 @@ console.log('\n== part (a): submit_async + wait (bench/bulk.ts)');
 await bulk();
 console.log('\n== part (b): FluxExecutor (bench/executor.ts)');
 await executor();
+console.log('\n== bulk submission: tsflux submit --cc against the library (bench/cli-submit.ts)');
+await cliSubmit();
