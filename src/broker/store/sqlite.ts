@@ -8,15 +8,16 @@
  *
  * If a commit fails (the disk is full), nothing is lost from memory: the new jobs of that batch
  * are refused (their submitters get ENOSPC), everything else stays in the batch and is tried
- * again a second later, and new jobs are refused until a commit succeeds again.
+ * again a second later, with the new jobs that arrived meanwhile, until a commit succeeds.
  *
  * One instance at a time: the database is opened in exclusive locking mode, so a second
  * instance on the same file is refused (EBUSY) until the first exits, however it exits.
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import path from 'node:path';
 import Database from 'better-sqlite3';
-import { Errno, FluxError } from '../../protocol/errno.js';
+import { Errno, FluxError, errnoNumber, strerror } from '../../protocol/errno.js';
 import type { JobStore, LogRead, NewJobRecord, StoreWatcher, StoredJob } from './store.js';
 import { APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION } from './schema.js';
 
@@ -90,7 +91,7 @@ export class SqliteStore implements JobStore {
   private batch = new Map<bigint, PendingJob>();
   private waiters: Waiter[] = [];
   private scheduled: NodeJS.Immediate | NodeJS.Timeout | undefined;
-  /** The last commit failed: new jobs are refused with this until one succeeds. */
+  /** The last commit failed (logged once until one succeeds again). */
   private failure: FluxError | undefined;
   private maxId = 0n;
   private closed = false;
@@ -134,6 +135,7 @@ export class SqliteStore implements JobStore {
             : (e as Error).message;
       throw new FluxError(errno, `store ${file}: ${what}: ${why}`);
     };
+    if (file !== ':memory:') SqliteStore.checkWritable(file);
     try {
       db = new Database(file, { fileMustExist: false });
     } catch (e) {
@@ -171,6 +173,27 @@ export class SqliteStore implements JobStore {
       fail(e, 'cannot use it');
     }
     return d;
+  }
+
+  /**
+   * The store and its directory (where SQLite keeps the write-ahead log) must be writable: say
+   * so plainly, before SQLite answers with a bare "disk I/O error".
+   */
+  private static checkWritable(file: string): void {
+    const dir = path.dirname(path.resolve(file));
+    for (const [p, what] of [
+      [file, 'the file'],
+      [dir, 'its directory'],
+    ] as const) {
+      try {
+        fs.accessSync(p, fs.constants.W_OK);
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        if (code === 'ENOENT' && p === file) continue; // created below
+        const errno = (code && errnoNumber(code)) || Errno.EACCES;
+        throw new FluxError(errno, `store ${file}: cannot open: ${what} is not writable (${strerror(errno)})`);
+      }
+    }
   }
 
   private prepare() {
@@ -217,7 +240,6 @@ export class SqliteStore implements JobStore {
 
   createJobs(jobs: NewJobRecord[]): Promise<void> {
     if (this.closed) return Promise.reject(new FluxError(Errno.ENOSYS, 'store is closed'));
-    if (this.failure) return Promise.reject(this.failure);
     for (const j of jobs) {
       let ref = this.refOf.get(j.jobspec);
       if (ref === undefined) {
