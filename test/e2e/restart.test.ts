@@ -14,6 +14,10 @@ import { Flux } from '../../src/client/handle.js';
 import * as job from '../../src/client/job/index.js';
 import { parseJobId } from '../../src/job/jobid.js';
 import { FluxError } from '../../src/protocol/errno.js';
+import { SqliteStore } from '../../src/broker/store/sqlite.js';
+import { withInstance } from '../helpers/instance.js';
+import { encodeEvent } from '../../src/job/eventlog.js';
+import { SubmitFlags } from '../../src/job/submit-flags.js';
 
 const ECHILD = 10;
 
@@ -115,6 +119,41 @@ describe('restart on a durable store', { timeout: HANG_TIMEOUT }, () => {
       b2.end();
       assert.equal(await b2.exited, 0, b2.stderr());
     }
+  });
+
+  test('a job committed but not yet taken in by the manager when the broker died is taken in at restart', async () => {
+    // what the store holds after a kill between ingest's commit and the manager's first events
+    const store = path.join(tmp(), 'state.db');
+    const s = SqliteStore.open(store, { durable: true });
+    const submit = (flags: number) =>
+      encodeEvent({
+        timestamp: Date.now() / 1000,
+        name: 'submit',
+        context: { userid: process.getuid!(), urgency: 16, flags, version: 1 },
+      });
+    const spec = (extra: object = {}) => {
+      const j = job.JobspecV1.fromCommand(['true']).toJSON() as Record<string, any>;
+      Object.assign(j.attributes.system, extra);
+      return JSON.stringify(j);
+    };
+    await s.createJobs([
+      { id: 1000n, userid: process.getuid!(), jobspec: spec(), eventlog: submit(SubmitFlags.WAITABLE) },
+      { id: 2000n, userid: process.getuid!(), jobspec: spec({ queue: 'nosuch' }), eventlog: submit(0) },
+    ]);
+    await s.close();
+    await withInstance(
+      async (_inst, h) => {
+        const r = await job.wait(h, 1000n);
+        assert.equal(r.success, true, r.errstr);
+        const log = (await job.lookup(h, 2000n, ['eventlog'])).eventlog!;
+        assert.match(
+          log,
+          /"name":"exception","context":\{"type":"validate","severity":0,"note":"'nosuch' is not a valid queue"/,
+        );
+        assert.match(log, /"name":"clean"/);
+      },
+      { storePath: store },
+    );
   });
 
   test('kill -9 while a client submits: every acknowledged id is there exactly once, whole', async () => {

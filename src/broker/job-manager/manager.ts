@@ -181,6 +181,7 @@ export class JobManager implements Service {
     const requests = new Map<string, ResourceRequest>();
     const depending: [Job, Set<string>][] = [];
     const active: Job[] = [];
+    const fresh: Job[] = [];
     const zombies: Job[] = [];
     let lost = 0;
     for (const stored of store.scan()) {
@@ -208,6 +209,7 @@ export class JobManager implements Service {
       this.active.add(job);
       this.waits.jobSubmitted(job);
       if (job.state === S.DEPEND) depending.push([job, r.outstanding]);
+      else if (job.state === S.NEW) fresh.push(job);
       else active.push(job);
     }
     if (this.jobs.size === 0 && lost === 0) return;
@@ -229,6 +231,16 @@ export class JobManager implements Service {
         this.deps.released(job);
         this.post(job, 'depend');
         this.prioritize(job);
+      }
+    }
+    // committed but not yet taken in by the manager when the broker died: take it in now
+    for (const job of fresh) {
+      const plan = this.admit(job, this.redactedJobspec(job.id));
+      if (typeof plan === 'string') {
+        this.post(job, 'validate');
+        this.postException(job, 'validate', 0, plan, this.ctx.owner);
+      } else {
+        this.enterDepend(job, plan);
       }
     }
     const note = 'instance restarted: the job was running and its tasks ended with the previous broker';
@@ -328,13 +340,6 @@ export class JobManager implements Service {
 
   /** Add a submitted job, or return why it is refused (nothing of it is kept then). */
   private addJob(sj: SubmitJob): string | undefined {
-    const system = sj.jobspec?.attributes?.system;
-    // flux-core's queue check (job-manager queue.c), before anything else
-    const queue: unknown = system?.queue;
-    if (typeof queue === 'string' && !this.queues.has(queue)) return `'${queue}' is not a valid queue`;
-    // what the instance would store and not honour (unsupported.ts)
-    const refused = unsupported(sj.jobspec);
-    if (refused !== undefined) return refused;
     const job: Job = {
       id: sj.id,
       userid: sj.userid,
@@ -350,7 +355,7 @@ export class JobManager implements Service {
       hasResources: false,
       nevents: 1,
     };
-    const plan = this.deps.plan(job, system?.dependencies);
+    const plan = this.admit(job, sj.jobspec);
     if (typeof plan === 'string') return plan;
     this.jobs.set(job.id, job);
     this.active.add(job);
@@ -365,6 +370,18 @@ export class JobManager implements Service {
     }
     this.enterDepend(job, plan);
     return undefined;
+  }
+
+  /** The checks of a new job: its dependency plan, or why it is refused. */
+  private admit(job: Job, jobspec: any): DependPlan | string {
+    const system = jobspec?.attributes?.system;
+    // flux-core's queue check (job-manager queue.c), before anything else
+    const queue: unknown = system?.queue;
+    if (typeof queue === 'string' && !this.queues.has(queue)) return `'${queue}' is not a valid queue`;
+    // what the instance would store and not honour (unsupported.ts)
+    const refused = unsupported(jobspec);
+    if (refused !== undefined) return refused;
+    return this.deps.plan(job, system?.dependencies);
   }
 
   /**
