@@ -67,7 +67,7 @@ interface Waiter {
 
 const RETRY_MS = 1000;
 const BLOB_CACHE = 64;
-const SEQ_CACHE = 4096;
+const KNOWN_CACHE = 8192;
 const SCAN_PAGE = 5000;
 
 function sqliteCode(e: unknown): string {
@@ -95,8 +95,13 @@ export class SqliteStore implements JobStore {
   private failure: FluxError | undefined;
   private maxId = 0n;
   private closed = false;
-  /** Next chunk number of recently written logs (`id key`). */
-  private readonly nextSeq = new Map<string, number>();
+  /**
+   * The next chunk number. One sequence for the whole store: a log's chunks are its rows in
+   * that order, and no per-log counter has to be looked up.
+   */
+  private seq = 0;
+  /** Jobs known to exist, recently used (a write's existence check without a query). */
+  private readonly known = new Set<bigint>();
   private readonly blobs = new Map<string, string>();
   /** jobspec text → its ref (the same text object is shared by the jobs of a bulk submit). */
   private readonly refOf = new Map<string, string>();
@@ -110,10 +115,13 @@ export class SqliteStore implements JobStore {
     this.durable = opts.durable;
     this.db = SqliteStore.openDb(file, opts.durable);
     this.st = this.prepare();
+    this.writeBatch = this.db.transaction((b: Map<bigint, PendingJob>, m: bigint) => this.writeBatchTx(b, m));
     const m = this.st.getMeta.get('max-jobid') as { value: string } | undefined;
     const top = this.st.maxId.get() as { m: bigint | null };
     this.maxId = m ? BigInt(m.value) : 0n;
     if (top.m !== null && fromRow(top.m) > this.maxId) this.maxId = fromRow(top.m);
+    const seq = (this.st.maxSeqAll.get() as { m: bigint | null }).m;
+    this.seq = seq === null ? 0 : Number(seq) + 1;
   }
 
   /** Open (creating it if needed) the store at `file`; throws FluxError naming the problem. */
@@ -214,6 +222,7 @@ export class SqliteStore implements JobStore {
       insertChunk: p('INSERT INTO chunks (id, key, seq, data) VALUES (?, ?, ?, ?)'),
       readChunks: p('SELECT seq, data FROM chunks WHERE id = ? AND key = ? AND seq >= ? ORDER BY seq LIMIT ?'),
       maxSeq: p('SELECT max(seq) AS m FROM chunks WHERE id = ? AND key = ?'),
+      maxSeqAll: p('SELECT max(seq) AS m FROM chunks'),
       idsAfter: p('SELECT id FROM jobs WHERE id > ? ORDER BY id LIMIT ?'),
       scanAfter: p('SELECT id, userid, jobspec, eventlog FROM jobs WHERE id > ? ORDER BY id LIMIT ?'),
       deleteJob: p('DELETE FROM jobs WHERE id = ?'),
@@ -248,6 +257,7 @@ export class SqliteStore implements JobStore {
         this.refOf.set(j.jobspec, ref);
       }
       this.pendingOf(j.id).created = { ...j, ref };
+      this.remember(j.id);
       if (j.id > this.maxId) this.maxId = j.id;
     }
     return new Promise((resolve, reject) => this.waiters.push({ ids: jobs.map((j) => j.id), resolve, reject }));
@@ -262,7 +272,7 @@ export class SqliteStore implements JobStore {
       this.batch.delete(id);
       if (p?.created) continue; // never reached the disk
       gone.push(id);
-      for (const k of [...this.nextSeq.keys()]) if (k.startsWith(`${id} `)) this.nextSeq.delete(k);
+      this.known.delete(id);
     }
     if (gone.length === 0) return;
     try {
@@ -287,7 +297,7 @@ export class SqliteStore implements JobStore {
   }
 
   append(id: bigint, key: string, text: string): void {
-    if (!this.has(id)) throw new Error(`store: unknown job ${id}`);
+    this.mustExist(id);
     const p = this.pendingOf(id);
     if (key === 'eventlog') {
       (p.eventlog ??= []).push(text);
@@ -296,7 +306,7 @@ export class SqliteStore implements JobStore {
       const last = list?.[list.length - 1];
       if (last && !last.sealed) last.parts.push(text);
       else {
-        const c: PendingChunk = { seq: this.takeSeq(id, key), parts: [text], sealed: false };
+        const c: PendingChunk = { seq: this.seq++, parts: [text], sealed: false };
         if (list) list.push(c);
         else p.chunks.set(key, [c]);
       }
@@ -309,24 +319,45 @@ export class SqliteStore implements JobStore {
   }
 
   put(id: bigint, key: string, value: string): void {
-    if (!this.has(id)) throw new Error(`store: unknown job ${id}`);
+    this.mustExist(id);
     if (key === 'eventlog' || key === 'jobspec' || isChunked(key)) throw new Error(`store: ${key} cannot be set`);
     (this.pendingOf(id).vals ??= new Map()).set(key, value);
     for (const w of this.watchers) w(id, key, value);
   }
 
-  private takeSeq(id: bigint, key: string): number {
-    const k = `${id} ${key}`;
-    let n = this.nextSeq.get(k);
-    if (n === undefined) {
-      const row = this.st.maxSeq.get(toRow(id), key) as { m: bigint | null };
-      n = row.m === null ? 0 : Number(row.m) + 1;
-      if (this.nextSeq.size >= SEQ_CACHE) this.nextSeq.delete(this.nextSeq.keys().next().value!);
-    } else {
-      this.nextSeq.delete(k); // re-insert: most recent last
+  /** Writes are for jobs that exist (a bug otherwise): checked without a query for recent ones. */
+  private mustExist(id: bigint): void {
+    if (this.known.has(id)) return;
+    if (!this.has(id)) throw new Error(`store: unknown job ${id}`);
+    this.remember(id);
+  }
+
+  private remember(id: bigint): void {
+    if (this.known.size >= KNOWN_CACHE) this.known.delete(this.known.values().next().value!);
+    this.known.add(id);
+  }
+
+  /** One batch's writes, in one transaction (better-sqlite3's wrapper, made once). */
+  private readonly writeBatch: (batch: Map<bigint, PendingJob>, maxId: bigint) => void;
+
+  private writeBatchTx(batch: Map<bigint, PendingJob>, maxId: bigint): void {
+    const st = this.st;
+    let created = false;
+    for (const [id, p] of batch) {
+      const row = toRow(id);
+      if (p.created) {
+        const c = p.created;
+        if (!this.blobs.has(c.ref)) st.insertBlob.run(c.ref, c.jobspec);
+        st.insertJob.run(row, c.userid, c.ref, c.eventlog + (p.eventlog?.join('') ?? ''));
+        created = true;
+      } else if (p.eventlog) {
+        st.appendEventlog.run(p.eventlog.join(''), row);
+      }
+      if (p.vals) for (const [k, v] of p.vals) st.putVal.run(row, k, v);
+      if (p.chunks)
+        for (const [k, list] of p.chunks) for (const c of list) st.insertChunk.run(row, k, c.seq, c.parts.join(''));
     }
-    this.nextSeq.set(k, n + 1);
-    return n;
+    if (created) st.setMeta.run('max-jobid', String(maxId));
   }
 
   /** Commit the batch in one transaction; on failure keep it and try again later. */
@@ -335,27 +366,9 @@ export class SqliteStore implements JobStore {
     if (this.batch.size === 0 && this.waiters.length === 0) return;
     const batch = this.batch;
     const waiters = this.waiters;
-    const st = this.st;
     const maxId = this.maxId;
     try {
-      this.db.transaction(() => {
-        let created = false;
-        for (const [id, p] of batch) {
-          const row = toRow(id);
-          if (p.created) {
-            const c = p.created;
-            if (!this.blobs.has(c.ref)) st.insertBlob.run(c.ref, c.jobspec);
-            st.insertJob.run(row, c.userid, c.ref, c.eventlog + (p.eventlog?.join('') ?? ''));
-            created = true;
-          } else if (p.eventlog) {
-            st.appendEventlog.run(p.eventlog.join(''), row);
-          }
-          if (p.vals) for (const [k, v] of p.vals) st.putVal.run(row, k, v);
-          if (p.chunks)
-            for (const [k, list] of p.chunks) for (const c of list) st.insertChunk.run(row, k, c.seq, c.parts.join(''));
-        }
-        if (created) st.setMeta.run('max-jobid', String(maxId));
-      })();
+      this.writeBatch(batch, maxId);
     } catch (e) {
       this.commitFailed(e);
       return;
@@ -375,7 +388,10 @@ export class SqliteStore implements JobStore {
     this.failure = err;
     // The batch's new jobs are refused (never acknowledged); the rest is kept and retried.
     for (const w of this.waiters) {
-      for (const id of w.ids) this.batch.delete(id);
+      for (const id of w.ids) {
+        this.batch.delete(id);
+        this.known.delete(id);
+      }
       w.reject(err);
     }
     this.waiters = [];
