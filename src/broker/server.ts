@@ -21,7 +21,7 @@ import { deepFreeze, parseJson } from '../protocol/json.js';
 import { Errno } from '../protocol/errno.js';
 import { MsgFlag, MsgType, Role, USERID_UNKNOWN, type Message } from '../protocol/types.js';
 import type { Broker } from './broker.js';
-import type { ConnId, Request, Service } from './service.js';
+import type { ConnId, Outflow, Request, Service } from './service.js';
 
 const OWNER_ROLES = Role.OWNER | Role.LOCAL;
 /** Request payloads at least this long are remembered by their connection (ClientConn.decodePayload). */
@@ -56,6 +56,9 @@ class WireRequest implements Request {
   get conn(): ConnId {
     return this.c.id;
   }
+  get outflow(): Outflow {
+    return this.c;
+  }
   respond(payload?: object): void {
     if (this.finished || this.noresponse) return;
     if (!this.streaming) this.finished = true;
@@ -68,7 +71,12 @@ class WireRequest implements Request {
   }
 }
 
-export class ClientConn {
+interface DrainWaiter {
+  bytes: number;
+  cb: () => void;
+}
+
+export class ClientConn implements Outflow {
   readonly id: ConnId = randomBytes(4).toString('hex');
   readonly userid: number;
   readonly rolemask: number = OWNER_ROLES;
@@ -81,6 +89,9 @@ export class ClientConn {
   readonly subscriptions: string[] = [];
   /** The last long request payload decoded: its topic, bytes and (frozen) value. */
   private repeat: { topic: string; bytes: Buffer; value: object } | undefined;
+  /** Outflow.whenBelow callers, told when the queue drains. */
+  private drainWaiters: DrainWaiter[] = [];
+  private drainCheck: NodeJS.Immediate | undefined;
 
   constructor(
     readonly server: LocalServer,
@@ -90,6 +101,49 @@ export class ClientConn {
     this.userid = server.broker.owner;
     this.cred = { userid: this.userid, rolemask: this.rolemask };
     this.decoder = new StreamDecoder({ maxMessageSize });
+    this.out.onWritten = () => this.checkDrain();
+  }
+
+  /** Bytes queued for this client and not yet taken by the kernel (Outflow). */
+  get queuedBytes(): number {
+    return this.out.bytes;
+  }
+
+  /** Messages queued for this client and not yet encoded. */
+  get queuedMessages(): number {
+    return this.out.length;
+  }
+
+  whenBelow(bytes: number, cb: () => void): () => void {
+    const w: DrainWaiter = { bytes, cb };
+    if (this.closed) return () => undefined;
+    this.drainWaiters.push(w);
+    // already short enough: told on the next turn, never from within this call
+    if (this.out.bytes <= bytes) this.drainCheck ??= setImmediate(() => this.checkDrain());
+    return () => {
+      const i = this.drainWaiters.indexOf(w);
+      if (i >= 0) this.drainWaiters.splice(i, 1);
+    };
+  }
+
+  /**
+   * Tell the waiters whose bound the queue is now within, oldest first; each is checked just
+   * before it is told (the ones before it may have queued more).
+   */
+  private checkDrain(): void {
+    if (this.drainCheck !== undefined) {
+      clearImmediate(this.drainCheck);
+      this.drainCheck = undefined;
+    }
+    if (this.drainWaiters.length === 0) return;
+    for (const w of this.drainWaiters.slice()) {
+      if (this.closed) return;
+      if (w.bytes < this.out.bytes) continue;
+      const i = this.drainWaiters.indexOf(w);
+      if (i < 0) continue; // canceled by an earlier one
+      this.drainWaiters.splice(i, 1);
+      w.cb();
+    }
   }
 
   /**
@@ -158,6 +212,8 @@ export class ClientConn {
     if (this.closed) return;
     this.out.drain(this.socket);
     this.closed = true;
+    this.drainWaiters = [];
+    if (this.drainCheck !== undefined) clearImmediate(this.drainCheck);
     this.socket.end();
     this.socket.destroySoon?.();
     this.server.dropConn(this);
@@ -218,6 +274,11 @@ export class LocalServer {
 
   get connectionCount(): number {
     return this.conns.size;
+  }
+
+  /** The client connections (their outgoing queues, for tests and stats). */
+  connections(): ClientConn[] {
+    return [...this.conns.values()];
   }
 
   private accept(sock: net.Socket): void {

@@ -19,6 +19,22 @@ export type ConnId = string;
 /** The ConnId of requests made in this process by one service to another (`ctx.rpc()`). */
 export const INTERNAL_CONN: ConnId = 'internal';
 
+/**
+ * The outgoing queue of a client's connection, for a service that streams much (job-info's
+ * watches of job output): it sends more only while the queue is short, and waits for it to
+ * drain otherwise, so that a client that reads slowly or not at all costs the broker a bounded
+ * amount of memory (docs/architecture.md "Flow control").
+ */
+export interface Outflow {
+  /** Bytes queued for the client and not yet taken by the kernel. */
+  readonly queuedBytes: number;
+  /**
+   * Call `cb` once, later (never from within this call), when queuedBytes is at most `bytes`.
+   * It is never called if the connection closes first. Returns a function that cancels it.
+   */
+  whenBelow(bytes: number, cb: () => void): () => void;
+}
+
 export interface Request {
   readonly topic: string;
   /**
@@ -34,6 +50,8 @@ export interface Request {
   readonly matchtag: number;
   readonly streaming: boolean;
   readonly noresponse: boolean;
+  /** The client connection's outgoing queue; undefined in-process (INTERNAL_CONN): no socket. */
+  readonly outflow?: Outflow;
   /** Answer with success (any number of times when streaming). */
   respond(payload?: object): void;
   /** Answer with an error; ends a stream. errnum 0 becomes EINVAL. */

@@ -19,6 +19,8 @@
  *                         // writes complete
  *   out.drain(socket);    // encode and write everything queued now (an explicit flush, or
  *                         // before closing), filling the current chunk further
+ *   out.bytes             // what is queued and not yet taken by the kernel (flow control)
+ *   out.onWritten = fn;   // called each time a write completes (the queue got shorter)
  */
 import type { Socket } from 'node:net';
 import { encodeMessage } from './codec.js';
@@ -29,6 +31,17 @@ const CHUNK_SIZE = 256 * 1024;
 const MAX_INFLIGHT = 2;
 /** Idle chunks kept for reuse. */
 const POOL_MAX = 3;
+/** Bytes of a message's frames besides topic and payload (header, proto frame, prefixes). */
+const MSG_OVERHEAD = 40;
+
+/**
+ * A queued message's size on the wire, near enough for flow control and cheap (no encoding: a
+ * text payload is counted in UTF-16 units, so non-ASCII text counts short).
+ */
+function sizeOf(msg: Message): number {
+  const payload = msg.payloadText?.length ?? msg.payload?.length ?? 0;
+  return payload + (msg.topic?.length ?? 0) + MSG_OVERHEAD;
+}
 
 interface Chunk {
   buf: Buffer;
@@ -46,14 +59,26 @@ export class OutQueue {
   /** End of the encoded bytes in `cur`. */
   private used = 0;
   private inflight = 0;
+  /** sizeOf() of the messages not yet encoded. */
+  private queuedBytes = 0;
+  /** Bytes handed to the socket whose write has not completed. */
+  private writingBytes = 0;
+  /** Called after each completed write (flow control: `bytes` went down). */
+  onWritten: (() => void) | undefined;
 
   /** Messages queued and not yet encoded. */
   get length(): number {
     return this.q.length - this.head;
   }
 
+  /** Bytes queued or being written and not yet taken by the kernel (estimated: sizeOf). */
+  get bytes(): number {
+    return this.queuedBytes + this.writingBytes;
+  }
+
   push(msg: Message): void {
     this.q.push(msg);
+    this.queuedBytes += sizeOf(msg);
   }
 
   /** Encode and write queued messages while fewer than MAX_INFLIGHT regions are being written. */
@@ -70,6 +95,7 @@ export class OutQueue {
   discard(): void {
     this.q = [];
     this.head = 0;
+    this.queuedBytes = 0;
   }
 
   /**
@@ -94,6 +120,7 @@ export class OutQueue {
     while (this.head < this.q.length && extra === undefined) {
       const msg = this.q[this.head]!;
       this.q[this.head++] = undefined;
+      this.queuedBytes -= sizeOf(msg);
       encodeMessage(msg, alloc);
     }
     if (this.head === this.q.length) {
@@ -108,12 +135,16 @@ export class OutQueue {
     const last = extra ?? region!;
     c.writes++; // before retiring it: a retired chunk with no writes goes back to the pool
     this.inflight++;
+    const n = (region?.length ?? 0) + (extra?.length ?? 0);
+    this.writingBytes += n;
     if (extra !== undefined) this.retire(c);
     const done = (): void => {
       this.inflight--;
+      this.writingBytes -= n;
       c!.writes--;
       this.recycle(c!);
       if (!sock.destroyed) this.pump(sock);
+      this.onWritten?.();
     };
     if (region !== undefined && extra !== undefined) {
       sock.cork();

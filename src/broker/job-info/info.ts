@@ -10,6 +10,17 @@
  * Watches are indexed by job id (one store watcher for the whole service), so an append costs
  * O(watchers of that job), and by connection + matchtag for cancel / disconnect.
  *
+ * A `guest.*` log (a job's output can be a gigabyte) is never held here: its watch keeps a cursor
+ * into the store and reads from it (store.readLog) a piece at a time, only while the client's
+ * connection has less than FLOW_HIGH bytes queued; past that it waits for the queue to drain to
+ * FLOW_LOW (Request.outflow). A watcher that is behind costs a cursor, not data; an append only
+ * wakes the watchers that are caught up. In-process requests have no queue and are never paused.
+ * The main `eventlog` (small) is read whole. INITIAL_SENTINEL on a guest log comes once the
+ * watch has caught up with the log (after the lines that existed, and any appended meanwhile).
+ *
+ * lookup of a `guest.*` log longer than LOOKUP_MAX is refused with EFBIG (its answer would be
+ * one message that no client takes): such a log is read with eventlog-watch.
+ *
  * When a watch ends (ENODATA):
  *   - `eventlog`: after the `clean` line (lines appended after it are not sent, as in flux).
  *   - `guest.exec.eventlog`: after the `done` line, or once the job's eventlog has `clean`.
@@ -26,8 +37,11 @@ import { Errno } from '../../protocol/errno.js';
 import { Role } from '../../protocol/types.js';
 import { decodeIdset } from '../../job/idset.js';
 import { redactJobspec } from '../../job/jobspec.js';
+import { encodeJobId } from '../../job/jobid.js';
+import { encodeSize } from '../../job/size.js';
 import { INTERNAL_CONN, requestJobId } from '../service.js';
 import type { BrokerContext, ConnId, Method, Request, Service } from '../service.js';
+import type { LogRead } from '../store/store.js';
 import { Real, fromPlain, janssonDumps, jpathSet, parseKeepReals, plain, type JValue } from './jansson.js';
 
 /** eventlog-watch flags (libjob/job.h). */
@@ -42,12 +56,29 @@ const LOOKUP_VALID_FLAGS = LOOKUP_JSON_DECODE | LOOKUP_CURRENT;
 
 const KEY_RE = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/;
 
+/** A guest log watch reads at most this much of the log at a time. */
+export const READ_BYTES = 256 * 1024;
+/** It reads only while its connection has at most this many bytes queued… */
+export const FLOW_HIGH = 2 * 1024 * 1024;
+/** …and, past that, waits until the queue is down to this. */
+export const FLOW_LOW = 1024 * 1024;
+/**
+ * The longest guest log lookup answers (characters). JSON escaping at most doubles an
+ * eventlog's text, so the answer stays well within a client's 64 MiB message limit.
+ */
+export const LOOKUP_MAX = 16 * 1024 * 1024;
+
 const enum Kind {
   Main = 0, // eventlog
   Exec = 1, // guest.exec.eventlog
   Output = 2, // guest.output
   Guest = 3, // other guest.* keys
   Other = 4, // other main-namespace keys
+}
+
+/** Logs kept in the store as chunks and read by cursor: every `guest.*` key. */
+function isGuest(kind: Kind): boolean {
+  return kind === Kind.Exec || kind === Kind.Output || kind === Kind.Guest;
 }
 
 function kindOf(path: string): Kind {
@@ -82,9 +113,21 @@ class Watch {
   done = false;
   /** The log does not exist yet. */
   waiting = false;
+  // main-namespace logs: read whole, then followed append by append
   /** Appends that arrived while the existing lines were being replayed. */
   backlog: string | undefined = undefined;
   replaying = false;
+  // guest logs: read from the store through a cursor
+  /** Where the next read of the log starts (store.readLog). */
+  cursor = 0;
+  /** In pump(): appends made meanwhile are read by its loop. */
+  pumping = false;
+  /** Waiting for the client's queue to drain; calling it stops waiting. */
+  unpause: (() => void) | undefined = undefined;
+  /** The job is inactive: the watch ends once it has caught up. */
+  ending = false;
+  /** INITIAL_SENTINEL not sent yet (it goes once the watch has caught up). */
+  sentinel = false;
   /** guest.output: eof ranks still expected per stream (from the header; 1 by default). */
   needOut = 1;
   needErr = 1;
@@ -156,6 +199,8 @@ export class JobInfoService implements Service {
     for (const ws of m.values()) {
       for (const w of ws) {
         w.done = true;
+        w.unpause?.();
+        w.unpause = undefined;
         this.unindexJob(w);
       }
     }
@@ -183,14 +228,10 @@ export class JobInfoService implements Service {
 
     const kind = kindOf(path);
     const w = new Watch(req, id, path, kind, flags);
+    if (isGuest(kind)) return this.watchGuest(w);
     const text = store.get(id, path);
     if (text === undefined) {
-      const main = store.get(id, 'eventlog') ?? '';
-      if (kind === Kind.Exec || kind === Kind.Output || kind === Kind.Guest) {
-        if (hasEvent(main, 'clean')) return req.error(hasEvent(main, 'start') ? Errno.ENOENT : Errno.ENODATA);
-      } else if (!(flags & WATCH_WAITCREATE)) {
-        return req.error(Errno.ENOENT);
-      }
+      if (!(flags & WATCH_WAITCREATE)) return req.error(Errno.ENOENT);
       w.waiting = true;
       this.index(w);
       if (flags & WATCH_INITIAL_SENTINEL) req.respond();
@@ -210,10 +251,70 @@ export class JobInfoService implements Service {
     w.backlog = undefined;
     w.replaying = false;
     if (w.done) return;
-    if (!ended && kind !== Kind.Main && kind !== Kind.Other && hasEvent(store.get(id, 'eventlog') ?? '', 'clean')) {
-      ended = true; // the guest log of an inactive job: nothing more will come
-    }
     if (ended) this.finish(w, Errno.ENODATA);
+  }
+
+  /** A watch of a guest log: read from the store by cursor, paced by the client (pump()). */
+  private watchGuest(w: Watch): void {
+    const store = this.ctx.store;
+    const clean = hasEvent(store.get(w.id, 'eventlog') ?? '', 'clean');
+    const first = store.readLog(w.id, w.path, 0, READ_BYTES);
+    if (first === undefined) {
+      // flux waits for the guest namespace while the job is active
+      if (clean)
+        return w.req.error(hasEvent(store.get(w.id, 'eventlog') ?? '', 'start') ? Errno.ENOENT : Errno.ENODATA);
+      w.waiting = true;
+      this.index(w);
+      if (w.flags & WATCH_INITIAL_SENTINEL) w.req.respond();
+      return;
+    }
+    this.index(w);
+    w.sentinel = (w.flags & WATCH_INITIAL_SENTINEL) !== 0;
+    w.ending = clean; // the guest log of an inactive job: nothing more will come
+    this.pump(w, first);
+  }
+
+  /**
+   * Send what the guest log has past the watch's cursor, a piece at a time, while the client's
+   * connection has room; otherwise wait for it to drain. Once caught up: the sentinel if one is
+   * due, and the end if the job is inactive.
+   */
+  private pump(w: Watch, first?: LogRead): void {
+    if (w.pumping || w.unpause !== undefined || w.done) return;
+    w.pumping = true;
+    try {
+      let r = first;
+      for (;;) {
+        if (w.done) return;
+        const flow = w.req.outflow;
+        if (flow !== undefined && flow.queuedBytes > FLOW_HIGH) {
+          // (a first read made to see whether the log exists is read again later)
+          w.unpause = flow.whenBelow(FLOW_LOW, () => {
+            w.unpause = undefined;
+            this.pump(w);
+          });
+          return;
+        }
+        r ??= this.ctx.store.readLog(w.id, w.path, w.cursor, READ_BYTES);
+        if (r === undefined || r.text === '') break; // caught up
+        w.waiting = false;
+        w.cursor = r.cursor;
+        const text = r.text;
+        r = undefined;
+        if (this.feed(w, text)) {
+          this.finish(w, Errno.ENODATA);
+          return;
+        }
+      }
+    } finally {
+      w.pumping = false;
+    }
+    if (w.sentinel) {
+      w.sentinel = false;
+      w.req.respond();
+      if (w.done || w.pumping || w.unpause !== undefined) return; // a callback moved it on
+    }
+    if (w.ending) this.finish(w, Errno.ENODATA);
   }
 
   /**
@@ -285,30 +386,29 @@ export class JobInfoService implements Service {
   }
 
   private deliver(w: Watch, key: string, text: string): void {
-    if (key === w.path) {
-      if (w.replaying) {
-        w.backlog = w.backlog === undefined ? text : w.backlog + text;
-        return;
+    if (isGuest(w.kind)) {
+      if (key === w.path) {
+        w.waiting = false;
+        this.pump(w); // does nothing if it is behind (paused) or already reading
+      } else if (key === 'eventlog' && hasEvent(text, 'clean')) {
+        // the job is inactive: its guest logs are complete
+        if (w.waiting) {
+          const started = hasEvent(this.ctx.store.get(w.id, 'eventlog') ?? '', 'start');
+          this.finish(w, started ? Errno.ENOENT : Errno.ENODATA);
+        } else {
+          w.ending = true;
+          if (!w.pumping && w.unpause === undefined) this.finish(w, Errno.ENODATA);
+        }
       }
-      w.waiting = false;
-      if (this.feed(w, text)) this.finish(w, Errno.ENODATA);
       return;
     }
-    if (
-      key === 'eventlog' &&
-      w.kind !== Kind.Main &&
-      w.kind !== Kind.Other &&
-      !w.replaying &&
-      hasEvent(text, 'clean')
-    ) {
-      // the job is inactive: its guest logs are complete
-      if (w.waiting) {
-        const started = hasEvent(this.ctx.store.get(w.id, 'eventlog') ?? '', 'start');
-        this.finish(w, started ? Errno.ENOENT : Errno.ENODATA);
-      } else {
-        this.finish(w, Errno.ENODATA);
-      }
+    if (key !== w.path) return;
+    if (w.replaying) {
+      w.backlog = w.backlog === undefined ? text : w.backlog + text;
+      return;
     }
+    w.waiting = false;
+    if (this.feed(w, text)) this.finish(w, Errno.ENODATA);
   }
 
   private cancel(req: Request): void {
@@ -345,6 +445,8 @@ export class JobInfoService implements Service {
   private finish(w: Watch, errnum: number, text?: string): void {
     if (w.done) return;
     w.done = true;
+    w.unpause?.();
+    w.unpause = undefined;
     this.unindexJob(w);
     if (w.req.conn !== INTERNAL_CONN) {
       const m = this.byConn.get(w.req.conn);
@@ -394,8 +496,18 @@ export class JobInfoService implements Service {
     if (!this.allowed(req, id)) return req.error(Errno.EPERM);
     const out: Record<string, unknown> = { id };
     for (const key of keys as string[]) {
-      const text = KEY_RE.test(key) ? store.get(id, key) : undefined;
+      const valid = KEY_RE.test(key);
+      const text = valid && isGuest(kindOf(key)) ? this.readGuest(id, key) : valid ? store.get(id, key) : undefined;
       if (text === undefined) return req.error(Errno.ENOENT, `key ${key} not found`);
+      if (text === null) {
+        const bytes = store.logBytes(id, key);
+        const f58 = encodeJobId(id, 'f58');
+        return req.error(
+          Errno.EFBIG,
+          `${key} of job ${f58} is ${bytes} bytes (${encodeSize(bytes)}), more than job-info.lookup returns ` +
+            `(${encodeSize(LOOKUP_MAX)}): read it with job-info.eventlog-watch, e.g. tsflux job attach ${f58}`,
+        );
+      }
       if (key !== 'jobspec' && key !== 'R') {
         out[key] = text;
         continue;
@@ -414,6 +526,20 @@ export class JobInfoService implements Service {
       out[key] = flags & LOOKUP_JSON_DECODE ? plain(v) : janssonDumps(v);
     }
     req.respond(out);
+  }
+
+  /** A guest log whole, if it is at most LOOKUP_MAX long (else null), read piece by piece. */
+  private readGuest(id: bigint, key: string): string | null | undefined {
+    let text = '';
+    let cursor = 0;
+    for (;;) {
+      const r = this.ctx.store.readLog(id, key, cursor, READ_BYTES * 4);
+      if (r === undefined) return undefined;
+      if (r.text === '') return text;
+      if (text.length + r.text.length > LOOKUP_MAX) return null;
+      text += r.text;
+      cursor = r.cursor;
+    }
   }
 
   /**

@@ -3,8 +3,9 @@
  *
  * Group commit: writes go to an in-memory batch that reads see at once; the batch is committed
  * in one transaction at the end of the event loop's turn (setImmediate), and `createJobs`
- * resolves only after that commit. Each append to a chunked log within one batch is folded
- * into one chunk, so a job printing fast costs one row per turn, not one per line.
+ * resolves only after that commit. The appends to a chunked log within one batch are folded
+ * into one chunk (up to CHUNK_MAX), so a job printing fast costs a row per turn (or per 256 KiB),
+ * not one per line.
  *
  * If a commit fails (the disk is full), nothing is lost from memory: the new jobs of that batch
  * are refused (their submitters get ENOSPC), everything else stays in the batch and is tried
@@ -47,6 +48,8 @@ const fromRow = (v: bigint): bigint => BigInt.asUintN(64, v) ^ SIGN;
 interface PendingChunk {
   seq: number;
   parts: string[];
+  /** Characters in parts. */
+  size: number;
   /** A reader has seen this chunk: later appends start a new one. */
   sealed: boolean;
 }
@@ -66,6 +69,11 @@ interface Waiter {
 }
 
 const RETRY_MS = 1000;
+/**
+ * A chunk takes appends until it holds this many characters: a reader of a log by cursor
+ * (readLog) gets at most about this more than it asked for (job-info paces watches by it).
+ */
+const CHUNK_MAX = 256 * 1024;
 const BLOB_CACHE = 64;
 const KNOWN_CACHE = 8192;
 const SCAN_PAGE = 5000;
@@ -223,6 +231,7 @@ export class SqliteStore implements JobStore {
       readChunks: p('SELECT seq, data FROM chunks WHERE id = ? AND key = ? AND seq >= ? ORDER BY seq LIMIT ?'),
       maxSeq: p('SELECT max(seq) AS m FROM chunks WHERE id = ? AND key = ?'),
       maxSeqAll: p('SELECT max(seq) AS m FROM chunks'),
+      logBytes: p('SELECT sum(octet_length(data)) AS n FROM chunks WHERE id = ? AND key = ?'),
       idsAfter: p('SELECT id FROM jobs WHERE id > ? ORDER BY id LIMIT ?'),
       scanAfter: p('SELECT id, userid, jobspec, eventlog FROM jobs WHERE id > ? ORDER BY id LIMIT ?'),
       deleteJob: p('DELETE FROM jobs WHERE id = ?'),
@@ -304,9 +313,11 @@ export class SqliteStore implements JobStore {
     } else if (isChunked(key)) {
       const list = (p.chunks ??= new Map()).get(key);
       const last = list?.[list.length - 1];
-      if (last && !last.sealed) last.parts.push(text);
-      else {
-        const c: PendingChunk = { seq: this.seq++, parts: [text], sealed: false };
+      if (last && !last.sealed && last.size < CHUNK_MAX) {
+        last.parts.push(text);
+        last.size += text.length;
+      } else {
+        const c: PendingChunk = { seq: this.seq++, parts: [text], size: text.length, sealed: false };
         if (list) list.push(c);
         else p.chunks.set(key, [c]);
       }
@@ -445,18 +456,27 @@ export class SqliteStore implements JobStore {
     let text = '';
     let next = cursor;
     let any = false;
-    // committed chunks, a page at a time
+    // committed chunks, a page at a time, each row read only if needed (iterate, not all: a page
+    // of 16 chunks is 4 MiB, of which a small read wants one)
     while (next < firstPending && text.length < maxBytes) {
-      const rows = this.st.readChunks.all(toRow(id), key, next, 16) as { seq: bigint; data: string }[];
-      for (const r of rows) {
+      let rows = 0;
+      let stop = false;
+      for (const r of this.st.readChunks.iterate(toRow(id), key, next, 16) as IterableIterator<{
+        seq: bigint;
+        data: string;
+      }>) {
+        rows++;
         const seq = Number(r.seq);
-        if (seq >= firstPending) break;
+        if (seq >= firstPending) {
+          stop = true;
+          break;
+        }
         any = true;
         text += r.data;
         next = seq + 1;
         if (text.length >= maxBytes) break;
       }
-      if (rows.length < 16) break;
+      if (stop || rows < 16) break;
     }
     if (!any && cursor === 0 && pending === undefined && !this.hasCommittedLog(id, key)) return undefined;
     // then what is not committed yet
@@ -470,6 +490,14 @@ export class SqliteStore implements JobStore {
       }
     }
     return { text, cursor: next };
+  }
+
+  logBytes(id: bigint, key: string): number {
+    const row = this.st.logBytes.get(toRow(id), key) as { n: bigint | null };
+    let n = row.n === null ? 0 : Number(row.n);
+    for (const c of this.batch.get(id)?.chunks?.get(key) ?? [])
+      for (const part of c.parts) n += Buffer.byteLength(part);
+    return n;
   }
 
   private hasCommittedLog(id: bigint, key: string): boolean {

@@ -62,6 +62,8 @@ export interface JobStore {
    * one), without loading the rest; `undefined` if the log does not exist.
    */
   readLog(id: bigint, key: string, cursor: number, maxBytes: number): LogRead | undefined;
+  /** Bytes (UTF-8) of a chunked log (`guest.*`), 0 if there is none, without reading it into memory. */
+  logBytes(id: bigint, key: string): number;
   /** Every job id, oldest first. */
   ids(): Iterable<bigint>;
   /** Every job with its eventlog, oldest first (a restart's replay). */

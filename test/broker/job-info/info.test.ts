@@ -5,13 +5,15 @@ import { Broker } from '../../../src/broker/broker.js';
 import { SqliteStore } from '../../../src/broker/store/sqlite.js';
 import { JobInfoService } from '../../../src/broker/job-info/info.js';
 import { FluxError } from '../../../src/protocol/errno.js';
-import { TestRequest, createJob, eventlogVector, line, vector, type ReqOpts } from './harness.js';
+import { LOOKUP_MAX } from '../../../src/broker/job-info/info.js';
+import { TestRequest, createJob, eventlogVector, line, turn, vector, type ReqOpts } from './harness.js';
 
 const ENOENT = 2;
 const EPERM = 1;
 const EPROTO = 71;
 const ENODATA = 61;
 const EINVAL = 22;
+const EFBIG = 27;
 
 async function setup() {
   const store = SqliteStore.open(':memory:', { durable: false });
@@ -369,6 +371,32 @@ describe('job-info.eventlog-watch', () => {
     assert.deepEqual(r.summary(), ['submit', 'validate', 'SENTINEL', 'depend']);
   });
 
+  test('a long guest.output is read from the store piece by piece, committed and not, in order', async () => {
+    const { broker, store } = await setup();
+    await createJob(store, 1n);
+    const header = line('header', { version: 1, count: { stdout: 1, stderr: 1 }, options: {} });
+    const lines = Array.from({ length: 3101 }, (_, i) =>
+      line('data', { stream: 'stdout', rank: '0', data: `${i} ${'x'.repeat(1000)}\n` }),
+    );
+    const data = (i: number) => lines[i]!;
+    store.append(1n, 'guest.output', header);
+    for (let i = 0; i < 3000; i++) store.append(1n, 'guest.output', data(i)); // 3 MB, many chunks
+    await turn(); // committed
+    for (let i = 3000; i < 3100; i++) store.append(1n, 'guest.output', data(i)); // not yet
+    const w = watch(broker, 1n, 'guest.output', 2);
+    const sent = () =>
+      w.answers.filter((a) => 'payload' in a && a.payload !== undefined).map((a: any) => a.payload.event);
+    assert.equal(sent().length, 3101);
+    assert.ok(sent().join('') === header + lines.slice(0, 3100).join(''), 'every line, in order');
+    assert.equal(w.summary()[3101], 'SENTINEL');
+    // live: each append is sent as it comes, then the eofs end it
+    store.append(1n, 'guest.output', data(3100));
+    assert.equal(sent().length, 3102);
+    store.append(1n, 'guest.output', line('data', { stream: 'stdout', rank: '0', eof: true }));
+    store.append(1n, 'guest.output', line('data', { stream: 'stderr', rank: '0', eof: true }));
+    assert.equal(w.lastError?.errnum, ENODATA);
+  });
+
   test('scale: 20,000 watches, an append reaches only the watchers of its job', async () => {
     const { broker, store, info } = await setup();
     const N = 20000;
@@ -463,6 +491,29 @@ describe('job-info.lookup', () => {
     assert.match(k.lastError!.text!, /nosuch/);
     assert.equal(lookup(broker, { id: 45013270528, keys: ['eventlog'], flags: 8 }).lastError?.errnum, EPROTO);
     assert.equal(lookup(broker, { id: 45013270528, keys: 'eventlog', flags: 0 }).lastError?.errnum, EPROTO);
+  });
+
+  test('a guest log too long for one answer: EFBIG naming the key and its size, and what to use instead', async () => {
+    const { broker, store } = await withJob();
+    const id = 45013270528n;
+    const piece = line('data', { stream: 'stdout', rank: '0', data: 'y\n'.repeat(50000) });
+    let bytes = 0;
+    while (bytes <= LOOKUP_MAX) {
+      store.append(id, 'guest.output', piece);
+      bytes += piece.length;
+    }
+    await turn();
+    store.append(id, 'guest.output', piece); // and some not committed yet
+    bytes += piece.length;
+    const r = lookup(broker, { id: 45013270528, keys: ['guest.output'], flags: 0 });
+    assert.equal(r.lastError?.errnum, EFBIG);
+    assert.equal(
+      r.lastError?.text,
+      `guest.output of job ƒ2Bafn6B is ${bytes} bytes (${Number((bytes / 1024 / 1024).toPrecision(8))}M), ` +
+        'more than job-info.lookup returns (16M): read it with job-info.eventlog-watch, e.g. tsflux job attach ƒ2Bafn6B',
+    );
+    // the broker carries on: a short key of the same job still answers
+    assert.equal(lookup(broker, { id: 45013270528, keys: ['R'], flags: 0 }).answers.length, 1);
   });
 
   test('guest.exec.eventlog is a lookup key too', async () => {

@@ -108,6 +108,31 @@ describe('SqliteStore', () => {
     await s.close();
   });
 
+  test('a turn of appends is cut into chunks of about 256 KiB; logBytes counts them, committed or not, in UTF-8', async () => {
+    const s = SqliteStore.open(':memory:', { durable: false });
+    await s.createJobs([rec(1n)]);
+    assert.equal(s.logBytes(1n, 'guest.output'), 0);
+    const piece = 'é'.repeat(1023) + '\n'; // 1024 characters, 2047 bytes
+    for (let i = 0; i < 1024; i++) s.append(1n, 'guest.output', piece); // 1 Mi characters in one turn
+    assert.equal(s.logBytes(1n, 'guest.output'), 1024 * 2047);
+    await new Promise((r) => setImmediate(r));
+    assert.equal(s.logBytes(1n, 'guest.output'), 1024 * 2047);
+    // a small read gets one chunk, not the whole turn's appends
+    const r = s.readLog(1n, 'guest.output', 0, 1)!;
+    assert.equal(r.text.length, 256 * 1024);
+    s.append(1n, 'guest.output', 'x\n');
+    assert.equal(s.logBytes(1n, 'guest.output'), 1024 * 2047 + 2);
+    let text = r.text;
+    for (let c = r.cursor; ;) {
+      const more = s.readLog(1n, 'guest.output', c, 1)!;
+      if (more.text === '') break;
+      text += more.text;
+      c = more.cursor;
+    }
+    assert.ok(text === piece.repeat(1024) + 'x\n');
+    await s.close();
+  });
+
   test('removeJobs leaves nothing of a job', async () => {
     const s = SqliteStore.open(':memory:', { durable: false });
     await s.createJobs([rec(1n), rec(2n)]);

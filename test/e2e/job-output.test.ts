@@ -1,0 +1,162 @@
+/**
+ * A job's output through a real instance, its socket and the CLI: a client that stops reading a
+ * large output (its queue in the broker stays bounded while other clients are served:
+ * docs/architecture.md "Flow control"), and the replay of a large output by `tsflux job attach`.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import { spawn } from 'node:child_process';
+import { suiteInstance } from '../helpers/instance.js';
+import { baseEnv, tsflux } from '../helpers/cli.js';
+import { tsfluxBin } from '../helpers/paths.js';
+import { HANG_TIMEOUT, until } from '../helpers/wait.js';
+import * as job from '../../src/client/job/index.js';
+import { uriToPath } from '../../src/client/handle.js';
+import { JobspecV1 } from '../../src/job/jobspec.js';
+import { encodeJobId } from '../../src/job/jobid.js';
+import { StreamDecoder } from '../../src/protocol/stream.js';
+import { encodeMessage, request } from '../../src/protocol/codec.js';
+import { MsgFlag } from '../../src/protocol/types.js';
+import { FLOW_HIGH, FLOW_LOW, READ_BYTES } from '../../src/broker/job-info/info.js';
+import type { ClientConn } from '../../src/broker/server.js';
+
+const s = suiteInstance();
+const env = { PATH: process.env.PATH ?? '/usr/bin:/bin' };
+
+function spec(cmd: string[], attrs: Record<string, unknown> = {}): JobspecV1 {
+  const js = JobspecV1.fromCommand(cmd, { environment: env });
+  for (const [k, v] of Object.entries(attrs)) js.setattr(k, v);
+  return js;
+}
+
+/** What `seq 1 N` prints. */
+function seqText(n: number): string {
+  const parts: string[] = [];
+  for (let i = 1; i <= n; i++) parts.push(`${i}\n`);
+  return parts.join('');
+}
+
+function rawConnect(uri: string): Promise<net.Socket> {
+  return new Promise((resolve, reject) => {
+    const sock = net.connect(uriToPath(uri));
+    sock.once('error', reject);
+    sock.once('data', (b) => {
+      assert.equal(b[0], 0, 'handshake byte is 0');
+      assert.equal(b.length, 1);
+      resolve(sock);
+    });
+  });
+}
+
+test(
+  'watches of a large output by a client that does not read: bounded queue in the broker, others served, all delivered in order once it reads',
+  { timeout: HANG_TIMEOUT },
+  async (t) => {
+    const { inst, h } = s;
+    const N = 1_000_000; // 6.9 MB of output, about 8 MB on the wire per watch
+    const expected = seqText(N);
+    const id = await job.submit(h, spec(['seq', '1', String(N)]), { waitable: true });
+    assert.equal((await job.wait(h, id)).success, true);
+
+    const before = new Set(inst.server.connections());
+    const sock = await rawConnect(inst.uri);
+    t.after(() => sock.destroy());
+    sock.pause(); // reads nothing from here on
+    const conn = inst.server.connections().find((c) => !before.has(c))!;
+    assert.ok(conn, 'the raw client has a connection');
+    const WATCHES = 5;
+    for (let tag = 1; tag <= WATCHES; tag++) {
+      const payload = { id, path: 'guest.output', flags: 0 };
+      sock.write(
+        encodeMessage(request('job-info.eventlog-watch', payload, { matchtag: tag, flags: MsgFlag.STREAMING })),
+      );
+    }
+    // Unpaced, the broker would queue the whole output for each watch at once (40 MB). Paced, at
+    // most one read past FLOW_HIGH: READ_BYTES and a chunk (256 KiB and an output event, 1 MiB).
+    const bound = FLOW_HIGH + READ_BYTES + 2 * 1024 * 1024;
+    await until(() => conn.queuedBytes > FLOW_HIGH, 'the stalled connection to fill its queue');
+    for (let i = 0; i < 20; i++) {
+      assert.ok(conn.queuedBytes <= bound, `queued ${conn.queuedBytes} bytes, bound ${bound}`);
+      assert.equal((await h.rpc('broker.ping', { seq: i })).seq, i); // another client is served
+    }
+    assert.ok(conn.queuedBytes <= bound, `queued ${conn.queuedBytes} bytes, bound ${bound}`);
+    assert.ok(conn.queuedMessages < 2000, `queued ${conn.queuedMessages} messages`);
+
+    // Now it reads: every watch gets the whole output, in order, then ENODATA.
+    const dec = new StreamDecoder();
+    const got = new Map<number, string[]>();
+    let ended = 0;
+    const done = new Promise<void>((resolve, reject) => {
+      sock.on('data', (chunk: Buffer) => {
+        try {
+          for (const m of dec.push(chunk)) {
+            if (m.aux1 !== 0) {
+              assert.equal(m.aux1, 61, `watch ${m.aux2} ends with ENODATA`);
+              if (++ended === WATCHES) resolve();
+              continue;
+            }
+            const ev = JSON.parse(JSON.parse(m.payload!.toString('utf8')).event);
+            if (ev.name === 'data' && ev.context.stream === 'stdout' && ev.context.data !== undefined) {
+              let list = got.get(m.aux2);
+              if (!list) got.set(m.aux2, (list = []));
+              list.push(ev.context.data);
+            }
+          }
+        } catch (e) {
+          reject(e as Error);
+        }
+      });
+    });
+    sock.resume();
+    await done;
+    for (let tag = 1; tag <= WATCHES; tag++) assert.ok(got.get(tag)!.join('') === expected, `watch ${tag}`);
+    sock.destroy();
+  },
+);
+
+test(
+  'tsflux job attach replays the multi-MB output of an inactive job, byte for byte',
+  { timeout: HANG_TIMEOUT },
+  async () => {
+    const { inst, h } = s;
+    const N = 800_000; // 5.4 MB
+    const id = await job.submit(h, spec(['seq', '1', String(N)]), { waitable: true });
+    assert.equal((await job.wait(h, id)).success, true);
+    const r = await tsflux(['job', 'attach', encodeJobId(id, 'f58')], inst.uri);
+    assert.equal(r.rc, 0, r.stderr);
+    assert.equal(r.stderr, '');
+    assert.ok(r.stdout === seqText(N), `attach printed ${r.stdout.length} characters`);
+  },
+);
+
+test(
+  'an attach whose stdout is not read (it blocks writing): its output waits in the broker, bounded, then comes whole and in order',
+  { timeout: HANG_TIMEOUT },
+  async (t) => {
+    const { inst, h } = s;
+    const N = 1_000_000;
+    const id = await job.submit(h, spec(['seq', '1', String(N)]), { waitable: true });
+    assert.equal((await job.wait(h, id)).success, true);
+    const before = new Set(inst.server.connections());
+    const child = spawn(process.execPath, [tsfluxBin, 'job', 'attach', encodeJobId(id, 'f58')], {
+      env: { ...baseEnv(), FLUX_URI: inst.uri },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    t.after(() => child.kill('SIGKILL'));
+    const closed = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    // nobody reads its stdout: the attach blocks in a write (stdout is synchronous on Linux)
+    let conn: ClientConn | undefined;
+    await until(() => {
+      conn = inst.server.connections().find((c) => !before.has(c) && c.queuedBytes > FLOW_HIGH);
+      return conn !== undefined;
+    }, 'the attach to leave its output in the broker');
+    for (let i = 0; i < 10; i++) await h.rpc('broker.ping', {});
+    assert.ok(conn!.queuedBytes > FLOW_LOW, `still ${conn!.queuedBytes} bytes queued: the attach is not reading`);
+    assert.ok(conn!.queuedBytes <= FLOW_HIGH + READ_BYTES + 2 * 1024 * 1024);
+    const chunks: Buffer[] = [];
+    child.stdout.on('data', (b: Buffer) => chunks.push(b));
+    assert.equal(await closed, 0);
+    assert.ok(Buffer.concat(chunks).toString('utf8') === seqText(N), 'attach printed the whole output in order');
+  },
+);
