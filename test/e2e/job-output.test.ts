@@ -1,7 +1,8 @@
 /**
- * A job's output through a real instance, its socket and the CLI: a client that stops reading a
- * large output (its queue in the broker stays bounded while other clients are served:
- * docs/architecture.md "Flow control"), and the replay of a large output by `tsflux job attach`.
+ * A job's output through a real instance, its socket and the CLI: the per-job output limit
+ * (src/job/output-limit.ts), a client that stops reading a large output (its queue in the broker
+ * stays bounded while other clients are served: docs/architecture.md "Flow control"), and the
+ * replay of a large output by `tsflux job attach`.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -12,7 +13,7 @@ import { baseEnv, tsflux } from '../helpers/cli.js';
 import { tsfluxBin } from '../helpers/paths.js';
 import { HANG_TIMEOUT, until } from '../helpers/wait.js';
 import * as job from '../../src/client/job/index.js';
-import { uriToPath } from '../../src/client/handle.js';
+import { uriToPath, type Flux } from '../../src/client/handle.js';
 import { JobspecV1 } from '../../src/job/jobspec.js';
 import { encodeJobId } from '../../src/job/jobid.js';
 import { StreamDecoder } from '../../src/protocol/stream.js';
@@ -30,12 +31,61 @@ function spec(cmd: string[], attrs: Record<string, unknown> = {}): JobspecV1 {
   return js;
 }
 
+/** A job's guest.output read back: stdout, and the shell's log messages. */
+async function output(h: Flux, id: bigint): Promise<{ stdout: string; log: string[] }> {
+  const out: string[] = [];
+  const log: string[] = [];
+  for await (const ev of job.eventWatch(h, id, { path: 'guest.output' })) {
+    const c = ev.context as Record<string, any>;
+    if (ev.name === 'data' && c.stream === 'stdout' && typeof c.data === 'string') out.push(c.data);
+    if (ev.name === 'log') log.push(`${c.component}: ${c.message}`);
+  }
+  return { stdout: out.join(''), log };
+}
+
 /** What `seq 1 N` prints. */
 function seqText(n: number): string {
   const parts: string[] = [];
   for (let i = 1; i <= n; i++) parts.push(`${i}\n`);
   return parts.join('');
 }
+
+test('output.limit through the CLI: the first LIMIT bytes are kept and attach prints why the rest is not', async () => {
+  const r = await tsflux(
+    ['run', '-o', 'output.limit=64k', 'sh', '-c', 'head -c 300000 /dev/zero | tr "\\0" y'],
+    s.inst.uri,
+  );
+  assert.equal(r.rc, 0, r.stderr);
+  assert.equal(r.stdout, 'y'.repeat(65536));
+  assert.match(r.stderr, /flux-shell\[0\]: {2}WARN: output: stdout will be truncated, 64k limit exceeded\n/);
+  assert.match(r.stderr, /flux-shell\[0\]: {2}WARN: output: stdout: 234464 of 300000 bytes truncated\n/);
+});
+
+test(
+  'a job printing without end past its limit: the broker keeps the first LIMIT bytes and carries on',
+  { timeout: HANG_TIMEOUT },
+  async () => {
+    const h = s.h;
+    const id = await job.submit(h, spec(['yes'], { 'system.shell.options.output.limit': '1M' }), { waitable: true });
+    // the warning is written when the limit is passed; yes goes on until canceled
+    for await (const ev of job.eventWatch(h, id, { path: 'guest.output' })) {
+      if (ev.name === 'log') break;
+    }
+    assert.equal((await h.rpc('broker.ping', {})).rank, 0);
+    await job.cancel(h, id, 'enough');
+    await job.wait(h, id);
+    const { stdout, log } = await output(h, id);
+    assert.equal(stdout.length, 1024 * 1024);
+    assert.equal(stdout, 'y\n'.repeat(512 * 1024));
+    assert.equal(log[0], 'output: stdout will be truncated, 1M limit exceeded');
+    const m = /^output: stdout: (\d+) of (\d+) bytes truncated$/.exec(log[1] ?? '');
+    assert.ok(m, `truncation summary in ${JSON.stringify(log)}`);
+    assert.equal(Number(m[2]) - Number(m[1]), 1024 * 1024);
+    // kept output is small enough for a lookup too
+    const text: string = (await job.lookup(h, id, ['guest.output'], 0))['guest.output'];
+    assert.ok(text.includes('limit exceeded'));
+  },
+);
 
 function rawConnect(uri: string): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
@@ -158,5 +208,37 @@ test(
     child.stdout.on('data', (b: Buffer) => chunks.push(b));
     assert.equal(await closed, 0);
     assert.ok(Buffer.concat(chunks).toString('utf8') === seqText(N), 'attach printed the whole output in order');
+  },
+);
+
+test(
+  'stdin past the limit reaches the tasks but is not kept in guest.input; its eof is',
+  { timeout: HANG_TIMEOUT },
+  async () => {
+    const h = s.h;
+    const id = await job.submit(h, spec(['wc', '-c'], { 'system.shell.options.output.limit': '1k' }), {
+      waitable: true,
+    });
+    await job.eventWait(h, id, 'shell.init', { path: 'guest.exec.eventlog' });
+    const svc = `${process.getuid!()}-shell-${encodeJobId(id, 'f58plain')}.stdin`;
+    for (let i = 0; i < 3; i++) await h.rpc(svc, { stream: 'stdin', rank: 'all', data: 'z'.repeat(600) });
+    await h.rpc(svc, { stream: 'stdin', rank: 'all', eof: true });
+    assert.equal((await job.wait(h, id)).success, true);
+    const { stdout, log } = await output(h, id);
+    assert.equal(stdout.trim(), '1800'); // the task got all of it
+    assert.deepEqual(log, ['input: stdin beyond 1k is passed to the tasks but not kept']);
+    const input: string = (await job.lookup(h, id, ['guest.input'], 0))['guest.input'];
+    const events = input
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    assert.deepEqual(
+      events.map((e) => [e.name, e.context.data?.length, e.context.eof]),
+      [
+        ['header', undefined, undefined],
+        ['data', 600, undefined],
+        ['data', undefined, true],
+      ],
+    );
   },
 );

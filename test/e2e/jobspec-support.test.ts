@@ -88,8 +88,16 @@ test('what the instance would not honour is refused at submit, naming it (EINVAL
         'attributes.system.shell.options.output.stderr.type: "term" is not supported by tsflux (file or kvs)',
       ],
       [
-        { 'system.shell.options.output.limit': '1M' },
-        'attributes.system.shell.options.output.limit: shell option not supported by tsflux',
+        { 'system.shell.options.output.limit': '2G' },
+        'attributes.system.shell.options.output.limit: 2G: must be more than 0 and at most 1G',
+      ],
+      [
+        { 'system.shell.options.output.limit': 'lots' },
+        'attributes.system.shell.options.output.limit: invalid size "lots" (a number with k, M, G, ...)',
+      ],
+      [
+        { 'system.shell.options.output.limit': 0 },
+        'attributes.system.shell.options.output.limit: 0: must be more than 0 and at most 1G',
       ],
       [
         { 'system.shell.options.output.mode': 'overwrite' },

@@ -6,6 +6,11 @@
  * Per job it writes, in the store, `guest.exec.eventlog` (init, starting, shell.init,
  * shell.start, complete, done) and `guest.output` (RFC 24: header, data, eof), which
  * job-info streams to `tsflux run` / `job attach`.
+ *
+ * Output limit (flux's shell `output.limit`, src/job/output-limit.ts): of each stream, the first
+ * LIMIT bytes go to guest.output, the rest is read and dropped; a warning in guest.output says so
+ * when it happens, and again before the eofs with how much was dropped. What comes on stdin is
+ * kept in guest.input up to the same limit (the tasks still get all of it).
  */
 import path from 'node:path';
 import { Errno } from '../../protocol/errno.js';
@@ -15,6 +20,14 @@ import { encodeJobId } from '../../job/jobid.js';
 import { parseIdset } from '../../job/idset.js';
 import { taskCount } from '../../job/shape.js';
 import { START_FAILED_STATUS, shellStatus, signaled, taskExitCode, termSig } from '../../job/waitstatus.js';
+import {
+  OUTPUT_LIMIT_MAX,
+  OUTPUT_LIMIT_WARNING,
+  outputLimitOf,
+  utf8Prefix,
+  type OutputLimit,
+} from '../../job/output-limit.js';
+import { encodeSize } from '../../job/size.js';
 import { Spawner } from '../launcher/spawner.js';
 import { authorized, requestJobId, type BrokerContext, type Method, type Request, type Service } from '../service.js';
 import type { Rv1 } from '../../job/rv1.js';
@@ -32,6 +45,9 @@ import {
 } from './tasks.js';
 
 const SIGTERM = 15;
+/** RFC 24 log levels (syslog's). */
+const LOG_WARNING = 4;
+const LOG_NOTICE = 5;
 const SIGKILL = 9;
 const SIGALRM = 14;
 
@@ -62,6 +78,12 @@ interface ExecJob {
   exception: boolean;
   /** Streams with output captured to guest.output. */
   captured: { stdout: boolean; stderr: boolean };
+  /** output.limit: bytes of each stream, and of stdin, kept in guest.output / guest.input. */
+  limit: OutputLimit;
+  /** Bytes each stream has written so far (kept or not). */
+  written: { stdout: number; stderr: number };
+  /** Bytes of stdin received so far (kept in guest.input or not). */
+  stdinBytes: number;
   /** The shell service (`<userid>-shell-<f58>`) taking stdin, while the job runs; else undefined. */
   service?: string;
 }
@@ -171,10 +193,19 @@ export class JobExec implements Service {
     }
     const data = p.data === undefined ? undefined : Buffer.from(p.data, p.encoding === 'base64' ? 'base64' : 'utf8');
     const context: Record<string, unknown> = { stream: 'stdin', rank: p.rank ?? 'all' };
-    if (p.data !== undefined) context.data = p.data;
-    if (p.encoding === 'base64') context.encoding = 'base64';
+    // guest.input keeps stdin up to the job's limit; past it a data event is kept only for its eof
+    const before = job.stdinBytes;
+    job.stdinBytes += data?.length ?? 0;
+    const keep = job.stdinBytes <= job.limit.bytes;
+    if (p.data !== undefined && keep) context.data = p.data;
+    if (p.encoding === 'base64' && keep) context.encoding = 'base64';
     if (p.eof === true) context.eof = true;
-    this.ctx.store.append(job.id, 'guest.input', encodeEvent({ timestamp: now(), name: 'data', context }));
+    if (!keep && before <= job.limit.bytes) {
+      this.shellLog(job, 'input', `stdin beyond ${job.limit.text} is passed to the tasks but not kept`, LOG_WARNING);
+    }
+    if (keep || p.eof === true) {
+      this.ctx.store.append(job.id, 'guest.input', encodeEvent({ timestamp: now(), name: 'data', context }));
+    }
     for (const r of ranks) this.spawner.writeStdin(`${job.id}.${r}`, data, p.eof === true);
     req.respond({});
   }
@@ -193,6 +224,12 @@ export class JobExec implements Service {
     } catch (e) {
       return req.error(Errno.EIO, `cannot read the jobspec of job ${id} from the store: ${(e as Error).message}`);
     }
+    let limit: OutputLimit;
+    try {
+      limit = outputLimitOf(jobspec, p.userid === this.ctx.owner);
+    } catch (e) {
+      return req.error(Errno.EINVAL, `attributes.system.shell.options.output.limit: ${(e as Error).message}`);
+    }
     const f58 = encodeJobId(id, 'f58');
     const ntasks = taskCount(jobspec);
     const job: ExecJob = {
@@ -207,6 +244,9 @@ export class JobExec implements Service {
       tmpdir: path.join(this.rundir, `jobtmp-${this.ctx.rank}-${encodeJobId(id, 'f58plain')}`),
       exception: false,
       captured: { stdout: !outputFile(jobspec, 'stdout'), stderr: !outputFile(jobspec, 'stderr') },
+      limit,
+      written: { stdout: 0, stderr: 0 },
+      stdinBytes: 0,
     };
     this.jobs.set(id, job);
     this.log(job, 'init');
@@ -317,9 +357,9 @@ export class JobExec implements Service {
     );
   }
 
-  /** A job shell log message (RFC 24 `log` event, level notice) in the job's output. */
-  private shellLog(job: ExecJob, component: string, message: string): void {
-    this.output(job, { rank: 0, level: 5, component, message }, 'log');
+  /** A job shell log message (RFC 24 `log` event, level notice by default) in the job's output. */
+  private shellLog(job: ExecJob, component: string, message: string, level = LOG_NOTICE): void {
+    this.output(job, { rank: 0, level, component, message }, 'log');
   }
 
   private taskStartSettled(job: ExecJob): void {
@@ -377,7 +417,44 @@ export class JobExec implements Service {
   private onOutput(key: string, stream: 'stdout' | 'stderr', data: string): void {
     const e = this.byKey.get(key);
     if (!e) return;
-    this.output(e.job, { stream, rank: String(e.task.rank), data });
+    const job = e.job;
+    const limit = job.limit.bytes;
+    const before = job.written[stream];
+    if (before > limit) {
+      job.written[stream] += Buffer.byteLength(data); // past the limit: counted, dropped
+      return;
+    }
+    const n = Buffer.byteLength(data);
+    job.written[stream] = before + n;
+    if (before + n <= limit) {
+      this.output(job, { stream, rank: String(e.task.rank), data });
+      return;
+    }
+    // this piece crosses the limit: what fits is kept, once, with a warning
+    const head = utf8Prefix(data, limit - before);
+    if (head !== '') this.output(job, { stream, rank: String(e.task.rank), data: head });
+    this.shellLog(job, 'output', `${stream} will be truncated, ${job.limit.text} limit exceeded`, LOG_WARNING);
+  }
+
+  /** Before the eofs: how much of each stream the limit dropped, and a word on large output (flux's kvs.c). */
+  private outputSummary(job: ExecJob): void {
+    for (const s of ['stderr', 'stdout'] as const) {
+      const n = job.written[s];
+      if (n > job.limit.bytes) {
+        this.shellLog(job, 'output', `${s}: ${n - job.limit.bytes} of ${n} bytes truncated`, LOG_WARNING);
+      }
+    }
+    for (const s of ['stderr', 'stdout'] as const) {
+      const n = job.written[s];
+      if (n > OUTPUT_LIMIT_WARNING && n <= OUTPUT_LIMIT_MAX) {
+        this.shellLog(
+          job,
+          'output',
+          `high ${s} volume (${encodeSize(n)}), consider redirecting to a file next time (e.g. use --output=FILE)`,
+          LOG_WARNING,
+        );
+      }
+    }
   }
 
   private taskDone(job: ExecJob, key: string): void {
@@ -392,6 +469,7 @@ export class JobExec implements Service {
       job.req.respond({ type: 'start' });
     }
     const ranks = job.tasks.length === 1 ? '0' : `0-${job.tasks.length - 1}`;
+    this.outputSummary(job);
     for (const s of ['stdout', 'stderr'] as const) this.output(job, { stream: s, rank: ranks, eof: true });
     const status = shellStatus(job.tasks.map((t) => t.status ?? 0));
     this.log(job, 'shell-exit', { rank: 0, wait_status: status });

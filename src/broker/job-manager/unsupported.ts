@@ -13,12 +13,14 @@
  *
  * Shell options job-exec honours: rlimit; input.stdin {type: file, path}; output.{stdout,
  * stderr} {type: file | kvs, path, label: false, buffer.type: none}; output.mode (truncate,
- * append); output.batch-timeout and input.batch-timeout (output is never held back, so any
- * bound is met); signal (flux's shell signal plugin); gpu-affinity (on, off, per-task).
+ * append); output.limit (src/job/output-limit.ts); output.batch-timeout and input.batch-timeout
+ * (output is never held back, so any bound is met); signal (flux's shell signal plugin);
+ * gpu-affinity (on, off, per-task).
  * Every other shell option (cpu-affinity, taskmap, pty, mpi, env-expand, ...) is refused.
  */
 
 import { parseShellSignal } from '../../job/shell-signal.js';
+import { parseOutputLimit } from '../../job/output-limit.js';
 
 const REFUSED_SYSTEM: Readonly<Record<string, string>> = {
   constraints: 'job constraints (RFC 31, --requires) are not supported by tsflux',
@@ -74,6 +76,12 @@ function outputOption(v: unknown, key: string): string | undefined {
       if (x !== 'truncate' && x !== 'append') err = `${key}.mode: must be "truncate" or "append"`;
     } else if (k === 'batch-timeout') {
       if (!isNumber(x)) err = `${key}.batch-timeout: must be a number >= 0`;
+    } else if (k === 'limit') {
+      try {
+        parseOutputLimit(x);
+      } catch (e) {
+        err = `${key}.limit: ${(e as Error).message}`;
+      }
     } else err = `${key}.${k}: shell option not supported by tsflux`;
     if (err) return err;
   }
