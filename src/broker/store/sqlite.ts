@@ -3,9 +3,16 @@
  *
  * Group commit: writes go to an in-memory batch that reads see at once; the batch is committed
  * in one transaction at the end of the event loop's turn (setImmediate), and `createJobs`
- * resolves only after that commit. The appends to a chunked log within one batch are folded
+ * resolves only after that commit (on the disk, for a durable store). The appends to a chunked log within one batch are folded
  * into one chunk (up to CHUNK_MAX), so a job printing fast costs a row per turn (or per 256 KiB),
  * not one per line.
+ *
+ * A durable store syncs off the event loop: its commits run with synchronous=NORMAL (in WAL mode
+ * SQLite then syncs the WAL only before a checkpoint) and the WAL is then synced by fdatasync on
+ * libuv's thread pool, one sync for every commit made while the previous one ran; the jobs of a
+ * commit are acknowledged once a sync that began after it has finished. That is what
+ * synchronous=FULL guarantees (the WAL synced after each commit) without stopping the broker
+ * while the disk works.
  *
  * If a commit fails (the disk is full), nothing is lost from memory: the new jobs of that batch
  * are refused (their submitters get ENOSPC), everything else stays in the batch and is tried
@@ -113,6 +120,10 @@ export class SqliteStore implements JobStore {
   private readonly blobs = new Map<string, string>();
   /** jobspec text → its ref (the same text object is shared by the jobs of a bulk submit). */
   private readonly refOf = new Map<string, string>();
+  /** Durable: the WAL's descriptor, and the commits whose jobs wait for the next sync of it. */
+  private walFd: number | undefined;
+  private unsynced: Waiter[] = [];
+  private syncing = false;
   private readonly st: ReturnType<SqliteStore['prepare']>;
   readonly durable: boolean;
 
@@ -130,6 +141,28 @@ export class SqliteStore implements JobStore {
     if (top.m !== null && fromRow(top.m) > this.maxId) this.maxId = fromRow(top.m);
     const seq = (this.st.maxSeqAll.get() as { m: bigint | null }).m;
     this.seq = seq === null ? 0 : Number(seq) + 1;
+    if (opts.durable) this.openWal();
+  }
+
+  /**
+   * Open the WAL (SQLite has created it by now: the database is in WAL mode and has been read)
+   * for our own syncs, and sync its directory once so that the file itself survives a crash.
+   */
+  private openWal(): void {
+    try {
+      this.walFd = fs.openSync(this.file + '-wal', 'r');
+      fs.fsyncSync(this.walFd);
+      const dir = fs.openSync(path.dirname(path.resolve(this.file)), 'r');
+      try {
+        fs.fsyncSync(dir);
+      } finally {
+        fs.closeSync(dir);
+      }
+    } catch (e) {
+      if (this.walFd !== undefined) fs.closeSync(this.walFd);
+      this.db.close();
+      throw new FluxError(Errno.EIO, `store ${this.file}: cannot sync its write-ahead log: ${(e as Error).message}`);
+    }
   }
 
   /** Open (creating it if needed) the store at `file`; throws FluxError naming the problem. */
@@ -177,7 +210,8 @@ export class SqliteStore implements JobStore {
         );
       }
       d.pragma('journal_mode = WAL');
-      d.pragma(`synchronous = ${durable ? 'FULL' : 'OFF'}`);
+      // durable: NORMAL plus our own sync of the WAL after each commit (syncWal) is FULL
+      d.pragma(`synchronous = ${durable ? 'NORMAL' : 'OFF'}`);
       if (version < SCHEMA_VERSION) {
         d.transaction(() => {
           for (let v = version; v < SCHEMA_VERSION; v++) d.exec(MIGRATIONS[v]!);
@@ -389,7 +423,41 @@ export class SqliteStore implements JobStore {
     for (const [, p] of batch) if (p.created) this.cacheBlob(p.created.ref, p.created.jobspec);
     if (this.failure) this.opts.log?.('info', `store ${this.file}: commits succeed again`);
     this.failure = undefined;
-    for (const w of waiters) w.resolve();
+    if (this.walFd === undefined || this.closed) {
+      for (const w of waiters) w.resolve();
+      return;
+    }
+    for (const w of waiters) this.unsynced.push(w);
+    this.syncWal();
+  }
+
+  /**
+   * Sync the WAL on the thread pool, then acknowledge the commits made before the sync began;
+   * commits made meanwhile wait for the next sync. If the sync fails, their jobs are refused
+   * and taken out of the store again (nothing was acknowledged).
+   */
+  private syncWal(): void {
+    if (this.syncing || this.unsynced.length === 0 || this.walFd === undefined) return;
+    this.syncing = true;
+    const waiters = this.unsynced;
+    this.unsynced = [];
+    const fd = this.walFd;
+    fs.fdatasync(fd, (e) => {
+      this.syncing = false;
+      if (e) {
+        const err = new FluxError(Errno.EIO, `store ${this.file}: syncing its write-ahead log: ${e.message}`);
+        this.opts.log?.('err', err.message);
+        const ids = waiters.flatMap((w) => w.ids);
+        for (const w of waiters) w.reject(err);
+        if (!this.closed) {
+          this.removeJobs(ids).catch((x: Error) => this.opts.log?.('err', `store ${this.file}: ${x.message}`));
+        }
+      } else {
+        for (const w of waiters) w.resolve();
+      }
+      if (!this.closed) this.syncWal();
+      else fs.closeSync(fd); // close() left it to us
+    });
   }
 
   private commitFailed(e: unknown): void {
@@ -562,6 +630,24 @@ export class SqliteStore implements JobStore {
     this.waiters = [];
     if (this.batch.size > 0) {
       this.opts.log?.('err', `store ${this.file}: closed with ${this.batch.size} jobs' writes not committed`);
+    }
+    if (this.walFd !== undefined) {
+      // what is committed is on the disk before the store closes
+      const waiters = this.unsynced;
+      this.unsynced = [];
+      try {
+        fs.fdatasyncSync(this.walFd);
+        for (const w of waiters) w.resolve();
+      } catch (e) {
+        const err = new FluxError(
+          Errno.EIO,
+          `store ${this.file}: syncing its write-ahead log: ${(e as Error).message}`,
+        );
+        this.opts.log?.('err', err.message);
+        for (const w of waiters) w.reject(err);
+      }
+      if (!this.syncing) fs.closeSync(this.walFd); // else the sync on its way closes it
+      this.walFd = undefined;
     }
     this.db.close();
     if (!this.opts.durable && this.file !== ':memory:') {

@@ -70,6 +70,33 @@ describe('SqliteStore', () => {
     assert.equal(fs.existsSync(file), true); // a durable store stays
   });
 
+  test('a durable store acknowledges each commit after its sync, in order; close() finishes those on their way', async () => {
+    const file = tmpFile();
+    const s = SqliteStore.open(file, { durable: true });
+    const acked: bigint[] = [];
+    const all: Promise<void>[] = [];
+    for (let i = 1n; i <= 6n; i++) {
+      all.push(s.createJobs([rec(i)]).then(() => void acked.push(i)));
+      await new Promise((r) => setImmediate(r)); // one commit each
+    }
+    await Promise.all(all);
+    assert.deepEqual(acked, [1n, 2n, 3n, 4n, 5n, 6n]);
+    // committed, not yet acknowledged when the store closes: acknowledged by close
+    const last = s.createJobs([rec(7n)]);
+    await new Promise((r) => setImmediate(r));
+    const late = s.createJobs([rec(8n)]);
+    await s.close();
+    await last;
+    await late;
+    // appends need the job to exist: known from this store's own writes or looked up
+    const t = SqliteStore.open(file, { durable: true });
+    assert.deepEqual([...t.ids()], [1n, 2n, 3n, 4n, 5n, 6n, 7n, 8n]);
+    t.append(1n, 'eventlog', '{"timestamp":2.0,"name":"validate"}\n');
+    assert.throws(() => t.append(99n, 'eventlog', '{"timestamp":2.0,"name":"validate"}\n'), /unknown job 99/);
+    assert.throws(() => t.put(99n, 'R', '{}'), /unknown job 99/);
+    await t.close();
+  });
+
   test('one jobspec shared by many jobs is stored once (content-addressed)', async () => {
     const file = tmpFile();
     const s = SqliteStore.open(file, { durable: true });
