@@ -26,9 +26,17 @@ export interface BulkFigures {
   launcher: string;
 }
 
-/** The flow `rounds` times in one fresh instance: the figures of each round. */
-export function runBulk(n: number, rounds = 1, cores?: string): BulkFigures[] {
-  const args = [tsflux, 'start', ...(cores ? [`--cores=${cores}`] : []), process.execPath, client, String(n)];
+/** The flow `rounds` times in one fresh instance (on a durable store with `store`): the figures of each round. */
+export function runBulk(n: number, rounds = 1, cores?: string, store?: string): BulkFigures[] {
+  const args = [
+    tsflux,
+    'start',
+    ...(cores ? [`--cores=${cores}`] : []),
+    ...(store ? ['--store', store] : []),
+    process.execPath,
+    client,
+    String(n),
+  ];
   const env = { ...process.env, BULK_ROUNDS: String(rounds) };
   const r = spawnSync(process.execPath, args, { encoding: 'utf8', maxBuffer: 1 << 24, env });
   if (r.status !== 0) throw new Error(`bulk run of ${n} failed (rc ${r.status}): ${r.stderr}`);

@@ -7,6 +7,7 @@ import { run as spawn, formatTable } from './spawn.js';
 import { run as bulk } from './bulk.js';
 import { run as executor } from './executor.js';
 import { run as cliSubmit } from './cli-submit.js';
+import { run as store } from './store.js';
 
 console.log('== codec (bench/codec.ts)');
 await codec();
@@ -18,3 +19,5 @@ console.log('\n== part (b): FluxExecutor (bench/executor.ts)');
 await executor();
 console.log('\n== bulk submission: tsflux submit --cc against the library (bench/cli-submit.ts)');
 await cliSubmit();
+console.log('\n== the durable store: submit, run rate, a backlog and restarts (bench/store.ts)');
+await store();

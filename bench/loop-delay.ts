@@ -1,0 +1,59 @@
+/**
+ * Preloaded into the broker by bench/store.ts (`node --import dist/bench/loop-delay.js
+ * bin/tsflux.js start ...`, with BENCH_LOOP_FILE set): watches the broker's event loop with
+ * perf_hooks' monitorEventLoopDelay, and times the store's commits (each better-sqlite3
+ * transaction the broker runs). On SIGUSR2 it writes what it saw since the last SIGUSR2 (the
+ * longest stall, p99 and mean of the loop's delay; the number of commits, the longest one and
+ * the time spent in them, the broker's CPU time, all in ms; the V8 heap's used and total size) as JSON to BENCH_LOOP_FILE, then starts again from zero.
+ * Nothing of it is part of the broker.
+ */
+import fs from 'node:fs';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import Database from 'better-sqlite3';
+
+const file = process.env.BENCH_LOOP_FILE;
+if (file) {
+  const h = monitorEventLoopDelay({ resolution: 1 });
+  h.enable();
+  let commits = 0;
+  let commitMaxMs = 0;
+  let commitTotalMs = 0;
+  let cpu = process.cpuUsage();
+  const proto = Database.prototype as unknown as { transaction: (fn: () => unknown) => () => unknown };
+  const transaction = proto.transaction;
+  proto.transaction = function (this: unknown, fn: () => unknown) {
+    const tx = transaction.call(this, fn);
+    return () => {
+      const t = performance.now();
+      try {
+        return tx();
+      } finally {
+        const ms = performance.now() - t;
+        commits++;
+        commitTotalMs += ms;
+        if (ms > commitMaxMs) commitMaxMs = ms;
+      }
+    };
+  };
+  process.on('SIGUSR2', () => {
+    const ms = (ns: number) => ns / 1e6;
+    const out = {
+      maxMs: ms(h.max),
+      p99Ms: ms(h.percentile(99)),
+      meanMs: ms(h.mean),
+      commits,
+      commitMaxMs,
+      commitTotalMs,
+      cpuMs: (process.cpuUsage(cpu).user + process.cpuUsage(cpu).system) / 1000,
+      heapUsedMiB: process.memoryUsage().heapUsed / 2 ** 20,
+      heapTotalMiB: process.memoryUsage().heapTotal / 2 ** 20,
+    };
+    h.reset();
+    cpu = process.cpuUsage();
+    commits = 0;
+    commitMaxMs = 0;
+    commitTotalMs = 0;
+    fs.writeFileSync(file + '.tmp', JSON.stringify(out));
+    fs.renameSync(file + '.tmp', file);
+  });
+}
