@@ -83,6 +83,12 @@ const RETRY_MS = 1000;
 const CHUNK_MAX = 256 * 1024;
 const BLOB_CACHE = 64;
 const KNOWN_CACHE = 8192;
+/**
+ * A batch holding writes of this many jobs is committed at once, without waiting for the turn
+ * to end: a restart rewrites every queued job's eventlog in one turn, and a million jobs' writes
+ * in one batch would cost hundreds of MiB of memory and a commit of many seconds.
+ */
+const MAX_BATCH = 10_000;
 const SCAN_PAGE = 5000;
 
 function sqliteCode(e: unknown): string {
@@ -290,6 +296,13 @@ export class SqliteStore implements JobStore {
       delay === 0 ? setImmediate(() => this.commitNow()) : setTimeout(() => this.commitNow(), delay).unref();
   }
 
+  private unschedule(): void {
+    if (this.scheduled === undefined) return;
+    clearTimeout(this.scheduled as NodeJS.Timeout);
+    clearImmediate(this.scheduled as NodeJS.Immediate);
+    this.scheduled = undefined;
+  }
+
   createJobs(jobs: NewJobRecord[]): Promise<void> {
     if (this.closed) return Promise.reject(new FluxError(Errno.ENOSYS, 'store is closed'));
     for (const j of jobs) {
@@ -341,6 +354,7 @@ export class SqliteStore implements JobStore {
 
   append(id: bigint, key: string, text: string): void {
     this.mustExist(id);
+    this.bound(id);
     const p = this.pendingOf(id);
     if (key === 'eventlog') {
       (p.eventlog ??= []).push(text);
@@ -366,6 +380,7 @@ export class SqliteStore implements JobStore {
   put(id: bigint, key: string, value: string): void {
     this.mustExist(id);
     if (key === 'eventlog' || key === 'jobspec' || isChunked(key)) throw new Error(`store: ${key} cannot be set`);
+    this.bound(id);
     (this.pendingOf(id).vals ??= new Map()).set(key, value);
     for (const w of this.watchers) w(id, key, value);
   }
@@ -375,6 +390,16 @@ export class SqliteStore implements JobStore {
     if (this.known.has(id)) return;
     if (!this.has(id)) throw new Error(`store: unknown job ${id}`);
     this.remember(id);
+  }
+
+  /**
+   * Commit now if the batch is full and `id` would add to it (appends and puts only: a
+   * createJobs batch is committed whole, so that its jobs are refused or accepted together).
+   */
+  private bound(id: bigint): void {
+    if (this.batch.size < MAX_BATCH || this.failure !== undefined || this.batch.has(id)) return;
+    this.unschedule();
+    this.commitNow();
   }
 
   private remember(id: bigint): void {
@@ -618,11 +643,7 @@ export class SqliteStore implements JobStore {
   /** Commit what is left, close the database; a scratch store's files are removed. */
   async close(): Promise<void> {
     if (this.closed) return;
-    if (this.scheduled !== undefined) {
-      clearTimeout(this.scheduled as NodeJS.Timeout);
-      clearImmediate(this.scheduled as NodeJS.Immediate);
-      this.scheduled = undefined;
-    }
+    this.unschedule();
     this.commitNow();
     this.closed = true;
     this.watchers.clear();

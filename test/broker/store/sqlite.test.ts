@@ -97,6 +97,20 @@ describe('SqliteStore', () => {
     await t.close();
   });
 
+  test('a batch of writes to 10,000 jobs is committed at once, before the turn ends', async () => {
+    const s = SqliteStore.open(':memory:', { durable: false });
+    const n = 10_001;
+    await s.createJobs(Array.from({ length: n }, (_, i) => rec(BigInt(i + 1))));
+    let acked = false;
+    void s.createJobs([rec(20_000n)]).then(() => (acked = true));
+    for (let i = 1; i <= n; i++) s.append(BigInt(i), 'eventlog', '{"timestamp":2.0,"name":"validate"}\n');
+    await Promise.resolve(); // microtasks only: the turn has not ended
+    assert.equal(acked, true);
+    assert.match(s.get(BigInt(n), 'eventlog')!, /validate/);
+    assert.match(s.get(1n, 'eventlog')!, /submit.*\n.*validate/s);
+    await s.close();
+  });
+
   test('one jobspec shared by many jobs is stored once (content-addressed)', async () => {
     const file = tmpFile();
     const s = SqliteStore.open(file, { durable: true });
