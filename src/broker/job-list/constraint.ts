@@ -10,7 +10,7 @@
 import { JobResult, JobState, VirtualState, parseResult, parseState } from '../../job/states.js';
 import { decodeIdset } from '../../job/idset.js';
 import { decodeHostlist } from '../../job/hostlist.js';
-import type { ListJob } from './job.js';
+import type { ListJob } from './record.js';
 import { Errno, FluxError } from '../../protocol/errno.js';
 
 export type Predicate = (j: ListJob) => boolean;

@@ -4,14 +4,15 @@
  * bank, duration, ntasks, ncores, nnodes; R → ranks, nodelist, nnodes, ncores, expiration;
  * events → times, state, result, exception, waitstatus, annotations, dependencies.
  *
- * One instance per job, with fixed fields (one hidden class, no per-job maps), and strings that
- * repeat across jobs (cwd, queue, name, nodelist …) shared through a small intern table.
+ * The record itself is record.ts (small, one per job); strings that repeat across jobs (cwd,
+ * queue, name, nodelist …) are shared through a small intern table.
  */
-import { JobResult, JobState } from '../../job/states.js';
+import { JobState } from '../../job/states.js';
 import { decodeIdset, encodeIdset } from '../../job/idset.js';
 import { jobShape } from '../../job/shape.js';
 import { decodeHostlist, encodeHostlist } from '../../job/hostlist.js';
 import { Errno, FluxError } from '../../protocol/errno.js';
+import type { ListJob } from './record.js';
 
 const S = JobState;
 
@@ -63,59 +64,6 @@ export function intern(s: string): string {
   if (interned.size >= INTERN_MAX) interned.clear();
   interned.set(s, s);
   return s;
-}
-
-// ---- the record -----------------------------------------------------------------------------
-
-export class ListJob {
-  userid = 0xffffffff;
-  urgency = -1;
-  /** FLUX_JOB_PRIORITY_MIN until a priority event: pending jobs without one list last. */
-  priority = 0;
-  state: number = S.NEW;
-  /** Every state the job has been in. */
-  statesMask: number = S.NEW;
-  /** Every state a transition was requested to (de-duplicates transitions, flux job_state.c). */
-  eventsMask: number = S.NEW;
-  submitVersion = -1;
-  t_submit = 0;
-  t_depend = 0;
-  t_priority = 0;
-  t_sched = 0;
-  t_run = 0;
-  t_cleanup = 0;
-  t_inactive = 0;
-  name: string | undefined = undefined;
-  cwd: string | undefined = undefined;
-  queue: string | undefined = undefined;
-  project: string | undefined = undefined;
-  bank: string | undefined = undefined;
-  ntasks = -1;
-  ncores = -1;
-  duration = -1;
-  nnodes = -1;
-  ranks: string | undefined = undefined;
-  nodelist: string | undefined = undefined;
-  expiration = -1;
-  waitstatus = -1;
-  success = false;
-  excOccurred = false;
-  excSeverity = -1;
-  excType: string | undefined = undefined;
-  excNote: string | undefined = undefined;
-  result: number = JobResult.FAILED;
-  annotations: Record<string, unknown> | undefined = undefined;
-  dependencies: string[] | undefined = undefined;
-  /** per-resource type=node with no node count: ntasks = nnodes × this once R is known. */
-  ntasksPerNode = 0;
-  /** per-resource type=core with a node count: ntasks = ncores × this once R is known. */
-  ntasksPerCore = 0;
-  /** Host names in the job's nodelist (decoded on first `hostlist` constraint). */
-  hosts: Set<string> | undefined = undefined;
-  /** Ranks in the job's R (decoded on first `ranks` constraint). */
-  rankSet: Set<number> | undefined = undefined;
-
-  constructor(readonly id: bigint) {}
 }
 
 // ---- jobspec ----------------------------------------------------------------------------------

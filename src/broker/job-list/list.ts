@@ -24,7 +24,8 @@ import { JobResult, JobState, VirtualState } from '../../job/states.js';
 import { requestJobId, type BrokerContext, type ConnId, type Method, type Request, type Service } from '../service.js';
 import type { JournalEntry } from '../contract.js';
 import type { EventEntry } from '../store/store.js';
-import { AttrError, LIST_ATTRS, ListJob, applyJobspec, applyR, compileAttrs, jobToObject } from './job.js';
+import { AttrError, LIST_ATTRS, applyJobspec, applyR, compileAttrs, jobToObject } from './job.js';
+import { ListJob } from './record.js';
 import { ConstraintError, compileConstraint, type Compiled } from './constraint.js';
 
 const S = JobState;

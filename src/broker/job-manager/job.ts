@@ -1,4 +1,8 @@
-/** The manager's small in-memory record of one job (the jobspec and logs live in the store). */
+/**
+ * The manager's small in-memory record of one job (the jobspec and logs live in the store): a
+ * broker with a million queued jobs holds a million of these, so each field counts (8 bytes,
+ * and 16 more for a number that is not a small integer); what only some jobs have is optional.
+ */
 import { encodeEvent } from '../../job/eventlog.js';
 import type { Rv1 } from '../../job/rv1.js';
 import type { ResourceRequest } from '../contract.js';
@@ -17,8 +21,8 @@ export interface Job {
   t_submit: number;
   request: ResourceRequest;
   R?: Rv1;
-  /** Timestamps of state entries (job-list's t_depend … t_inactive). */
-  times: Partial<Record<'t_depend' | 't_priority' | 't_sched' | 't_run' | 't_cleanup' | 't_inactive', number>>;
+  /** When it became inactive (job-list keeps the other state times). */
+  t_inactive?: number;
   /** An alloc request is outstanding at the scheduler. */
   allocPending: boolean;
   /** The exec stream is open (tasks may be running). */
@@ -35,8 +39,6 @@ export interface Job {
   waitStatus?: number;
   /** A job-manager.wait request for this very id. */
   waiter?: Request;
-  /** Number of eventlog entries posted (for cheap checks). */
-  nevents: number;
   /** The `start` event was posted. */
   started?: boolean;
   /** RFC 26 dependencies (descriptions) still keeping this job in DEPEND. */
@@ -47,15 +49,6 @@ export interface Job {
   waitingOn?: { antecedent: Job; wait: AfterWait }[];
 }
 
-const STATE_TIME: Partial<Record<number, keyof Job['times']>> = {
-  [S.DEPEND]: 't_depend',
-  [S.PRIORITY]: 't_priority',
-  [S.SCHED]: 't_sched',
-  [S.RUN]: 't_run',
-  [S.CLEANUP]: 't_cleanup',
-  [S.INACTIVE]: 't_inactive',
-};
-
 /**
  * One event's effect on the job's state (and the time it entered it), as the manager posts it
  * and as a restart replays it; returns the event's eventlog line.
@@ -63,11 +56,7 @@ const STATE_TIME: Partial<Record<number, keyof Job['times']>> = {
 export function applyEvent(job: Job, entry: EventEntry): string {
   const prev = job.state;
   job.state = nextState(prev, entry.name, entry.context);
-  job.nevents++;
-  if (job.state !== prev) {
-    const key = STATE_TIME[job.state];
-    if (key) job.times[key] = entry.timestamp;
-  }
+  if (job.state === S.INACTIVE && prev !== S.INACTIVE) job.t_inactive = entry.timestamp;
   return encodeEvent(entry);
 }
 

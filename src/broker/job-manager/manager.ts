@@ -217,7 +217,7 @@ export class JobManager implements Service {
     for (const job of this.jobs.values()) if (job.state === S.INACTIVE) inactive.push(job);
     this.purgeQueue.addAll(inactive);
     // finished waitable jobs nobody reaped: reapable again, in the order they finished
-    zombies.sort((a, b) => (a.times.t_inactive ?? 0) - (b.times.t_inactive ?? 0));
+    zombies.sort((a, b) => (a.t_inactive ?? 0) - (b.t_inactive ?? 0));
     for (const job of zombies) {
       this.waits.jobSubmitted(job);
       this.waits.jobInactive(job, this.waitResult(job));
@@ -349,11 +349,9 @@ export class JobManager implements Service {
       state: S.NEW,
       t_submit: sj.t_submit,
       request: sj.request,
-      times: {},
       allocPending: false,
       running: false,
       hasResources: false,
-      nevents: 1,
     };
     const plan = this.admit(job, sj.jobspec);
     if (typeof plan === 'string') return plan;

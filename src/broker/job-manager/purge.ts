@@ -81,12 +81,12 @@ export class PurgeQueue {
 
   /** After a restart: every inactive job, oldest first. */
   addAll(jobs: Job[]): void {
-    jobs.sort((a, b) => (a.times.t_inactive ?? 0) - (b.times.t_inactive ?? 0));
+    jobs.sort((a, b) => (a.t_inactive ?? 0) - (b.t_inactive ?? 0));
     for (const j of jobs) this.queue.push(j);
   }
 
   private eligible(job: Job, now: number, remaining: number, limits: PurgeLimits): boolean {
-    if (limits.age !== UNLIMITED && now - (job.times.t_inactive ?? 0) > limits.age) return true;
+    if (limits.age !== UNLIMITED && now - (job.t_inactive ?? 0) > limits.age) return true;
     return limits.num !== UNLIMITED && remaining > limits.num;
   }
 

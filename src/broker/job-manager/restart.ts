@@ -43,11 +43,9 @@ export function replayJob(
     state: S.NEW,
     t_submit: first.timestamp,
     request,
-    times: {},
     allocPending: false,
     running: false,
     hasResources: false,
-    nevents: 1,
   };
   const outstanding = new Set<string>();
   for (let i = 1; i < lines.length; i++) {
