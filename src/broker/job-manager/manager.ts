@@ -5,7 +5,7 @@
  */
 import { Errno, FluxError, errnoName, errnoOf } from '../../protocol/errno.js';
 import { Role } from '../../protocol/types.js';
-import { jobIdToWire, JOBID_ANY, parseJson } from '../../protocol/json.js';
+import { deepFreeze, jobIdToWire, JOBID_ANY, parseJson } from '../../protocol/json.js';
 import { redactJobspec } from '../../job/jobspec.js';
 import { SubmitFlags } from '../../job/submit-flags.js';
 import { eventTime as now } from '../../job/eventlog.js';
@@ -29,6 +29,9 @@ const USERID_UNKNOWN = 0xffffffff;
 
 /** Store key marking a waitable job reaped by job-manager.wait. */
 const REAPED_KEY = 'job-manager.reaped';
+
+/** Redacted jobspecs kept for the journal's backlog (redacted()). */
+const REDACTED_CACHE = 64;
 
 /** FLUX_JOB_URGENCY_DEFAULT. */
 const URGENCY_DEFAULT = 16;
@@ -62,6 +65,8 @@ export class JobManager implements Service {
   private limits: PurgeLimits = { age: UNLIMITED, num: UNLIMITED };
   private readonly purgeOverride: Partial<PurgeLimits>;
   private purgeTimer: NodeJS.Timeout | undefined;
+  /** jobspec text → its redacted form (redacted()). */
+  private readonly redactedOf = new Map<string, unknown>();
   /**
    * Roles as flux-core's job-manager: guests may wait on nothing (tsflux's wait reaps any
    * waitable job, and only the owner may submit one), raise / kill / change the urgency of their
@@ -193,8 +198,7 @@ export class JobManager implements Service {
           if (requests.size >= 1024) requests.clear();
           requests.set(stored.jobspecRef, request);
         }
-        const reaped = store.get(stored.id, REAPED_KEY) !== undefined;
-        r = replayJob(stored, request, () => store.get(stored.id, 'R'), reaped);
+        r = replayJob(stored, request, () => store.get(stored.id, 'R'));
       } catch (e) {
         lost++;
         this.ctx.log('err', `job-manager: restart: job ${stored.id} left out: ${(e as Error).message}`);
@@ -203,7 +207,8 @@ export class JobManager implements Service {
       const job = r.job;
       this.jobs.set(job.id, job);
       if (job.state === S.INACTIVE) {
-        if (job.flags & SubmitFlags.WAITABLE && !r.reaped) zombies.push(job);
+        // reaped before the restart? (looked up for finished waitable jobs only)
+        if (job.flags & SubmitFlags.WAITABLE && store.get(job.id, REAPED_KEY) === undefined) zombies.push(job);
         continue;
       }
       this.active.add(job);
@@ -707,16 +712,28 @@ export class JobManager implements Service {
   }
 
   private *backlog(activeOnly: boolean): Iterable<JournalEntry> {
-    for (const job of activeOnly ? this.active : this.jobs.values()) {
-      const text = this.ctx.store.get(job.id, 'eventlog') ?? '';
-      const events = text
-        .split('\n')
-        .filter((l) => l.length > 0)
-        .map((l) => JSON.parse(l) as EventEntry);
-      const e: JournalEntry = { id: job.id, events, jobspec: this.redactedJobspec(job.id) };
-      if (job.R) e.R = job.R;
-      yield e;
+    const store = this.ctx.store;
+    if (activeOnly) {
+      for (const job of this.active) {
+        yield this.journalEntry(job, store.get(job.id, 'eventlog') ?? '', this.redactedJobspec(job.id));
+      }
+      return;
     }
+    // every job: read from the store a page at a time, not two lookups per job
+    for (const stored of store.scan()) {
+      const job = this.jobs.get(stored.id);
+      if (job) yield this.journalEntry(job, stored.eventlog, this.redacted(store.blob(stored.jobspecRef)));
+    }
+  }
+
+  private journalEntry(job: Job, eventlog: string, jobspec: unknown): JournalEntry {
+    const events = eventlog
+      .split('\n')
+      .filter((l) => l.length > 0)
+      .map((l) => JSON.parse(l) as EventEntry);
+    const e: JournalEntry = { id: job.id, events, jobspec };
+    if (job.R) e.R = job.R;
+    return e;
   }
 
   /**
@@ -725,13 +742,27 @@ export class JobManager implements Service {
    * broker's garbage collector slow with many jobs queued).
    */
   private redactedJobspec(id: bigint): unknown {
-    const text = this.ctx.store.get(id, 'jobspec');
+    return this.redacted(this.ctx.store.get(id, 'jobspec'));
+  }
+
+  /**
+   * A jobspec text without its environment. Jobs that share a jobspec share its text (the
+   * store's content-addressed blobs), and the last few texts' redacted forms are kept, frozen,
+   * so a backlog of a million such jobs parses it once.
+   */
+  private redacted(text: string | undefined): unknown {
     if (text === undefined) return undefined;
-    try {
-      return redactJobspec(parseJson(text));
-    } catch {
-      return undefined;
+    let r = this.redactedOf.get(text);
+    if (r === undefined) {
+      try {
+        r = deepFreeze(redactJobspec(parseJson(text)));
+      } catch {
+        r = undefined;
+      }
+      if (this.redactedOf.size >= REDACTED_CACHE) this.redactedOf.clear();
+      this.redactedOf.set(text, r);
     }
+    return r;
   }
 
   private drain(req: Request): void {

@@ -19,17 +19,10 @@ export interface Replayed {
   job: Job;
   /** Dependencies added and not removed (`dependency-add` descriptions). */
   outstanding: Set<string>;
-  /** The job was reaped by a job-manager.wait before the restart. */
-  reaped: boolean;
 }
 
 /** Rebuild a job from its stored eventlog; throws if the eventlog is not one tsflux wrote. */
-export function replayJob(
-  stored: StoredJob,
-  request: ResourceRequest,
-  readR: () => string | undefined,
-  reaped: boolean,
-): Replayed {
+export function replayJob(stored: StoredJob, request: ResourceRequest, readR: () => string | undefined): Replayed {
   const lines = stored.eventlog.split('\n').filter((l) => l.length > 0);
   const first = JSON.parse(lines[0] ?? '') as EventEntry;
   if (first.name !== 'submit') throw new Error(`eventlog starts with ${first.name}, not submit`);
@@ -86,5 +79,5 @@ export function replayJob(
         break;
     }
   }
-  return { job, outstanding, reaped };
+  return { job, outstanding };
 }
