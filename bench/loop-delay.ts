@@ -2,10 +2,12 @@
  * Preloaded into the broker by bench/store.ts (`node --import dist/bench/loop-delay.js
  * bin/tsflux.js start ...`, with BENCH_LOOP_FILE set): watches the broker's event loop with
  * perf_hooks' monitorEventLoopDelay, and times the store's commits (each better-sqlite3
- * transaction the broker runs). On SIGUSR2 it writes what it saw since the last SIGUSR2 (the
- * longest stall, p99 and mean of the loop's delay; the number of commits, the longest one and
- * the time spent in them, the broker's CPU time, all in ms; the V8 heap's used and total size) as JSON to BENCH_LOOP_FILE, then starts again from zero.
- * Nothing of it is part of the broker.
+ * transaction the broker runs) and a durable store's syncs (fs.fdatasync). On SIGUSR2 it
+ * writes what it saw since the last SIGUSR2 as JSON to BENCH_LOOP_FILE, then starts again from
+ * zero: the longest stall, p99 and mean of the loop's delay; the number of commits, the longest
+ * one and the time spent in them; the number of syncs, their median and longest; the broker's
+ * CPU time (all in ms); the V8 heap's used and total size (MiB). Nothing of it is part of the
+ * broker.
  */
 import fs from 'node:fs';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -19,6 +21,16 @@ if (file) {
   let commitMaxMs = 0;
   let commitTotalMs = 0;
   let cpu = process.cpuUsage();
+  // the durable store's syncs of its WAL (fs.fdatasync on the thread pool): how long the disk takes
+  let syncs: number[] = [];
+  const fdatasync = fs.fdatasync;
+  fs.fdatasync = ((fd: number, cb: (e: NodeJS.ErrnoException | null) => void) => {
+    const t = performance.now();
+    fdatasync(fd, (e) => {
+      syncs.push(performance.now() - t);
+      cb(e);
+    });
+  }) as typeof fs.fdatasync;
   const proto = Database.prototype as unknown as { transaction: (fn: () => unknown) => () => unknown };
   const transaction = proto.transaction;
   proto.transaction = function (this: unknown, fn: () => unknown) {
@@ -44,12 +56,16 @@ if (file) {
       commits,
       commitMaxMs,
       commitTotalMs,
+      syncs: syncs.length,
+      syncMedianMs: syncs.length ? [...syncs].sort((a, b) => a - b)[syncs.length >> 1] : 0,
+      syncMaxMs: syncs.length ? Math.max(...syncs) : 0,
       cpuMs: (process.cpuUsage(cpu).user + process.cpuUsage(cpu).system) / 1000,
       heapUsedMiB: process.memoryUsage().heapUsed / 2 ** 20,
       heapTotalMiB: process.memoryUsage().heapTotal / 2 ** 20,
     };
     h.reset();
     cpu = process.cpuUsage();
+    syncs = [];
     commits = 0;
     commitMaxMs = 0;
     commitTotalMs = 0;

@@ -36,7 +36,11 @@ interface LoopFigures {
   commits: number;
   commitMaxMs: number;
   commitTotalMs: number;
+  syncs: number;
+  syncMedianMs: number;
+  syncMaxMs: number;
   cpuMs: number;
+  heapUsedMiB: number;
 }
 
 /** The broker's event-loop and commit figures since the last call (bench/loop-delay.ts), or undefined. */
@@ -111,6 +115,9 @@ if (mode === 'submit') {
       commits: loop?.commits,
       commitMaxMs: loop?.commitMaxMs,
       commitTotalMs: loop?.commitTotalMs,
+      syncs: loop?.syncs,
+      syncMedianMs: loop?.syncMedianMs,
+      syncMaxMs: loop?.syncMaxMs,
       brokerCpuMs: loop?.cpuMs,
       brokerRssMiB: status(pid, 'VmHWM'),
     });
@@ -138,6 +145,8 @@ if (mode === 'submit') {
     loopMaxMs: loop?.maxMs,
     commitMaxMs: loop?.commitMaxMs,
     commitTotalMs: loop?.commitTotalMs,
+    syncMaxMs: loop?.syncMaxMs,
+    heapUsedMiB: loop?.heapUsedMiB,
     startRssMiB: startRss,
     peakRssMiB: peak,
     settledRssMiB: settled,
