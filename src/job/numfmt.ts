@@ -113,6 +113,25 @@ function expSuffix(e: number, minDigits = 2): string {
 }
 
 /**
+ * C `printf("%.*e", prec, x)` for a finite x: correctly rounded, ties to even (Python's format
+ * type 'e'; JavaScript's toExponential rounds ties away from zero: 2.5 → "3e+0").
+ */
+export function formatExp(x: number, prec: number): string {
+  const { neg, digits, exp10 } = exactDecimal(x);
+  const sign = neg ? '-' : '';
+  const P = prec + 1;
+  let rounded = digits === '0' ? '0' : roundDigits(digits, P);
+  // decimal exponent of the leading digit
+  let X = digits === '0' ? 0 : digits.length - 1 + exp10;
+  if (rounded.length > P) {
+    X += 1;
+    rounded = rounded.slice(0, P);
+  }
+  rounded = rounded.padEnd(P, '0');
+  return sign + rounded[0]! + (prec > 0 ? '.' + rounded.slice(1) : '') + expSuffix(X);
+}
+
+/**
  * `%.{P}g` of x without BigInt arithmetic, for the common case (1 <= |x| < 1e15, fixed
  * notation: every eventlog timestamp); undefined when the slow exact path must decide.
  * `toPrecision` rounds correctly but breaks exact ties upward where glibc rounds half to even;

@@ -49,12 +49,34 @@ describe('Python format specs', () => {
     [12345.678, '.3', '1.23e+04'],
     [new PyFloat(1), '.3', '1.0'],
     [true, '', 'True'],
+    // as Python 3.10+: `0` pads a string with zeros on its right, and with an alignment too
+    ['abc', '06', 'abc000'],
+    [42, '>06', '000042'],
+    [65, '5c', '    A'],
+    [1234567, '012,', '0,001,234,567'],
+    [new PyFloat(-0), 'z.1f', '0.0'],
+    [new PyFloat(1), '.1', '1e+00'],
+    [new PyFloat(Infinity), '%', 'inf%'],
+    [new PyFloat(1.5), '#.0f', '2.'],
+    [new PyFloat(2.5), '#.0e', '2.e+00'],
   ];
   for (const [v, spec, want] of cases) {
     test(`format(${JSON.stringify(v)}, '${spec}') = '${want}'`, () => {
       assert.equal(pyFormat(v as never, spec), want);
     });
   }
+  test("a bad spec is Python's error", () => {
+    const errors: Array<[unknown, string, string]> = [
+      [42, 'xx', "Invalid format specifier 'xx' for object of type 'int'"],
+      ['a', ',', "Cannot specify ',' with 's'."],
+      [42, 'q', "Unknown format code 'q' for object of type 'int'"],
+      [new PyFloat(1.5), 'd', "Unknown format code 'd' for object of type 'float'"],
+      [42, '.2', 'Precision not allowed in integer format specifier'],
+      // the alternate form of 'g' and of no type is not implemented: refused rather than ignored
+      [new PyFloat(1.5), '#g', "Alternate form (#) is not supported by tsflux for a float formatted with 'g'"],
+    ];
+    for (const [v, spec, message] of errors) assert.throws(() => pyFormat(v as never, spec), { message }, spec);
+  });
   test('h shows empty and zero durations as -, + marks truncation', () => {
     assert.equal(formatField('', '>6h'), '     -');
     assert.equal(formatField(new PyFloat(0), '>6h'), '     -');

@@ -16,7 +16,7 @@
  */
 import { PyFloat } from '../../job/pyjson.js';
 import { fsd } from '../../job/fsd.js';
-import { formatFixed, formatG, formatPyFloat } from '../../job/numfmt.js';
+import { formatExp, formatFixed, formatG, formatPyFloat } from '../../job/numfmt.js';
 import { Errno, FluxError } from '../../protocol/errno.js';
 
 /** An object with Python `str()` and, optionally, its own `__format__`. */
@@ -63,10 +63,14 @@ export function pyRepr(v: PyValue): string {
 // ---- format spec -------------------------------------------------------------------------
 
 export interface Spec {
+  /** The fill character given before an alignment, or ''. */
   fill: string;
   align: string;
   sign: string;
+  /** `z`: negative zero coerced (floats only). */
+  noNeg0: boolean;
   alt: boolean;
+  /** `0` before the width (with no fill given): zero padding. */
   zero: boolean;
   width: number | undefined;
   grouping: string;
@@ -74,22 +78,84 @@ export interface Spec {
   type: string;
 }
 
-const SPEC_RE = /^(?:([\s\S])?([<>=^]))?([-+ ])?(z)?(#)?(0)?(\d+)?([_,])?(?:\.(\d+))?([bcdeEfFgGnosxX%])?$/u;
+const ALIGNS = '<>=^';
 
-export function parseSpec(spec: string): Spec {
-  const m = SPEC_RE.exec(spec);
-  if (!m) throw new FormatError(`Invalid format specifier '${spec}'`);
-  return {
-    fill: m[1] ?? '',
-    align: m[2] ?? '',
-    sign: m[3] ?? '',
-    alt: m[5] !== undefined,
-    zero: m[6] !== undefined,
-    width: m[7] !== undefined ? Number(m[7]) : undefined,
-    grouping: m[8] ?? '',
-    precision: m[9] !== undefined ? Number(m[9]) : undefined,
-    type: m[10] ?? '',
+/** Python's "Unknown format code" error (Python/formatter_unicode.c unknown_presentation_type). */
+function unknownType(type: string, of: string): FormatError {
+  const c = type.codePointAt(0)!;
+  const shown = c > 32 && c < 128 ? type : `\\x${c.toString(16)}`;
+  return new FormatError(`Unknown format code '${shown}' for object of type '${of}'`);
+}
+
+/**
+ * Python's parse_internal_render_format_spec: `[[fill]align][sign][z][#][0][width][grouping]
+ * [.precision][type]`, with its errors (`of` names the value's type in them).
+ */
+export function parseSpec(spec: string, of = 'str'): Spec {
+  const cs = [...spec];
+  let pos = 0;
+  const sp: Spec = {
+    fill: '',
+    align: '',
+    sign: '',
+    noNeg0: false,
+    alt: false,
+    zero: false,
+    width: undefined,
+    grouping: '',
+    precision: undefined,
+    type: '',
   };
+  if (cs.length >= 2 && ALIGNS.includes(cs[1]!)) {
+    sp.fill = cs[0]!;
+    sp.align = cs[1]!;
+    pos = 2;
+  } else if (cs.length >= 1 && ALIGNS.includes(cs[0]!)) {
+    sp.align = cs[pos++]!;
+  }
+  if (pos < cs.length && '+- '.includes(cs[pos]!)) sp.sign = cs[pos++]!;
+  const flag = (c: string): boolean => cs[pos] === c && ++pos > 0;
+  sp.noNeg0 = flag('z');
+  sp.alt = flag('#');
+  sp.zero = sp.fill === '' && flag('0');
+  const digits = (): number | undefined => {
+    let n: number | undefined;
+    for (; pos < cs.length && /^\p{Nd}$/u.test(cs[pos]!); pos++) {
+      n = (n ?? 0) * 10 + digitValue(cs[pos]!);
+      if (n > Number.MAX_SAFE_INTEGER) throw new FormatError('Too many decimal digits in format string');
+    }
+    return n;
+  };
+  sp.width = digits();
+  if (flag(',')) sp.grouping = ',';
+  if (flag('_')) {
+    if (sp.grouping) throw new FormatError("Cannot specify both ',' and '_'.");
+    sp.grouping = '_';
+  }
+  if (cs[pos] === ',' && sp.grouping === '_') throw new FormatError("Cannot specify both ',' and '_'.");
+  if (flag('.')) {
+    sp.precision = digits();
+    if (sp.precision === undefined) throw new FormatError('Format specifier missing precision');
+  }
+  if (cs.length - pos > 1) throw new FormatError(`Invalid format specifier '${spec}' for object of type '${of}'`);
+  if (pos < cs.length) sp.type = cs[pos]!;
+  // the type a value of this kind is formatted with when none is given ('' for a float)
+  const type = sp.type || (of === 'str' ? 's' : of === 'float' ? '' : 'd');
+  if (sp.grouping && !'deEfFgG%'.includes(type) && !(sp.grouping === '_' && 'boxX'.includes(type))) {
+    const c = type.codePointAt(0)!;
+    const shown = c > 32 && c < 128 ? type : `\\x${c.toString(16)}`;
+    throw new FormatError(`Cannot specify '${sp.grouping}' with '${shown}'.`);
+  }
+  return sp;
+}
+
+/** The value of a Unicode decimal digit (Python takes any, e.g. Arabic-Indic ones, in a width). */
+function digitValue(c: string): number {
+  // decimal digits come in runs of ten, 0 to 9
+  const cp = c.codePointAt(0)!;
+  let zero = cp;
+  while (zero > cp - 9 && /^\p{Nd}$/u.test(String.fromCodePoint(zero - 1))) zero--;
+  return cp - zero;
 }
 
 /** Length in code points (Python's len()). */
@@ -103,14 +169,18 @@ function ptrunc(s: string, n: number): string {
   return [...s].slice(0, n).join('');
 }
 
+/** Padded with zeros between the sign and the digits (`0` or a `0=` fill and alignment)? */
+function zeroPadded(sp: Spec, defaultAlign: string): boolean {
+  const fill = sp.fill || (sp.zero ? '0' : ' ');
+  const align = sp.align || (sp.zero && defaultAlign === '>' ? '=' : defaultAlign);
+  return fill === '0' && align === '=';
+}
+
 function pad(body: string, sp: Spec, defaultAlign: string, signPrefix = ''): string {
   const width = sp.width ?? 0;
-  let fill = sp.fill || ' ';
-  let align = sp.align || defaultAlign;
-  if (!sp.align && sp.zero && defaultAlign === '>') {
-    fill = sp.fill || '0';
-    align = '=';
-  }
+  // `0` pads with zeros, after the sign for numbers unless an alignment is given
+  const fill = sp.fill || (sp.zero ? '0' : ' ');
+  const align = sp.align || (sp.zero && defaultAlign === '>' ? '=' : defaultAlign);
   const len = plen(signPrefix) + plen(body);
   if (len >= width) return signPrefix + body;
   const n = width - len;
@@ -128,8 +198,10 @@ function pad(body: string, sp: Spec, defaultAlign: string, signPrefix = ''): str
   }
 }
 
-function group(intPart: string, sep: string, every = 3): string {
+function group(intPart: string, sep: string, every = 3, minWidth = 0): string {
   if (!sep) return intPart;
+  // zero padding is grouped too: leading zeros until the grouped digits fill `minWidth`
+  while (minWidth > 0 && group(intPart, sep, every).length < minWidth) intPart = '0' + intPart;
   let out = '';
   for (let i = intPart.length; i > 0; i -= every) {
     const chunk = intPart.slice(Math.max(0, i - every), i);
@@ -146,8 +218,11 @@ function signOf(neg: boolean, sp: Spec): string {
 }
 
 function formatStr(s: string, sp: Spec): string {
-  if (sp.type && sp.type !== 's') throw new FormatError(`Unknown format code '${sp.type}' for object of type 'str'`);
+  if (sp.type && sp.type !== 's') throw unknownType(sp.type, 'str');
+  if (sp.sign === ' ') throw new FormatError('Space not allowed in string format specifier');
   if (sp.sign) throw new FormatError('Sign not allowed in string format specifier');
+  if (sp.noNeg0) throw new FormatError('Negative zero coercion (z) not allowed in string format specifier');
+  if (sp.alt) throw new FormatError('Alternate form (#) not allowed in string format specifier');
   if (sp.align === '=') throw new FormatError("'=' alignment not allowed in string format specifier");
   const body = sp.precision !== undefined ? ptrunc(s, sp.precision) : s;
   return pad(body, sp, '<');
@@ -156,7 +231,9 @@ function formatStr(s: string, sp: Spec): string {
 function formatInt(n: bigint, sp: Spec): string {
   const t = sp.type;
   if ('eEfFgG%'.includes(t) && t !== '') return formatFloat(Number(n), sp);
+  if (!'bcdoxXn'.includes(t)) throw unknownType(t, 'int');
   if (sp.precision !== undefined) throw new FormatError('Precision not allowed in integer format specifier');
+  if (sp.noNeg0) throw new FormatError('Negative zero coercion (z) not allowed in integer format specifier');
   const neg = n < 0n;
   const a = neg ? -n : n;
   let body: string;
@@ -179,52 +256,69 @@ function formatInt(n: bigint, sp: Spec): string {
       prefix = sp.alt ? '0b' : '';
       break;
     case 'c':
-      return pad(String.fromCodePoint(Number(n)), sp, '<');
-    case 's':
-      throw new FormatError("Unknown format code 's' for object of type 'int'");
+      if (sp.sign) throw new FormatError("Sign not allowed with integer format specifier 'c'");
+      if (sp.alt) throw new FormatError("Alternate form (#) not allowed with integer format specifier 'c'");
+      if (n < 0n || n > 0x10ffffn) throw new FormatError('%c arg not in range(0x110000)');
+      return pad(String.fromCodePoint(Number(n)), sp, '>');
     default:
-      body = group(a.toString(), sp.grouping);
+      body = a.toString();
   }
-  if (t && t !== 'd' && t !== 'n' && sp.grouping) body = group(body, sp.grouping, 4);
-  return pad(body, sp, '>', signOf(neg, sp) + prefix);
+  const sign = signOf(neg, sp) + prefix;
+  const every = t && t !== 'd' && t !== 'n' ? 4 : 3;
+  body = group(body, sp.grouping, every, zeroPadded(sp, '>') ? (sp.width ?? 0) - sign.length : 0);
+  return pad(body, sp, '>', sign);
 }
 
 function expFormat(x: number, p: number, upper: boolean): string {
-  let s = x.toExponential(p);
-  s = s.replace(/e([+-])(\d)$/, 'e$10$2');
+  const s = formatExp(x, p);
   return upper ? s.toUpperCase() : s;
 }
 
 function formatFloat(x: number, sp: Spec): string {
-  const neg = x < 0 || Object.is(x, -0);
+  let neg = x < 0 || Object.is(x, -0);
   const a = Math.abs(x);
   let body: string;
   const t = sp.type;
+  if (!'eEfFgGn%'.includes(t)) throw unknownType(t, 'float');
+  // `#` keeps the point of a fixed or exponent form with no digits after it
+  const alt = (s: string): string => (sp.alt && !s.includes('.') ? s.replace(/(?=e|%|$)/i, '.') : s);
+  if (sp.alt && (t === '' || !'eEfF%'.includes(t))) {
+    throw new FormatError(
+      `Alternate form (#) is not supported by tsflux for a float formatted with '${t || 'no type'}'`,
+    );
+  }
   const p = sp.precision;
-  if (Number.isNaN(x)) body = t && t === t.toUpperCase() && t !== '%' ? 'NAN' : 'nan';
-  else if (!Number.isFinite(a)) body = t && t === t.toUpperCase() && t !== '%' ? 'INF' : 'inf';
-  else if (t === 'f' || t === 'F') body = formatFixed(a, p ?? 6);
-  else if (t === 'e' || t === 'E') body = expFormat(a, p ?? 6, t === 'E');
+  const upper = t !== '' && t === t.toUpperCase() && t !== '%';
+  if (Number.isNaN(x)) body = (upper ? 'NAN' : 'nan') + (t === '%' ? '%' : '');
+  else if (!Number.isFinite(a)) body = (upper ? 'INF' : 'inf') + (t === '%' ? '%' : '');
+  else if (t === 'f' || t === 'F') body = alt(formatFixed(a, p ?? 6));
+  else if (t === 'e' || t === 'E') body = alt(expFormat(a, p ?? 6, t === 'E'));
   else if (t === 'g' || t === 'G' || t === 'n') {
     body = formatG(a, p ?? 6);
     if (t === 'G') body = body.toUpperCase();
-  } else if (t === '%') body = formatFixed(a * 100, p ?? 6) + '%';
+  } else if (t === '%') body = alt(formatFixed(a * 100, p ?? 6) + '%');
   else if (p === undefined) body = formatPyFloat(a);
   else {
-    // '' with a precision: like 'g', but fixed-point output keeps one decimal digit
+    // '' with a precision: like 'g', but a fixed-point form keeps a digit after the point, and
+    // one that would have none (all P digits before the point) takes the exponent form
     const P = p === 0 ? 1 : p;
-    const X = a === 0 ? 0 : Math.floor(Math.log10(Number(a.toExponential(P - 1))));
-    if (X < -4 || X >= P) body = formatG(a, P);
-    else {
-      body = formatG(a, P);
-      if (!/[.e]/.test(body)) body += '.0';
-    }
+    const X = a === 0 ? 0 : Math.floor(Math.log10(Number(a.toExponential(Math.min(P - 1, 100)))));
+    body = formatG(a, P);
+    if (X >= P - 1 && !body.includes('e'))
+      body = expFormat(a, P - 1, false)
+        .replace(/(\.\d*?)0*e/, '$1e')
+        .replace('.e', 'e');
+    else if (!/[.e]/.test(body)) body += '.0';
   }
+  // `z`: a negative zero (after rounding) loses its sign
+  if (sp.noNeg0 && neg && !/[1-9]/.test(body.replace(/e[+-]\d+$/i, ''))) neg = false;
+  const sign = signOf(neg && !Number.isNaN(x), sp);
   if (sp.grouping && /^\d/.test(body)) {
     const m = /^(\d+)(.*)$/.exec(body)!;
-    body = group(m[1]!, sp.grouping) + m[2]!;
+    const minWidth = zeroPadded(sp, '>') ? (sp.width ?? 0) - sign.length - m[2]!.length : 0;
+    body = group(m[1]!, sp.grouping, 3, minWidth) + m[2]!;
   }
-  return pad(body, sp, '>', signOf(neg && !Number.isNaN(x), sp));
+  return pad(body, sp, '>', sign);
 }
 
 /** Python `format(value, spec)`. */
@@ -234,12 +328,10 @@ export function pyFormat(v: PyValue, spec: string): string {
     return formatStr(v.pyStr(), parseSpec(spec));
   }
   if (spec === '') return pyStr(v);
-  const sp = parseSpec(spec);
-  if (v === null || v === undefined || typeof v === 'string') return formatStr(pyStr(v), sp);
-  if (typeof v === 'boolean') return formatInt(v ? 1n : 0n, sp);
-  if (isFloat(v)) return formatFloat(Number(v), sp);
-  if (typeof v === 'bigint') return formatInt(v, sp);
-  return formatInt(BigInt(v), sp);
+  if (v === null || v === undefined || typeof v === 'string') return formatStr(pyStr(v), parseSpec(spec));
+  if (typeof v === 'boolean') return formatInt(v ? 1n : 0n, parseSpec(spec, 'bool'));
+  if (isFloat(v)) return formatFloat(Number(v), parseSpec(spec, 'float'));
+  return formatInt(typeof v === 'bigint' ? v : BigInt(v), parseSpec(spec, 'int'));
 }
 
 // ---- Flux conversions and extensions ------------------------------------------------------
