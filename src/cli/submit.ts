@@ -8,14 +8,11 @@ import {
   addJobspecOptions,
   buildJobspec,
   ccList,
-  parseSubmitFlags,
-  parseUrgency,
   type SubmitCommandOptions,
 } from './lib/submit-options.js';
-import { ccJobspecs } from './lib/cc-jobspecs.js';
+import { ccJobspecs, ccSettings, refusePerTaskInput } from './lib/cc-jobspecs.js';
 import { submitToInstance } from './lib/instance-hooks.js';
 import { verbAction, verbPath } from './lib/util.js';
-import { isIdset } from '../job/idset.js';
 
 export function submitCommand(name = 'submit'): Command {
   const cmd = new Command(name)
@@ -31,20 +28,19 @@ export function submitCommand(name = 'submit'): Command {
       if (opts.jps && !opts.progress) throw new Error('--jps: only has an effect with --progress');
       // flux's submit -v logs job state changes under --wait; tsflux's does not
       if (opts.verbose) throw new Error('-v, --verbose: not supported by tsflux submit');
-      // flux's message: per-task stdin (--input=RANKS) is for run only
-      if (opts.input !== undefined && isIdset(opts.input)) throw new Error('per-task input not supported for submit');
       const ids = ccList(opts);
       if (opts.dryRun) {
         // like flux: the first jobspec is printed, then the command exits
-        process.stdout.write(buildJobspec(command, opts, { cc: ids[0] }).dumps() + '\n');
+        const jobspec = buildJobspec(command, opts, { cc: ids[0] });
+        refusePerTaskInput(opts, ids[0]);
+        process.stdout.write(jobspec.dumps() + '\n');
         return 0;
       }
       return submitToInstance({
         verb: verbPath(c),
         ids,
         jobspec: ccJobspecs(command, opts, ids),
-        urgency: parseUrgency(opts.urgency),
-        flags: parseSubmitFlags(opts.flags),
+        settings: ccSettings(opts, ids),
         opts,
       });
     }),

@@ -67,6 +67,70 @@ describe('submit --cc/--bcc in bulk', { concurrency: false, timeout: HANG_TIMEOU
     });
   });
 
+  test('{cc} in options: each copy has its own -n, --job-name, --output, --setattr, --env and --urgency', async () => {
+    // the copies wait for a held job, so that none runs (their urgency is theirs, not 0)
+    const held = await run(['submit', '--urgency=0', 'true']);
+    assert.equal(held.rc, 0, held.stderr);
+    const r = await run([
+      'submit',
+      '--cc=1-2',
+      `--dependency=afterany:${held.stdout.trim()}`,
+      '-n',
+      '{cc}',
+      '--job-name=j{cc:03d}',
+      '--output=/tmp/out.{cc}',
+      '--setattr=user.copy={cc}',
+      '--env=COPY=c{cc}',
+      '--urgency={cc}',
+      'echo',
+      '{cc}',
+      '{{cc}}',
+    ]);
+    assert.equal(r.stderr, '');
+    assert.equal(r.rc, 0);
+    const jobs = await jobspecsOf(r.stdout);
+    assert.deepEqual(
+      jobs.map(({ jobspec: js }) => [
+        js.tasks[0].command,
+        js.resources[0].count,
+        js.attributes.system.job.name,
+        js.attributes.system.shell.options.output.stdout.path,
+        js.attributes.user.copy,
+        js.attributes.system.environment.COPY,
+      ]),
+      [1, 2].map((cc) => [['echo', String(cc), '{{cc}}'], cc, `j00${cc}`, `/tmp/out.${cc}`, cc, `c${cc}`]),
+    );
+    const records = await Promise.all(jobs.map(({ id }) => job.listId(suite.h, id, ['urgency'])));
+    assert.deepEqual(
+      records.map((rec) => rec.urgency),
+      [1, 2],
+    );
+  });
+
+  test("a bad {cc} field in an option: flux's error, nothing submitted", async () => {
+    const before = (await job.list(suite.h, { maxEntries: 0 })).length;
+    assert.deepEqual(await run(['submit', '--cc=1-3', '--urgency=0', '--job-name={x}', 'true']), {
+      rc: 1,
+      stdout: '',
+      stderr: "tsflux: submit: Replacement key 'x' not found in '--job-name={x}'\n",
+    });
+    assert.deepEqual(await run(['submit', '--cc=1-3', '--urgency=0', '--input={cc}', 'true']), {
+      rc: 1,
+      stdout: '',
+      stderr: 'tsflux: submit: per-task input not supported for submit\n',
+    });
+    assert.equal((await job.list(suite.h, { maxEntries: 0 })).length, before);
+  });
+
+  test('--dry-run: the first copy, its options formatted', async () => {
+    const r = await run(['submit', '--cc=4-6', '--dry-run', '--job-name=n{cc:x}', '-n', '{cc}', 'echo', '{cc}']);
+    assert.equal(r.rc, 0, r.stderr);
+    const js = JSON.parse(r.stdout);
+    assert.deepEqual(js.tasks[0].command, ['echo', '4']);
+    assert.equal(js.attributes.system.job.name, 'n4');
+    assert.equal(js.resources[0].count, 4);
+  });
+
   test('--quiet: nothing printed, every copy submitted', async () => {
     const before = (await job.list(suite.h, { maxEntries: 0 })).length;
     const n = SUBMIT_WINDOW + 7;

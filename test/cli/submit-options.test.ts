@@ -141,5 +141,82 @@ test('small parsers', () => {
   assert.throws(() => build([]), /job command and arguments are missing/);
   assert.throws(() => build(['t'], { exclusive: true }), /--exclusive can only be used with --nodes/);
   assert.throws(() => build(['echo', '{x}'], {}, 1), /Invalid replacement string in command: '\{x\}'/);
-  assert.deepEqual(build(['echo', '{{cc}}', '{cc}'], { cc: '7' }, 7).command, ['echo', '{cc}', '7']);
+  // flux keeps `{{`/`}}` as they are in a copy (Xcmd's preserve_mustache), not as str.format's `{`/`}`
+  assert.deepEqual(build(['echo', '{{cc}}', '{cc}'], { cc: '7' }, 7).command, ['echo', '{{cc}}', '7']);
+});
+
+test('a copy of --cc/--bcc: {cc} formatted in the options flux formats, the others as given', () => {
+  const opts: SubmitCommandOptions = {
+    cc: '1-9',
+    ntasks: '{cc}',
+    nodes: '{cc}',
+    coresPerTask: '{cc}',
+    timeLimit: '{cc}m',
+    env: ['N={cc}', '-DROP{cc}'],
+    urgency: '{cc}',
+    setopt: ['o{cc}={cc}'],
+    setattr: ['user.n={cc:02d}', 'user.s=a{{b}}'],
+    jobName: 'job{cc:03d}',
+    input: 'in.{cc}',
+    output: 'out.{cc}',
+    error: 'err.{cc}',
+    dependency: ['afterany:{cc}'],
+    taskmap: 'cyclic:{cc}',
+    cwd: '/tmp/{cc}',
+    signal: 'SIGUSR{cc}@{cc}0',
+    queue: 'q{cc}',
+    bank: 'b{cc}',
+    rlimit: ['core=5'],
+  };
+  const js = build(['true', '{cc}'], opts, 2);
+  assert.deepEqual(js.command, ['true', '2']);
+  assert.deepEqual(
+    js.resources,
+    build(['true'], { ntasks: '2', nodes: '2', coresPerTask: '2' }).resources,
+    '-n, -N, -c',
+  );
+  assert.equal(js.duration, 120);
+  assert.equal(js.environment?.N, '2');
+  assert.equal(js.environment?.FLUX_JOB_CC, '2');
+  assert.deepEqual(js.getattr('shell.options.o2'), 2);
+  assert.equal(js.getattr('user.n'), '02', 'formatted, then read as JSON (02 is not JSON: a string, as in flux)');
+  assert.equal(js.getattr('user.s'), 'a{{b}}');
+  assert.equal(js.getattr('system.job.name'), 'job002');
+  assert.equal(js.stdin, 'in.2');
+  assert.equal(js.stdout, 'out.2');
+  assert.equal(js.stderr, 'err.2');
+  assert.deepEqual(js.getattr('system.dependencies'), [{ scheme: 'afterany', value: '2' }]);
+  assert.deepEqual(js.getattr('shell.options.taskmap'), { scheme: 'cyclic', value: '2' });
+  assert.equal(js.cwd, '/tmp/2');
+  assert.match(js.dumps(), /"signal": \{"signum": 12, "timeleft": 20\.0\}/);
+  assert.equal(js.getattr('system.queue'), 'q2');
+  assert.equal(js.getattr('system.bank'), 'b2');
+  assert.deepEqual(js.getattr('shell.options.rlimit'), { core: 5, nofile: 1024 });
+  // --rlimit is not one flux formats
+  assert.throws(() => build(['true'], { rlimit: ['core={cc}'] }, 2), /Invalid value in core=\{cc\}/);
+  // without --cc/--bcc nothing is formatted: flux formats copies only
+  const one = build(['true', '{cc}'], { jobName: 'job{cc}', output: 'out.{x}' });
+  assert.deepEqual(one.command, ['true', '{cc}']);
+  assert.equal(one.getattr('system.job.name'), 'job{cc}');
+  assert.equal(one.stdout, 'out.{x}');
+});
+
+test("a copy's option errors name the option, in flux's words", () => {
+  assert.throws(() => build(['true'], { jobName: 'a{x}' }, 1), {
+    message: "Replacement key 'x' not found in '--job-name=a{x}'",
+  });
+  assert.throws(() => build(['true'], { ntasks: '{}' }, 1), { message: "Invalid replacement index in '-n{}'" });
+  assert.throws(() => build(['true'], { setopt: ['a', 'b{0}'] }, 1), {
+    message: "Invalid replacement index in '-o b{0}'",
+  });
+  assert.throws(() => build(['true'], { output: 'a}' }, 1), {
+    message: "--output=a}: Single '}' encountered in format string",
+  });
+  assert.throws(() => build(['true'], { ntasks: '{cc:q}' }, 1), {
+    message: "-n {cc:q}: Unknown format code 'q' for object of type 'int'",
+  });
+  assert.throws(() => build(['true'], { ntasks: '{cc}' }, 0), /--ntasks: must be an integer >= 1 \(got 0\)/);
+  assert.throws(() => build(['echo', '{cc:q}'], {}, 1), {
+    message: "command argument '{cc:q}': Unknown format code 'q' for object of type 'int'",
+  });
 });

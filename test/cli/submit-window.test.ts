@@ -36,9 +36,8 @@ describe('submitInOrder', { timeout: HANG_TIMEOUT }, () => {
           (i) => {
             // called as job i is sent: what is in flight then is this connection's other submits
             maxInFlight = Math.max(maxInFlight, h.outstanding + 1);
-            return refused(i) ? bad(i) : good(i);
+            return { jobspec: refused(i) ? bad(i) : good(i), opts: { urgency: 0 } };
           },
-          { urgency: 0 },
           (i, a) => answers.push([i, a]),
           { window },
         );
@@ -72,7 +71,12 @@ describe('submitInOrder', { timeout: HANG_TIMEOUT }, () => {
     const h = await Flux.open(suite.inst.uri);
     try {
       const answers: number[] = [];
-      await submitInOrder(h, 0, good, {}, (i) => answers.push(i));
+      await submitInOrder(
+        h,
+        0,
+        (i) => ({ jobspec: good(i), opts: {} }),
+        (i) => answers.push(i),
+      );
       assert.deepEqual(answers, []);
     } finally {
       h.close();
@@ -86,8 +90,7 @@ describe('submitInOrder', { timeout: HANG_TIMEOUT }, () => {
       submitInOrder(
         h,
         100,
-        good,
-        { urgency: 0 },
+        (i) => ({ jobspec: good(i), opts: { urgency: 0 } }),
         (i, a) => {
           answers.push([i, a]);
           if (i === 10) h.close();
@@ -118,9 +121,8 @@ describe('submitInOrder', { timeout: HANG_TIMEOUT }, () => {
           20,
           (i) => {
             if (i === 5) throw new Error('no jobspec for 5');
-            return good(i);
+            return { jobspec: good(i), opts: { urgency: 0 } };
           },
-          { urgency: 0 },
           () => undefined,
           { window: 2 },
         ),

@@ -28,7 +28,8 @@ import { submitFlagNames } from '../../job/submit-flags.js';
 import { JobProgress, SubmitProgress } from './job-progress.js';
 import type { SubmitCommandOptions } from './submit-options.js';
 import { LineWriter } from './line-writer.js';
-import { submitInOrder, type SubmitAnswer } from './submit-window.js';
+import { submitInOrder, type SubmitAnswer, type SubmitJob } from './submit-window.js';
+import type { CopySettings } from './cc-jobspecs.js';
 import { f58, openFlux, reportError } from './util.js';
 
 export interface RunRequest {
@@ -47,8 +48,8 @@ export interface SubmitRequest {
   ids: readonly (number | undefined)[];
   /** The jobspec (text) of the job of one of `ids`, made when it is submitted. */
   jobspec: (cc: number | undefined) => string;
-  urgency: number;
-  flags: number;
+  /** Its urgency, flags and the event waited for (they may differ by copy: cc-jobspecs.ts). */
+  settings: (cc: number | undefined) => CopySettings;
   opts: SubmitCommandOptions;
 }
 
@@ -108,11 +109,12 @@ export async function submitToInstance(req: SubmitRequest): Promise<number> {
     return reportError(e, programName(req.verb), req.verb);
   }
   const o = req.opts;
-  const waitEvent = o.waitEvent ?? (o.wait || o.watch ? 'clean' : undefined);
+  // with --wait/--wait-event/--watch every copy is followed (to its own event: cc-jobspecs.ts)
+  const following = req.settings(req.ids[0]).waitEvent !== undefined;
   let rc = 0;
-  const progress = startProgress(o, waitEvent !== undefined, req.ids.length);
+  const progress = startProgress(o, following, req.ids.length);
   // ids are gathered into few writes, unless followed jobs print their own lines among them
-  const out = new LineWriter(process.stdout, waitEvent ? 0 : undefined);
+  const out = new LineWriter(process.stdout, following ? 0 : undefined);
   const watches: Promise<void>[] = [];
   const labelled = !!(o.cc || o.bcc);
   const answer = (i: number, a: SubmitAnswer): void => {
@@ -125,7 +127,8 @@ export async function submitToInstance(req: SubmitRequest): Promise<number> {
     }
     if (!o.quiet) out.write(f58(a) + '\n');
     if (progress instanceof SubmitProgress) progress.submitted();
-    if (waitEvent) {
+    const waitEvent = following ? req.settings(req.ids[i]).waitEvent : undefined;
+    if (waitEvent !== undefined) {
       const jobProgress = progress instanceof JobProgress ? progress : undefined;
       jobProgress?.addJob(a);
       watches.push(follow(h, a, waitEvent, !!o.watch, !!o.labelIo, (code) => (rc = Math.max(rc, code)), jobProgress));
@@ -133,8 +136,11 @@ export async function submitToInstance(req: SubmitRequest): Promise<number> {
   };
   try {
     // pipelined on one connection, a window of submits in flight, answered in order
-    const opts = submitOpts(req.urgency, req.flags);
-    await submitInOrder(h, req.ids.length, (i) => req.jobspec(req.ids[i]), opts, answer);
+    const copy = (i: number): SubmitJob => {
+      const cc = req.ids[i];
+      return { jobspec: req.jobspec(cc), opts: req.settings(cc).submit };
+    };
+    await submitInOrder(h, req.ids.length, copy, answer);
     out.flush();
     await Promise.all(watches);
     return rc;

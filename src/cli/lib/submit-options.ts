@@ -23,6 +23,7 @@ import { PyFloat } from '../../job/pyjson.js';
 import { filterRlimits, allRlimits, globMatch } from '../../job/rlimits.js';
 import { isIdset, parseIdset } from '../../job/idset.js';
 import { submitFlagBit } from '../../job/submit-flags.js';
+import { ccCommand, ccOptions } from './cc-format.js';
 
 /** The options of run / submit as parsed (commander's camelCase names). Counts stay strings until buildJobspec. */
 export interface SubmitCommandOptions {
@@ -77,8 +78,9 @@ export interface BuildContext {
   /** All soft rlimits (default: read from /proc/self/limits). */
   rlimits?: Record<string, number>;
   /**
-   * Copy id for --cc/--bcc (sets FLUX_JOB_CC with --cc, substitutes `{cc}`). A string is put
-   * in as is: a placeholder, for a template of every copy (cc-jobspecs.ts).
+   * Copy id for --cc/--bcc: `{cc}` is formatted in the command and options (cc-format.ts) and,
+   * with --cc, FLUX_JOB_CC set. A string is put in as is: a placeholder, for a template of
+   * every copy (cc-jobspecs.ts).
    */
   cc?: number | string;
 }
@@ -326,16 +328,6 @@ export function parseSignalOption(arg: string): { signum: number; timeleft: numb
   }
 }
 
-/** Python str.format for `{cc}` in --cc command arguments (`{{`/`}}` escape braces). */
-function formatCc(arg: string, cc: number | string): string {
-  return arg.replace(/\{\{|\}\}|\{([^{}]*)\}|[{}]/g, (m, field: string | undefined) => {
-    if (m === '{{') return '{';
-    if (m === '}}') return '}';
-    if (field === 'cc') return String(cc);
-    throw new ValueError(`Invalid replacement string in command: '${arg}'`);
-  });
-}
-
 // ---- jobspec ------------------------------------------------------------------------------------
 
 /** All env rules in command-line order (`env` already holds them when parsed by commander). */
@@ -357,8 +349,12 @@ export function buildJobspec(
   ctx: BuildContext = {},
 ): JobspecV1 {
   refuseUnsupported(opts);
+  if (ctx.cc !== undefined) {
+    // the copy of this id: `{cc}` formatted in the command, then in the options (flux's Xcmd)
+    command = ccCommand(command, ctx.cc);
+    opts = ccOptions(opts, ctx.cc);
+  }
   if (command.length === 0) throw new ValueError('job command and arguments are missing');
-  if (ctx.cc !== undefined) command = command.map((a) => formatCc(a, ctx.cc!));
 
   let ntasks = intOption('ntasks', opts.ntasks);
   const nodes = intOption('nodes', opts.nodes);
@@ -566,7 +562,10 @@ export function addJobspecOptions(cmd: Command): Command {
 export function addBulkOptions(cmd: Command): Command {
   addRefused(cmd, UNSUPPORTED_BULK);
   return cmd
-    .option('--cc <IDSET>', 'replicate the job for each id in IDSET (FLUX_JOB_CC=ID is set in each job)')
+    .option(
+      '--cc <IDSET>',
+      'replicate the job for each id in IDSET: {cc} in the command and options is the id (FLUX_JOB_CC=ID is set in each job)',
+    )
     .option('--bcc <IDSET>', 'like --cc, but FLUX_JOB_CC is not set')
     .option('--wait', 'wait for all jobs to complete after submission')
     .option('--wait-event <NAME>', 'wait for event NAME for all jobs after submission')

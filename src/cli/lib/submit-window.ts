@@ -4,7 +4,7 @@
  * At most `window` submits are in flight: each answer makes room for the next request, so the
  * connection stays busy (the instance commits what arrives together in one transaction) while
  * the jobspec texts, promises and answers held stay bounded however many jobs there are. Jobs
- * are built as they are sent (`jobspec(i)`), not all beforehand.
+ * are built as they are sent (`job(i)`), not all beforehand.
  */
 import type { Flux } from '../../client/handle.js';
 import { submitAsync, type JobspecInput, type SubmitOptions } from '../../client/job/submit.js';
@@ -17,23 +17,28 @@ export const SUBMIT_WINDOW = 1024;
 /** A job's answer: its id, or the instance's refusal. */
 export type SubmitAnswer = bigint | FluxError;
 
+/** One job to submit: its jobspec and how it is submitted. */
+export interface SubmitJob {
+  jobspec: JobspecInput;
+  opts: SubmitOptions;
+}
+
 export interface SubmitWindowOptions {
   /** Most submits in flight at once (default SUBMIT_WINDOW). */
   window?: number;
 }
 
 /**
- * Submit `count` jobs, the i-th with jobspec `jobspec(i)`, and call `onAnswer(i, answer)` for
+ * Submit `count` jobs, the i-th as `job(i)` says, and call `onAnswer(i, answer)` for
  * each in order of i (a refused job's FluxError is its answer; the others go on). Resolves when
  * every job has been answered. A lost connection stops new submits: the jobs in flight are
  * answered with its error, then the promise rejects with it, saying how many were not sent.
- * An exception thrown by `jobspec` or `onAnswer` stops it too, and rejects with that exception.
+ * An exception thrown by `job` or `onAnswer` stops it too, and rejects with that exception.
  */
 export function submitInOrder(
   h: Flux,
   count: number,
-  jobspec: (i: number) => JobspecInput,
-  opts: SubmitOptions,
+  job: (i: number) => SubmitJob,
   onAnswer: (i: number, answer: SubmitAnswer) => void,
   { window = SUBMIT_WINDOW }: SubmitWindowOptions = {},
 ): Promise<void> {
@@ -53,7 +58,8 @@ export function submitInOrder(
     const send = (): void => {
       while (sent < count && sent - answered < size && lost === undefined) {
         const i = sent++;
-        submitAsync(h, jobspec(i), opts).then(
+        const { jobspec, opts } = job(i);
+        submitAsync(h, jobspec, opts).then(
           (id) => settle(i, id),
           (e: unknown) => {
             if (!(e instanceof FluxError)) return stop(e);
