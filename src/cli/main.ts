@@ -8,6 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { takeExitCode, verbPath } from './lib/util.js';
+import { exitQuietlyOnClosedOutput } from './lib/closed-output.js';
 
 /** Version from the package.json above this module (src/ or dist/src/). */
 export function packageVersion(): string {
@@ -92,6 +93,8 @@ export async function buildProgram(argv: readonly string[] = []): Promise<Comman
 
 /** Run the CLI on `argv` (without node and script) and return the exit code. */
 export async function main(argv: string[]): Promise<number> {
+  // `tsflux jobs | head`: a closed stdout or stderr ends any verb quietly (closed-output.ts)
+  exitQuietlyOnClosedOutput();
   takeExitCode();
   const savedExitCode = process.exitCode;
   process.exitCode = undefined;
