@@ -2,9 +2,10 @@
  * The broker: service registry, topic router, in-process RPC between services, events and
  * attributes (docs/protocol.md §A.5: ENOSYS for unknown topics, `<service>.ping`,
  * `<service>.disconnect` cleanup). Dispatch enforces each method's roles (service.ts, RFC 12)
- * before its handler runs.
+ * before its handler runs. A request for another rank, or for a service only another rank has,
+ * goes to the Router (the overlay, docs/protocol.md §F.4); events are sequenced by rank 0.
  */
-import { randomBytes } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import { SqliteStore } from './store/sqlite.js';
 import type { JobStore } from './store/store.js';
@@ -22,6 +23,21 @@ export interface AttrValue {
 export type LogFn = (level: 'err' | 'warning' | 'info' | 'debug', text: string) => void;
 export type EventSink = (topic: string, payload: any, seq: number) => void;
 
+/** Where requests and events for other brokers go (overlay/overlay.ts). */
+export interface Router {
+  /**
+   * Take a request that is not to be served here: forward it, or answer it with an error
+   * (RFC 3 routing). False: serve it here. `hasService`: a service of its name is registered.
+   */
+  route(req: Request, hasService: boolean): boolean;
+  /** An event raised on a follower: to rank 0, which sequences it. */
+  publishUpstream(topic: string, payload: any): void;
+  /** An event sequenced by rank 0 (or passed down to us): to the brokers below. */
+  broadcast(topic: string, payload: any, seq: number): void;
+  /** A sender (client connection, or one behind another broker) went away. */
+  disconnect(conn: ConnId): void;
+}
+
 /** A request made in-process by one service to another (payload passed as an object). */
 class InternalRequest implements Request {
   readonly conn: ConnId = INTERNAL_CONN;
@@ -34,6 +50,7 @@ class InternalRequest implements Request {
     readonly userid: number,
     readonly rolemask: number,
     readonly streaming: boolean,
+    readonly nodeid: number | undefined,
     private readonly onResponse: ((p: any) => void) | undefined,
     private readonly resolve: (p: any) => void,
     private readonly reject: (e: Error) => void,
@@ -77,8 +94,10 @@ export class Broker implements BrokerContext {
   readonly rank: number;
   readonly size: number;
   readonly owner: number;
-  /** Short random id used in ping routes. */
-  readonly uuid = randomBytes(4).toString('hex');
+  /** This broker's `broker.uuid`, new at every start; the overlay's route stacks carry it. */
+  readonly uuid = randomUUID();
+  /** Where requests for other ranks go; none: everything is served here. */
+  router: Router | undefined;
   private readonly services = new Map<string, Service>();
   private readonly attrs = new Map<string, AttrValue>();
   private readonly subs: { prefix: string; cb: (topic: string, payload: any) => void }[] = [];
@@ -104,6 +123,7 @@ export class Broker implements BrokerContext {
     this.setattr('size', String(this.size), true);
     this.setattr('security.owner', String(this.owner), true);
     this.setattr('broker.pid', String(process.pid), true);
+    this.setattr('broker.uuid', this.uuid, true);
   }
 
   register(svc: Service): void {
@@ -177,6 +197,7 @@ export class Broker implements BrokerContext {
     const svcName = dot < 0 ? topic : topic.slice(0, dot);
     const method = dot < 0 ? '' : topic.slice(dot + 1);
     const svc = this.services.get(svcName);
+    if (this.router?.route(req, svc !== undefined)) return;
     let m: Method | undefined;
     if (svc) {
       if (Object.hasOwn(svc.methods, method)) m = svc.methods[method];
@@ -206,15 +227,21 @@ export class Broker implements BrokerContext {
     }
   }
 
-  /** `<service>.ping`: echo the request, adding route, userid, rolemask and rank. */
+  /**
+   * `<service>.ping`: echo the request, adding route, userid, rolemask and rank. The route is
+   * the sender's connection and every broker on the way, then this one, each cut to 8
+   * characters (flux-core method_ping_cb).
+   */
   ping(req: Request): void {
     const p = req.payload && typeof req.payload === 'object' ? req.payload : {};
-    const route = req.conn === INTERNAL_CONN ? this.uuid : `${req.conn}!${this.uuid}`;
+    const me = this.uuid.slice(0, 8);
+    const route = req.conn === INTERNAL_CONN ? me : `${req.conn}!${me}`;
     req.respond({ ...p, route, userid: req.userid, rolemask: req.rolemask, rank: this.rank });
   }
 
   /** A client connection closed: tell every service it used, as flux-core does. */
   disconnect(conn: ConnId): void {
+    this.router?.disconnect(conn);
     const set = this.used.get(conn);
     this.used.delete(conn);
     if (!set) return;
@@ -236,6 +263,7 @@ export class Broker implements BrokerContext {
         opts.userid ?? this.owner,
         opts.rolemask ?? OWNER_ROLES,
         opts.streaming ?? false,
+        opts.nodeid,
         opts.onResponse,
         resolve,
         reject,
@@ -244,8 +272,23 @@ export class Broker implements BrokerContext {
     });
   }
 
+  /**
+   * Publish an event. Rank 0 numbers it, sends it to the brokers below and delivers it here; a
+   * follower sends it up to rank 0, and gets it back numbered like every other broker
+   * (docs/protocol.md §F.5).
+   */
   publish(topic: string, payload?: object): void {
+    if (this.router !== undefined && this.rank !== 0) {
+      this.router.publishUpstream(topic, payload);
+      return;
+    }
     const seq = ++this.eventSeq;
+    this.router?.broadcast(topic, payload, seq);
+    this.deliver(topic, payload, seq);
+  }
+
+  /** Hand a numbered event to this broker's subscribers and socket clients. */
+  deliver(topic: string, payload: any, seq: number): void {
     for (const s of this.subs) if (topic.startsWith(s.prefix)) s.cb(topic, payload);
     for (const sink of this.sinks) sink(topic, payload, seq);
   }

@@ -1,7 +1,9 @@
 /**
- * One tsflux instance on this node: a broker with its services, listening on
- * `local://<rundir>/local-0` in a runtime directory only the owner can enter.
- * Used by `tsflux start`, the tests and the benchmarks.
+ * One broker of a tsflux instance: its services, listening on `local://<rundir>/local-<rank>`
+ * in a runtime directory only the owner can enter, and its place in the overlay when the
+ * instance has several brokers (docs/protocol.md §F). Rank 0 holds the job services; the other
+ * ranks serve attributes and ping and pass everything else up (RFC 3 routing). Used by
+ * `tsflux start`, the tests and the benchmarks.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -23,8 +25,43 @@ import type { JobStore } from './store/store.js';
 import { SqliteStore } from './store/sqlite.js';
 import { openLog, type BrokerLog } from './log.js';
 import { Errno, FluxError } from '../protocol/errno.js';
+import { singleBoot, type Boot } from './boot/boot.js';
+import { Overlay } from './overlay/overlay.js';
+import { Topology } from './overlay/topology.js';
+import { encodeHostlist } from '../job/hostlist.js';
+import { encodeIdset } from '../job/idset.js';
 
 export const VERSION = '0.1.0';
+
+/** Attributes the broker works out itself (docs/protocol.md §F.6): `-S` may not set them. */
+const BROKER_SET = new Set([
+  'rank',
+  'size',
+  'local-uri',
+  'hostname',
+  'hostlist',
+  'version',
+  'security.owner',
+  'instance-level',
+  'parent-uri',
+  'config.path',
+  'store-path',
+  'broker.uuid',
+  'broker.pid',
+  'broker.rundir',
+  'broker.starttime',
+  'broker.mapping',
+  'broker.critical-ranks',
+  'broker.quorum',
+  'tbon.level',
+  'tbon.maxlevel',
+  'tbon.descendants',
+  'tbon.endpoint',
+  'tbon.parent-endpoint',
+]);
+
+/** `-S` attributes the broker acts on and then shows as it understood them. */
+const HONOURED = new Set(['rundir', 'tbon.topo', 'broker.boot-method']);
 
 export interface InstanceOptions {
   /** Runtime directory (created if missing); default a new private directory under $TMPDIR. */
@@ -49,26 +86,68 @@ export interface InstanceOptions {
   maxMessageSize?: number;
   /** Flux's configuration: a TOML file or a directory of `*.toml` (flux-config(5)). */
   configPath?: string;
+  /**
+   * How this broker learns its rank and peers (boot/boot.ts): an open PMI session, finalized
+   * here. Default: rank 0 of 1.
+   */
+  boot?: Boot;
 }
 
 export class Instance {
   private constructor(
     readonly broker: Broker,
     readonly server: LocalServer,
+    readonly overlay: Overlay,
     readonly rundir: string,
     readonly uri: string,
     private readonly ownRundir: boolean,
     private readonly logger: BrokerLog,
   ) {}
 
+  get rank(): number {
+    return this.broker.rank;
+  }
+
+  get size(): number {
+    return this.broker.size;
+  }
+
+  /**
+   * A follower's end: resolves with its exit code when rank 0 shuts the instance down (0) or
+   * its parent is lost (1, Flux's parent-fail). Never resolves on rank 0.
+   */
+  get finished(): Promise<number> {
+    return this.overlay.finished;
+  }
+
   static async start(opts: InstanceOptions = {}): Promise<Instance> {
+    const boot = opts.boot ?? singleBoot();
+    try {
+      return await Instance.startBooted(opts, boot);
+    } catch (e) {
+      // the others wait for us in the PMI barrier: ask the process manager to end them
+      boot.abort(1, (e as Error).message);
+      throw e;
+    }
+  }
+
+  private static async startBooted(opts: InstanceOptions, boot: Boot): Promise<Instance> {
+    const { rank, size } = boot;
+    const leader = rank === 0;
     const conf = loadConfig(opts.configPath); // a bad configuration stops us before anything runs
-    const logger = openLog(opts.attrs?.['log-filename']);
-    // A store that cannot be used stops us too, before the rundir exists.
+    const attrs = { ...(opts.attrs ?? {}) };
+    const fixed = Object.keys(attrs).filter((k) => BROKER_SET.has(k));
+    if (fixed.length > 0) {
+      throw new FluxError(Errno.EINVAL, `-S ${fixed.join(', ')}: the broker sets this, it cannot be given`);
+    }
+    const topo = Topology.fromAttrs(size, attrs['tbon.topo'], attrs['tbon.fanout']);
+    const logger = openLog(attrs['log-filename'], rank, size);
+    // A store that cannot be used stops us too, before the rundir exists. Only rank 0 keeps
+    // jobs (flux-core: the statedir is rank 0's).
     let storePath: string | undefined;
     let store: JobStore | undefined = opts.store;
     try {
-      storePath = durableStorePath(opts);
+      storePath = leader ? durableStorePath(opts) : undefined;
       if (store === undefined && storePath !== undefined) {
         store = SqliteStore.open(storePath, { durable: true, log: logger.log });
       }
@@ -77,6 +156,13 @@ export class Instance {
       throw e;
     }
     let rundir = opts.rundir;
+    if (attrs['rundir'] !== undefined) {
+      if (rundir !== undefined && path.resolve(rundir) !== path.resolve(attrs['rundir'])) {
+        logger.close();
+        throw new FluxError(Errno.EINVAL, `--rundir ${rundir} and -Srundir=${attrs['rundir']} disagree`);
+      }
+      rundir = attrs['rundir'];
+    }
     let own = false;
     if (rundir) {
       fs.mkdirSync(rundir, { recursive: true, mode: 0o700 });
@@ -85,62 +171,105 @@ export class Instance {
       own = true;
     }
     fs.chmodSync(rundir, 0o700);
-    const sockPath = path.join(rundir, 'local-0');
+    const sockPath = path.join(rundir, `local-${rank}`);
     const uri = `local://${sockPath}`;
-    store ??= SqliteStore.open(path.join(rundir, 'store.db'), { durable: false, log: logger.log });
-    const broker = new Broker({ store });
+    if (leader) store ??= SqliteStore.open(path.join(rundir, 'store.db'), { durable: false, log: logger.log });
+    const broker = new Broker({ store, rank, size });
     broker.logger = logger.log;
-    broker.setattr('version', VERSION, true);
-    broker.setattr('local-uri', uri, true);
-    broker.setattr('rundir', rundir, true);
-    broker.setattr('broker.rundir', rundir, true);
-    broker.setattr('hostlist', broker.hostname, true);
-    broker.setattr('broker.starttime', String(Date.now() / 1000), true);
-    if (storePath !== undefined) broker.setattr('store-path', path.resolve(storePath), true);
-    broker.setattr('instance-level', String(process.env.FLUX_URI ? 1 : 0), true);
-    if (process.env.FLUX_URI) broker.setattr('parent-uri', process.env.FLUX_URI, true);
-    if (opts.configPath !== undefined) broker.setattr('config.path', opts.configPath, true);
-    for (const [k, v] of Object.entries(opts.attrs ?? {})) broker.setattr(k, v);
-
-    const resources = discoverResources({ cores: opts.cores, gpus: opts.gpus });
-    broker.register(new ConfigService(opts.configPath, conf));
-    broker.register(attrService(broker));
-    broker.register(new Scheduler(resources));
-    broker.register(resourceService(resources));
-    broker.register(new JobExec({ killTimeout: opts.killTimeout }));
-    broker.register(new JobManager({ purge: opts.purge }));
-    broker.register(new JobIngest());
-    broker.register(new JobInfoService());
-    broker.register(new JobList());
-    broker.register({ name: 'broker', methods: {} }); // broker.ping (every service answers <name>.ping)
-    try {
-      await broker.start();
-    } catch (e) {
-      // a module refused its configuration: stop what already started
+    const overlay = new Overlay({ broker, topo, version: VERSION, maxMessageSize: opts.maxMessageSize });
+    broker.router = overlay;
+    let server: LocalServer | undefined;
+    const cleanup = async (): Promise<void> => {
+      overlay.close();
+      await server?.close();
       await broker.stop();
       await broker.store.close();
       logger.close();
       if (own) fs.rmSync(rundir, { recursive: true, force: true });
+    };
+    try {
+      await overlay.exchange(boot, rundir);
+      await overlay.connectParent();
+    } catch (e) {
+      await cleanup();
       throw e;
     }
-    const server = new LocalServer(broker, sockPath, { maxMessageSize: opts.maxMessageSize });
-    await server.listen();
+    broker.setattr('version', VERSION, true);
+    broker.setattr('local-uri', uri, true);
+    broker.setattr('rundir', rundir, true);
+    broker.setattr('broker.rundir', rundir, true);
+    broker.setattr('hostlist', encodeHostlist(overlay.hostlist), true);
+    broker.setattr('hostname', broker.hostname, true);
+    broker.setattr('broker.starttime', String(Date.now() / 1000), true);
+    broker.setattr('broker.boot-method', boot.method, true);
+    broker.setattr('broker.mapping', JSON.stringify(boot.mapping ?? [[0, size, 1, 1]]), true);
+    broker.setattr('broker.critical-ranks', encodeIdset(topo.criticalRanks()), true);
+    broker.setattr('broker.quorum', String(size), true);
+    broker.setattr('tbon.topo', topo.name, true);
+    broker.setattr('tbon.level', String(topo.level(rank)), true);
+    broker.setattr('tbon.maxlevel', String(topo.maxlevel), true);
+    broker.setattr('tbon.descendants', String(topo.descendants(rank)), true);
+    if (overlay.endpoint !== undefined) broker.setattr('tbon.endpoint', overlay.endpoint, true);
+    if (overlay.parentEndpoint !== undefined) broker.setattr('tbon.parent-endpoint', overlay.parentEndpoint, true);
+    if (storePath !== undefined) broker.setattr('store-path', path.resolve(storePath), true);
+    broker.setattr('instance-level', String(process.env.FLUX_URI ? 1 : 0), true);
+    if (process.env.FLUX_URI) broker.setattr('parent-uri', process.env.FLUX_URI, true);
+    if (opts.configPath !== undefined) broker.setattr('config.path', opts.configPath, true);
+    for (const [k, v] of Object.entries(attrs)) if (!HONOURED.has(k)) broker.setattr(k, v);
+
+    const resources = leader ? discoverResources({ cores: opts.cores, gpus: opts.gpus }) : undefined;
+    // the configuration and the job services live on rank 0; requests for them from other
+    // ranks are routed up (docs/protocol.md §F.4)
+    if (leader) broker.register(new ConfigService(opts.configPath, conf));
+    broker.register(attrService(broker));
+    if (resources !== undefined) {
+      broker.register(new Scheduler(resources));
+      broker.register(resourceService(resources));
+      broker.register(new JobExec({ killTimeout: opts.killTimeout }));
+      broker.register(new JobManager({ purge: opts.purge }));
+      broker.register(new JobIngest());
+      broker.register(new JobInfoService());
+      broker.register(new JobList());
+    }
+    broker.register({ name: 'broker', methods: {} }); // broker.ping (every service answers <name>.ping)
+    try {
+      await broker.start();
+      server = new LocalServer(broker, sockPath, { maxMessageSize: opts.maxMessageSize });
+      await server.listen();
+      overlay.setReady();
+      // rank 0 runs nothing until every broker is up (Flux's QUORUM state)
+      if (leader && size > 1) await overlay.quorum();
+    } catch (e) {
+      // a module refused its configuration, or a broker failed before the instance was up
+      await overlay.shutdownChildren();
+      await cleanup();
+      throw e;
+    }
     broker.log(
       'info',
-      `broker started: ${uri} (${resources.ranks[0]?.cores.length ?? 0} cores, ${resources.ranks[0]?.gpus.length ?? 0} gpus)`,
+      resources
+        ? `broker started: ${uri} (${resources.ranks[0]?.cores.length ?? 0} cores, ${resources.ranks[0]?.gpus.length ?? 0} gpus)`
+        : `broker started: ${uri} (rank ${rank} of ${size})`,
     );
-    return new Instance(broker, server, rundir, uri, own, logger);
+    return new Instance(broker, server, overlay, rundir, uri, own, logger);
   }
 
-  /** Kill running jobs, stop the services, remove the socket (and the rundir if we made it). */
+  /**
+   * Shut down: the brokers below this one first (deepest first), then the local socket, the
+   * services (running jobs are killed) and the store, then goodbye to the parent; remove the
+   * socket (and the rundir if we made it).
+   */
   async stop(): Promise<void> {
+    await this.overlay.shutdownChildren();
     await this.server.close();
     await this.broker.stop();
     await this.broker.store.close();
+    await this.overlay.goodbye();
+    this.overlay.close();
     this.broker.log('info', 'broker stopped');
     this.logger.close();
     if (this.ownRundir) fs.rmSync(this.rundir, { recursive: true, force: true });
-    else fs.rmSync(path.join(this.rundir, 'local-0'), { force: true });
+    else fs.rmSync(path.join(this.rundir, `local-${this.rank}`), { force: true });
   }
 }
 

@@ -1,4 +1,8 @@
-/** The broker's log: to the file named by the `log-filename` attribute, else errors to stderr. */
+/**
+ * The broker's log: to the file named by the `log-filename` attribute, else errors to stderr.
+ * In an instance of several brokers each line names its rank (`tsflux-broker-2:` on stderr,
+ * `broker.err[2]` in the file, which every broker of `--test-size` appends to).
+ */
 import fs from 'node:fs';
 
 export type Level = 'err' | 'warning' | 'info' | 'debug';
@@ -8,11 +12,12 @@ export interface BrokerLog {
   close: () => void;
 }
 
-export function openLog(file?: string): BrokerLog {
+export function openLog(file?: string, rank = 0, size = 1): BrokerLog {
   if (!file) {
+    const name = size > 1 ? `tsflux-broker-${rank}` : 'tsflux-broker';
     return {
       log: (level, text) => {
-        if (level === 'err' || level === 'warning') process.stderr.write(`tsflux-broker: ${level}: ${text}\n`);
+        if (level === 'err' || level === 'warning') process.stderr.write(`${name}: ${level}: ${text}\n`);
       },
       close: () => {},
     };
@@ -22,7 +27,7 @@ export function openLog(file?: string): BrokerLog {
   return {
     log: (level, text) => {
       if (!open || level === 'debug') return;
-      fs.writeSync(fd, `${new Date().toISOString()} broker.${level}[0]: ${text}\n`);
+      fs.writeSync(fd, `${new Date().toISOString()} broker.${level}[${rank}]: ${text}\n`);
     },
     close: () => {
       if (open) fs.closeSync(fd);

@@ -42,8 +42,13 @@ export interface Request {
    * Read-only: a repeated payload is one shared, frozen value (server.ts).
    */
   readonly payload: any;
-  /** The wire message, when the request came over a socket. */
+  /** The wire message, when the request came over a socket or an overlay link. */
   readonly msg?: Message;
+  /**
+   * The rank it is for (RFC 3 nodeid) when it has no wire message (`ctx.rpc()` with
+   * `nodeid`); default FLUX_NODEID_ANY.
+   */
+  readonly nodeid?: number;
   readonly conn: ConnId;
   readonly userid: number;
   readonly rolemask: number;
@@ -58,6 +63,12 @@ export interface Request {
   error(errnum: number, text?: string): void;
   /** True once an error (or the single non-streaming response) has been sent. */
   readonly finished: boolean;
+  /**
+   * Pass on a response that came from another broker as it is (payload bytes and errnum),
+   * where the request itself came over a link (overlay/peer-request.ts). Others get the
+   * response decoded, through respond() or error().
+   */
+  relay?(resp: Message): void;
 }
 
 export type Handler = (req: Request) => void;
@@ -132,6 +143,8 @@ export interface ServiceRpcOptions {
   onResponse?: (payload: any) => void;
   userid?: number;
   rolemask?: number;
+  /** The rank to send it to (RFC 3 nodeid); default any: a local service, else upstream. */
+  nodeid?: number;
 }
 
 /** What a service may use of the broker. */

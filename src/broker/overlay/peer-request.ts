@@ -1,0 +1,88 @@
+/**
+ * A request that came over an overlay link (docs/protocol.md §F.4). It is served here or
+ * forwarded further like any request; its answers go back over the link it came on, derived
+ * from it, so that they carry its route stack (the last entry names the broker it came from).
+ *
+ * Its connection id is its route stack (each entry cut to 8 characters, as flux-core prints
+ * routes, joined by `!`): the client at the far end and every broker on the way. Services key a
+ * client's watches by it, and `broker.ping` prints it.
+ */
+import { errorResponse, response, withTextPayload } from '../../protocol/codec.js';
+import { Errno, FluxError } from '../../protocol/errno.js';
+import { parseJson } from '../../protocol/json.js';
+import { MsgFlag, Role, type Message } from '../../protocol/types.js';
+import type { ConnId, Request } from '../service.js';
+import type { Link } from './link.js';
+
+/** A route stack as a connection id. */
+export function routeConn(route: readonly string[]): ConnId {
+  return route.map((r) => r.slice(0, 8)).join('!');
+}
+
+export class PeerRequest implements Request {
+  readonly topic: string;
+  readonly userid: number;
+  readonly rolemask: number;
+  readonly matchtag: number;
+  readonly streaming: boolean;
+  readonly noresponse: boolean;
+  readonly conn: ConnId;
+  finished = false;
+  private decoded = false;
+  private value: unknown;
+
+  constructor(
+    readonly link: Link,
+    readonly msg: Message,
+  ) {
+    this.topic = msg.topic ?? '';
+    this.userid = msg.userid;
+    // A message from another broker is not local to this one (flux-core clears FLUX_ROLE_LOCAL).
+    this.rolemask = (msg.rolemask & ~Role.LOCAL) >>> 0;
+    this.matchtag = msg.aux2;
+    this.streaming = (msg.flags & MsgFlag.STREAMING) !== 0;
+    this.noresponse = (msg.flags & MsgFlag.NORESPONSE) !== 0;
+    this.conn = routeConn(msg.route ?? []);
+  }
+
+  /** The payload, decoded on first use (a request only passing through is never decoded). */
+  get payload(): any {
+    if (!this.decoded) {
+      this.decoded = true;
+      if (this.msg.payload !== undefined) {
+        try {
+          this.value = parseJson(this.msg.payload);
+        } catch (e) {
+          throw new FluxError(Errno.EPROTO, `${this.topic}: invalid JSON payload: ${(e as Error).message}`);
+        }
+      }
+    }
+    return this.value;
+  }
+
+  respond(payload?: object): void {
+    if (this.finished || this.noresponse) return;
+    if (!this.streaming) this.finished = true;
+    this.link.send(withTextPayload(response(this.msg), payload));
+  }
+
+  error(errnum: number, text?: string): void {
+    if (this.finished || this.noresponse) return;
+    this.finished = true;
+    this.link.send(errorResponse(this.msg, errnum || Errno.EINVAL, text));
+  }
+
+  /** Pass on a response from further away as it came: payload bytes and errnum. */
+  relay(resp: Message): void {
+    if (this.finished || this.noresponse) return;
+    if (resp.aux1 !== 0 || !this.streaming) this.finished = true;
+    const out = response(this.msg);
+    out.aux1 = resp.aux1;
+    if (resp.payload !== undefined) {
+      out.payload = resp.payload;
+      out.payloadNul = resp.payloadNul;
+      out.flags |= MsgFlag.PAYLOAD;
+    }
+    this.link.send(out);
+  }
+}

@@ -1,0 +1,72 @@
+/**
+ * `tsflux start --test-size=N` as a real process, for the multi-broker tests. Its initial
+ * program prints `ready <pid>` (once every broker is up: rank 0 runs it only then) and becomes
+ * `cat` reading the test's pipe: ending that pipe ends the instance cleanly.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { baseEnv } from './cli.js';
+import { repoRoot, tsfluxBin } from './paths.js';
+
+export interface TestInstance {
+  child: ChildProcess;
+  rundir: string;
+  /** The local URI of a rank's broker. */
+  uri(rank: number): string;
+  /** The initial program's pid (`cat`). */
+  initialPid: number;
+  stderr(): string;
+  /** Resolves with the launcher's exit code. */
+  exited: Promise<number>;
+  /** End the initial program: the instance shuts down. */
+  end(): void;
+}
+
+export async function startTestInstance(size: number, args: string[] = []): Promise<TestInstance> {
+  const rundir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsflux-multi-'));
+  const child = spawn(
+    process.execPath,
+    [
+      tsfluxBin,
+      'start',
+      `--test-size=${size}`,
+      `--test-rundir=${rundir}`,
+      '--cores=2',
+      '--gpus=0',
+      ...args,
+      'sh',
+      '-c',
+      'echo ready $$; exec cat',
+    ],
+    { cwd: repoRoot, env: baseEnv(), stdio: ['pipe', 'pipe', 'pipe'] },
+  );
+  let out = '';
+  let err = '';
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d));
+  const exited = new Promise<number>((resolve) =>
+    child.on('exit', (code, signal) => {
+      fs.rmSync(rundir, { recursive: true, force: true });
+      resolve(code ?? 128 + (os.constants.signals[signal!] ?? 0));
+    }),
+  );
+  const ready = await new Promise<number | undefined>((resolve) => {
+    child.stdout!.setEncoding('utf8').on('data', (d: string) => {
+      out += d;
+      const m = /^ready (\d+)$/m.exec(out);
+      if (m) resolve(Number(m[1]));
+    });
+    void exited.then(() => resolve(undefined));
+  });
+  if (ready === undefined) throw new Error(`tsflux start --test-size=${size} ${args.join(' ')} exited: ${err}`);
+  return {
+    child,
+    rundir,
+    uri: (r) => `local://${path.join(rundir, `local-${r}`)}`,
+    initialPid: ready,
+    stderr: () => err,
+    exited,
+    end: () => child.stdin!.end(),
+  };
+}
