@@ -56,6 +56,18 @@ test('long request payloads, repeated or not, are each answered from their own b
   });
 });
 
+test('a request for a rank the instance does not have gets EHOSTUNREACH (RFC 3 routing)', async () => {
+  await withInstance(async (_inst, h) => {
+    assert.equal((await h.rpc('broker.ping', {}, { nodeid: 0 })).rank, 0);
+    await assert.rejects(h.rpc('broker.ping', {}, { nodeid: 1 }), (e: FluxError) => e.errno === 113);
+    await assert.rejects(h.rpc('broker.ping', {}, { nodeid: 0xfffffffe }), (e: FluxError) => {
+      assert.equal(e.errno, 113);
+      assert.match(e.message, /rank 0 has no upstream/);
+      return true;
+    });
+  });
+});
+
 test('unknown topic gives ENOSYS with flux-core text', async () => {
   await withInstance(async (_inst, h) => {
     await assert.rejects(h.rpc('nosuch.topic', {}), (e: FluxError) => {

@@ -113,8 +113,11 @@ export function runTestInstance(o: TestInstanceOptions): Promise<number> {
       brokers[r] = undefined;
       alive--;
       const brc = code ?? 128 + (signal ? (os.constants.signals[signal] ?? 0) : 0);
-      if (signal) say(`${r} (pid ${child.pid}) ${signal}`);
-      else if (code !== 0) say(`${r} (pid ${child.pid}) exited with rc=${code}`);
+      if (signal) {
+        say(`${r} (pid ${child.pid}) ${signal}`);
+        // a killed broker could not remove its sockets from the shared rundir
+        for (const f of [`local-${r}`, `tbon-${r}`]) fs.rmSync(path.join(rundir, f), { force: true });
+      } else if (code !== 0) say(`${r} (pid ${child.pid}) exited with rc=${code}`);
       if (o.exitMode === 'any') rc = Math.max(rc, brc);
       else if (r === 0) rc = brc;
       if (alive > 0) return updateTimer();
