@@ -31,14 +31,15 @@ if (file) {
       cb(e);
     });
   }) as typeof fs.fdatasync;
-  const proto = Database.prototype as unknown as { transaction: (fn: () => unknown) => () => unknown };
+  type Fn = (...args: unknown[]) => unknown;
+  const proto = Database.prototype as unknown as { transaction: (fn: Fn) => Fn };
   const transaction = proto.transaction;
-  proto.transaction = function (this: unknown, fn: () => unknown) {
+  proto.transaction = function (this: unknown, fn: Fn) {
     const tx = transaction.call(this, fn);
-    return () => {
+    return (...args: unknown[]) => {
       const t = performance.now();
       try {
-        return tx();
+        return tx(...args);
       } finally {
         const ms = performance.now() - t;
         commits++;
