@@ -15,13 +15,14 @@ import net from 'node:net';
 import fs from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { StreamDecoder } from '../protocol/stream.js';
-import { errorResponse, response, event as eventMessage, withTextPayload } from '../protocol/codec.js';
+import { event as eventMessage, withTextPayload, type Cred } from '../protocol/codec.js';
 import { OutQueue } from '../protocol/outqueue.js';
 import { deepFreeze, parseJson } from '../protocol/json.js';
 import { Errno } from '../protocol/errno.js';
 import { MsgFlag, MsgType, Role, USERID_UNKNOWN, type Message } from '../protocol/types.js';
 import type { Broker } from './broker.js';
 import type { ConnId, Outflow, Request, Service } from './service.js';
+import { MessageRequest } from './message-request.js';
 
 const OWNER_ROLES = Role.OWNER | Role.LOCAL;
 /** Request payloads at least this long are remembered by their connection (ClientConn.decodePayload). */
@@ -32,26 +33,18 @@ export interface ServerOptions {
   maxMessageSize?: number;
 }
 
-class WireRequest implements Request {
-  readonly topic: string;
+class WireRequest extends MessageRequest {
   readonly userid: number;
   readonly rolemask: number;
-  readonly matchtag: number;
-  readonly streaming: boolean;
-  readonly noresponse: boolean;
-  finished = false;
   constructor(
     private readonly c: ClientConn,
-    readonly msg: Message,
+    msg: Message,
     readonly payload: any,
   ) {
-    this.topic = msg.topic ?? '';
+    super(msg);
     const cred = c.credOf(msg);
     this.userid = cred.userid;
     this.rolemask = cred.rolemask;
-    this.matchtag = msg.aux2;
-    this.streaming = (msg.flags & MsgFlag.STREAMING) !== 0;
-    this.noresponse = (msg.flags & MsgFlag.NORESPONSE) !== 0;
   }
   get conn(): ConnId {
     return this.c.id;
@@ -59,15 +52,11 @@ class WireRequest implements Request {
   get outflow(): Outflow {
     return this.c;
   }
-  respond(payload?: object): void {
-    if (this.finished || this.noresponse) return;
-    if (!this.streaming) this.finished = true;
-    this.c.send(withTextPayload(response(this.msg, undefined, this.c.cred), payload));
+  protected override get responseCred(): Cred {
+    return this.c.cred;
   }
-  error(errnum: number, text?: string): void {
-    if (this.finished || this.noresponse) return;
-    this.finished = true;
-    this.c.send(errorResponse(this.msg, errnum || Errno.EINVAL, text, this.c.cred));
+  protected send(msg: Message): void {
+    this.c.send(msg);
   }
 }
 

@@ -7,11 +7,12 @@
  * routes, joined by `!`): the client at the far end and every broker on the way. Services key a
  * client's watches by it, and `broker.ping` prints it.
  */
-import { errorResponse, response, withTextPayload } from '../../protocol/codec.js';
+import { response } from '../../protocol/codec.js';
 import { Errno, FluxError } from '../../protocol/errno.js';
 import { parseJson } from '../../protocol/json.js';
 import { MsgFlag, Role, type Message } from '../../protocol/types.js';
-import type { ConnId, Request } from '../service.js';
+import type { ConnId } from '../service.js';
+import { MessageRequest } from '../message-request.js';
 import type { Link } from './link.js';
 
 /** A route stack as a connection id. */
@@ -19,29 +20,21 @@ export function routeConn(route: readonly string[]): ConnId {
   return route.map((r) => r.slice(0, 8)).join('!');
 }
 
-export class PeerRequest implements Request {
-  readonly topic: string;
+export class PeerRequest extends MessageRequest {
   readonly userid: number;
   readonly rolemask: number;
-  readonly matchtag: number;
-  readonly streaming: boolean;
-  readonly noresponse: boolean;
   readonly conn: ConnId;
-  finished = false;
   private decoded = false;
   private value: unknown;
 
   constructor(
     readonly link: Link,
-    readonly msg: Message,
+    msg: Message,
   ) {
-    this.topic = msg.topic ?? '';
+    super(msg);
     this.userid = msg.userid;
     // A message from another broker is not local to this one (flux-core clears FLUX_ROLE_LOCAL).
     this.rolemask = (msg.rolemask & ~Role.LOCAL) >>> 0;
-    this.matchtag = msg.aux2;
-    this.streaming = (msg.flags & MsgFlag.STREAMING) !== 0;
-    this.noresponse = (msg.flags & MsgFlag.NORESPONSE) !== 0;
     this.conn = routeConn(msg.route ?? []);
   }
 
@@ -60,16 +53,8 @@ export class PeerRequest implements Request {
     return this.value;
   }
 
-  respond(payload?: object): void {
-    if (this.finished || this.noresponse) return;
-    if (!this.streaming) this.finished = true;
-    this.link.send(withTextPayload(response(this.msg), payload));
-  }
-
-  error(errnum: number, text?: string): void {
-    if (this.finished || this.noresponse) return;
-    this.finished = true;
-    this.link.send(errorResponse(this.msg, errnum || Errno.EINVAL, text));
+  protected send(msg: Message): void {
+    this.link.send(msg);
   }
 
   /** Pass on a response from further away as it came: payload bytes and errnum. */
