@@ -8,6 +8,7 @@ import { run as bulk } from './bulk.js';
 import { run as executor } from './executor.js';
 import { run as cliSubmit } from './cli-submit.js';
 import { run as store } from './store.js';
+import { run as overlay } from './overlay.js';
 
 console.log('== codec (bench/codec.ts)');
 await codec();
@@ -21,3 +22,5 @@ console.log('\n== bulk submission: tsflux submit --cc against the library (bench
 await cliSubmit();
 console.log('\n== the durable store: submit, run rate, a backlog and restarts (bench/store.ts)');
 await store();
+console.log("\n== the tree overlay: round trips per link and a parent's routing rate (bench/overlay.ts)");
+overlay();
