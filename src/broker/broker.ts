@@ -100,6 +100,7 @@ export class Broker implements BrokerContext {
   router: Router | undefined;
   private readonly services = new Map<string, Service>();
   private readonly attrs = new Map<string, AttrValue>();
+  private readonly attrSetters = new Map<string, (value: string) => string>();
   private readonly subs: { prefix: string; cb: (topic: string, payload: any) => void }[] = [];
   private readonly sinks = new Set<EventSink>();
   private eventSeq = 0;
@@ -322,6 +323,21 @@ export class Broker implements BrokerContext {
 
   deleteattr(name: string): void {
     this.attrs.delete(name);
+  }
+
+  /**
+   * An attribute the broker acts on when the owner sets it while running (flux-core's active
+   * attributes, e.g. `tbon.torpid_max`): `set` checks the new value (throwing a FluxError that
+   * names it) and applies it, returning the value to show.
+   */
+  activeAttr(name: string, value: string, set: (value: string) => string): void {
+    this.attrs.set(name, { value, flags: 0 });
+    this.attrSetters.set(name, set);
+  }
+
+  /** The setter of an active attribute (attr.set goes through it; attr.rm refuses it). */
+  attrSetter(name: string): ((value: string) => string) | undefined {
+    return this.attrSetters.get(name);
   }
 
   attrNames(): string[] {

@@ -28,6 +28,9 @@ import { Errno, FluxError } from '../protocol/errno.js';
 import { singleBoot, type Boot } from './boot/boot.js';
 import { Overlay } from './overlay/overlay.js';
 import { Topology } from './overlay/topology.js';
+import { parseTorpid, torpidLimits } from './overlay/torpid.js';
+import { Heartbeat } from './heartbeat/heartbeat.js';
+import type { ConfigObject } from './config/parse.js';
 import { encodeHostlist } from '../job/hostlist.js';
 import { encodeIdset } from '../job/idset.js';
 
@@ -61,7 +64,7 @@ const BROKER_SET = new Set([
 ]);
 
 /** `-S` attributes the broker acts on and then shows as it understood them. */
-const HONOURED = new Set(['rundir', 'tbon.topo', 'broker.boot-method']);
+const HONOURED = new Set(['rundir', 'tbon.topo', 'broker.boot-method', 'tbon.torpid_min', 'tbon.torpid_max']);
 
 export interface InstanceOptions {
   /** Runtime directory (created if missing); default a new private directory under $TMPDIR. */
@@ -141,6 +144,8 @@ export class Instance {
       throw new FluxError(Errno.EINVAL, `-S ${fixed.join(', ')}: the broker sets this, it cannot be given`);
     }
     const topo = Topology.fromAttrs(size, attrs['tbon.topo'], attrs['tbon.fanout']);
+    const torpid = torpidLimits(attrs, conf);
+    const heartbeat = new Heartbeat(conf, (why) => overlay.disconnectParent(why));
     const logger = openLog(attrs['log-filename'], rank, size);
     // A store that cannot be used stops us too, before the rundir exists. Only rank 0 keeps
     // jobs (flux-core: the statedir is rank 0's).
@@ -176,7 +181,14 @@ export class Instance {
     if (leader) store ??= SqliteStore.open(path.join(rundir, 'store.db'), { durable: false, log: logger.log });
     const broker = new Broker({ store, rank, size });
     broker.logger = logger.log;
-    const overlay = new Overlay({ broker, topo, version: VERSION, maxMessageSize: opts.maxMessageSize });
+    const overlay = new Overlay({
+      broker,
+      topo,
+      version: VERSION,
+      maxMessageSize: opts.maxMessageSize,
+      torpidMin: torpid.min,
+      torpidMax: torpid.max,
+    });
     broker.router = overlay;
     let server: LocalServer | undefined;
     const cleanup = async (): Promise<void> => {
@@ -211,6 +223,15 @@ export class Instance {
     broker.setattr('tbon.descendants', String(topo.descendants(rank)), true);
     if (overlay.endpoint !== undefined) broker.setattr('tbon.endpoint', overlay.endpoint, true);
     if (overlay.parentEndpoint !== undefined) broker.setattr('tbon.parent-endpoint', overlay.parentEndpoint, true);
+    for (const key of ['min', 'max'] as const) {
+      const name = `torpid_${key}` as const;
+      const given = attrs[`tbon.${name}`]?.trim() ?? (conf['tbon'] as ConfigObject | undefined)?.[name];
+      broker.activeAttr(`tbon.${name}`, typeof given === 'string' ? given.trim() : `${torpid[key]}s`, (v) => {
+        torpid[key] = parseTorpid(name, v, `tbon.${name}=${v}`);
+        overlay.setTorpidLimits(torpid.min, torpid.max);
+        return v.trim();
+      });
+    }
     if (storePath !== undefined) broker.setattr('store-path', path.resolve(storePath), true);
     broker.setattr('instance-level', String(process.env.FLUX_URI ? 1 : 0), true);
     if (process.env.FLUX_URI) broker.setattr('parent-uri', process.env.FLUX_URI, true);
@@ -222,6 +243,7 @@ export class Instance {
     // ranks are routed up (docs/protocol.md §F.4)
     if (leader) broker.register(new ConfigService(opts.configPath, conf));
     broker.register(attrService(broker));
+    broker.register(heartbeat);
     if (resources !== undefined) {
       broker.register(new Scheduler(resources));
       broker.register(resourceService(resources));
@@ -237,6 +259,7 @@ export class Instance {
       server = new LocalServer(broker, sockPath, { maxMessageSize: opts.maxMessageSize });
       await server.listen();
       overlay.setReady();
+      overlay.startLiveness();
       // rank 0 runs nothing until every broker is up (Flux's QUORUM state)
       if (leader && size > 1) await overlay.quorum();
     } catch (e) {

@@ -94,7 +94,7 @@ test('tsflux config get inside an instance started with --config-path=DIR', asyn
   assert.equal(
     r.stderr,
     [
-      'tsflux-broker: warning: config: tsflux does not use [foo] (kept for config.get); it reads [ingest], [job-manager]',
+      'tsflux-broker: warning: config: tsflux does not use [foo] (kept for config.get); it reads [ingest], [job-manager], [heartbeat], [tbon]',
       'tsflux-config: nokey is not set',
       'tsflux-config: foo.a does not have the requested type',
       'tsflux-config: Unknown type: oops',

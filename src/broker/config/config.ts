@@ -23,7 +23,7 @@ import type { BrokerContext, Method, Request, Service } from '../service.js';
 import { type ConfigObject, isTable, parseConfigPath } from './parse.js';
 
 /** The top-level tables some tsflux module reads (documented in the README). */
-export const HONOURED_TABLES: readonly string[] = ['ingest', 'job-manager'];
+export const HONOURED_TABLES: readonly string[] = ['ingest', 'job-manager', 'heartbeat', 'tbon'];
 
 /** Read the configuration at `path` (empty without one); errors as flux-core's broker words them. */
 export function loadConfig(path: string | undefined): ConfigObject {

@@ -14,6 +14,9 @@ export class Link {
   private readonly out = new OutQueue();
   private flushScheduled = false;
   closed = false;
+  /** When we last sent, and last heard from the peer (performance.now(), ms): liveness (docs/protocol.md §F.8). */
+  lastSent = performance.now();
+  lastHeard = performance.now();
   onMessage: (m: Message) => void = () => {};
   onClose: (why: string | undefined) => void = () => {};
 
@@ -31,6 +34,7 @@ export class Link {
   }
 
   private onData(chunk: Buffer): void {
+    this.lastHeard = performance.now();
     let msgs: Message[];
     try {
       msgs = this.decoder.push(chunk);
@@ -46,6 +50,7 @@ export class Link {
 
   send(msg: Message): void {
     if (this.closed) return;
+    this.lastSent = performance.now();
     this.out.push(msg);
     if (this.out.length >= 4096) this.flush();
     else if (!this.flushScheduled) {

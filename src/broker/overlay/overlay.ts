@@ -15,6 +15,7 @@ import type tls from 'node:tls';
 import { event as eventMessage, payloadString, withTextPayload } from '../../protocol/codec.js';
 import { Errno, FluxError } from '../../protocol/errno.js';
 import { parseJson } from '../../protocol/json.js';
+import { fsd } from '../../job/fsd.js';
 import { MsgFlag, MsgType, NODEID_ANY, NODEID_UPSTREAM, Role, type Message } from '../../protocol/types.js';
 import type { Boot } from '../boot/boot.js';
 import { nodeOfRanks } from '../boot/mapping.js';
@@ -43,6 +44,9 @@ export interface OverlayOptions {
   /** This broker's version: a child's hello must match its major.minor. */
   version: string;
   maxMessageSize?: number;
+  /** `tbon.torpid_min` and `tbon.torpid_max` in seconds (default 5 and 30; max 0: never torpid). */
+  torpidMin?: number;
+  torpidMax?: number;
 }
 
 interface Child {
@@ -52,6 +56,8 @@ interface Child {
   link?: Link;
   uuid?: string;
   status: number;
+  /** Silent for tbon.torpid_max: no new work goes there (flux-core overlay.c). */
+  torpid: boolean;
 }
 
 interface Tracked {
@@ -121,6 +127,9 @@ export class Overlay implements Router {
   private quorumWaiter: { resolve: () => void; reject: (e: Error) => void } | undefined;
   private childrenGone: (() => void) | undefined;
   private endFollower!: (code: number) => void;
+  private torpidMin: number;
+  private torpidMax: number;
+  private livenessTimer: NodeJS.Timeout | undefined;
   /** A follower's end: 0 when its parent shuts it down, 1 when it loses its parent. */
   readonly finished: Promise<number>;
 
@@ -133,6 +142,8 @@ export class Overlay implements Router {
     this.version = opts.version;
     this.maxMessageSize = opts.maxMessageSize ?? 64 * 1024 * 1024;
     this.hostlist = [opts.broker.hostname];
+    this.torpidMin = opts.torpidMin ?? 5;
+    this.torpidMax = opts.torpidMax ?? 30;
     this.finished = new Promise<number>((resolve) => (this.endFollower = resolve));
   }
 
@@ -214,7 +225,7 @@ export class Overlay implements Router {
     for (const c of children) {
       const cc = await card(c);
       const psk = linkPsk(this.keys.privateKey, peerPublicKey(cc.pubkey, `rank ${c}`), this.kvsname, this.rank, c);
-      this.children.set(c, { rank: c, psk, state: 'waiting', status: Subtree.UNKNOWN });
+      this.children.set(c, { rank: c, psk, state: 'waiting', status: Subtree.UNKNOWN, torpid: false });
     }
     await boot.barrier();
     const hosts: string[] = [];
@@ -393,6 +404,7 @@ export class Overlay implements Router {
       case MsgType.REQUEST:
         if (this.ownRequest(m, child.uuid) && m.topic === 'overlay.goodbye') {
           child.state = 'offline';
+          this.setTorpid(child, false);
           link.send(responseTo(m));
           this.log('debug', `${this.hostOf(child.rank)} said goodbye`);
           this.failTracked(link, `${this.hostOf(child.rank)} left the instance`);
@@ -428,6 +440,7 @@ export class Overlay implements Router {
   /** A child left without goodbye (flux-core: "<host> (rank N) failed"). */
   private lose(child: Child, link: Link, why?: string): void {
     child.state = 'lost';
+    this.setTorpid(child, false);
     const below = this.topo.descendants(child.rank);
     this.log(
       'err',
@@ -646,6 +659,72 @@ export class Overlay implements Router {
     }
   }
 
+  // ------------------------------------------------------------------ liveness (docs/protocol.md §F.8)
+
+  /**
+   * Start watching the links (flux-core overlay.c sync_cb): every so often, send the parent a
+   * HEARTBEAT control message if we have sent it nothing for tbon.torpid_min, and flag as torpid
+   * each child we have heard nothing from for tbon.torpid_max (and clear the flag when it speaks
+   * again). Each change is logged and published as the event `overlay.torpid` {rank, torpid}.
+   */
+  startLiveness(): void {
+    clearInterval(this.livenessTimer);
+    if (this.size === 1 || this.closing) return;
+    const shortest = Math.min(this.torpidMin, this.torpidMax > 0 ? this.torpidMax : Infinity);
+    const every = Math.min(1, Math.max(0.05, shortest / 4));
+    this.livenessTimer = setInterval(() => this.checkLiveness(), every * 1000);
+    this.livenessTimer.unref();
+  }
+
+  /** New tbon.torpid_min / torpid_max (seconds), from `flux setattr` while running. */
+  setTorpidLimits(min: number, max: number): void {
+    this.torpidMin = min;
+    this.torpidMax = max;
+    this.checkLiveness();
+    if (this.livenessTimer !== undefined) this.startLiveness();
+  }
+
+  private checkLiveness(): void {
+    const now = performance.now();
+    const p = this.parent;
+    if (p?.link && p.uuid !== undefined && !p.link.closed && now - p.link.lastSent >= this.torpidMin * 1000) {
+      p.link.send(control(Control.HEARTBEAT, 0));
+    }
+    for (const c of this.children.values()) {
+      if (c.state !== 'online' || c.link === undefined) continue;
+      const idle = (now - c.link.lastHeard) / 1000;
+      this.setTorpid(c, this.torpidMax > 0 && idle >= this.torpidMax, idle);
+    }
+  }
+
+  private setTorpid(c: Child, torpid: boolean, idle = 0): void {
+    if (c.torpid === torpid) return;
+    c.torpid = torpid;
+    this.log(
+      'err',
+      torpid
+        ? `broker on ${this.hostOf(c.rank)} has been unresponsive for ${fsd(idle)}`
+        : `broker on ${this.hostOf(c.rank)} is responsive now`,
+    );
+    this.broker.publish('overlay.torpid', { rank: c.rank, torpid });
+  }
+
+  /** The ranks of this broker's children that are torpid now. */
+  torpidChildren(): number[] {
+    return [...this.children.values()].filter((c) => c.torpid).map((c) => c.rank);
+  }
+
+  /**
+   * Cut the link to the parent (flux-core `overlay.disconnect-parent`, which the heartbeat module
+   * sends when rank 0's pulses stop): logged, then handled as a lost parent (parent-fail, exit 1).
+   */
+  disconnectParent(reason: string): void {
+    const link = this.parent?.link;
+    if (link === undefined || link.closed) return;
+    this.log('err', `disconnecting: ${reason}`);
+    link.close(reason);
+  }
+
   // ------------------------------------------------------------------ status, quorum, shutdown
 
   /** This broker's subtree: full once it and every broker below it are up (flux-core overlay.c). */
@@ -737,6 +816,7 @@ export class Overlay implements Router {
   /** Close every link and the listener. */
   close(): void {
     this.closing = true;
+    clearInterval(this.livenessTimer);
     this.saidGoodbye = true;
     this.shuttingDown = true;
     this.parent?.link?.close();

@@ -1,0 +1,144 @@
+/**
+ * Liveness across the tree overlay (docs/protocol.md §F.5): a broker that stops answering is
+ * flagged torpid by its parent and unflagged when it speaks again; a broker that hears no
+ * heartbeat from rank 0 for `[heartbeat] timeout` leaves the instance (parent-fail, exit 1).
+ * The brokers are stopped with SIGSTOP, so they are silent for as long as the test needs,
+ * whatever the machine's load.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Flux } from '../../src/client/handle.js';
+import type { FluxError } from '../../src/protocol/errno.js';
+import { tsflux } from '../helpers/cli.js';
+import { startTestInstance, type TestInstance } from '../helpers/test-instance.js';
+import { HANG_TIMEOUT, dead, until } from '../helpers/wait.js';
+
+async function brokerPid(t: TestInstance, rank: number): Promise<number> {
+  const h = await Flux.open(t.uri(rank));
+  try {
+    return Number(await h.attrGet('broker.pid'));
+  } finally {
+    h.close();
+  }
+}
+
+const count = (text: string, re: RegExp): number => (text.match(new RegExp(re.source, 'g')) ?? []).length;
+
+test(
+  'a broker that goes silent is flagged torpid by its parent (log and overlay.torpid event), and unflagged when it speaks again',
+  { timeout: HANG_TIMEOUT },
+  async () => {
+    const t = await startTestInstance(3, ['-o,-Stbon.torpid_min=0.1s,-Stbon.torpid_max=0.5s']);
+    const h = await Flux.open(t.uri(0));
+    try {
+      assert.equal(await h.attrGet('tbon.torpid_min'), '0.1s');
+      assert.equal(await h.attrGet('tbon.torpid_max'), '0.5s');
+      const events: { rank: number; torpid: boolean }[] = [];
+      await h.eventSubscribe('overlay.torpid', (_topic, payload) => events.push(payload));
+      const unresponsive = /tsflux-broker-0: err: overlay: broker on \S+ \(rank 2\) has been unresponsive for [0-9.]+s/;
+      const responsive = /tsflux-broker-0: err: overlay: broker on \S+ \(rank 2\) is responsive now/;
+      const before = [count(t.stderr(), unresponsive), count(t.stderr(), responsive)];
+      const pid = await brokerPid(t, 2);
+      process.kill(pid, 'SIGSTOP');
+      try {
+        await until(() => count(t.stderr(), unresponsive) > before[0]!, 'rank 2 flagged torpid');
+        await until(() => events.some((e) => e.rank === 2 && e.torpid), 'the overlay.torpid event');
+      } finally {
+        process.kill(pid, 'SIGCONT');
+      }
+      await until(() => count(t.stderr(), responsive) > before[1]!, 'rank 2 responsive again');
+      await until(() => events.some((e, i) => e.rank === 2 && !e.torpid && i > 0), 'the event that clears it');
+      // the instance carries on with rank 2 in it
+      assert.equal((await h.rpc('broker.ping', {}, { nodeid: 2 })).rank, 2);
+      // the limits can be changed while running, and bad values are refused naming them
+      await h.rpc('attr.set', { name: 'tbon.torpid_max', value: '1m' });
+      assert.equal(await h.attrGet('tbon.torpid_max'), '1m');
+      await assert.rejects(h.rpc('attr.set', { name: 'tbon.torpid_min', value: '0' }), (e: FluxError) => {
+        assert.equal(e.errno, 22);
+        assert.match(e.message, /tbon\.torpid_min=0: must be a positive finite duration/);
+        return true;
+      });
+      await assert.rejects(h.rpc('attr.set', { name: 'tbon.torpid_max', value: 'soon' }), (e: FluxError) => {
+        assert.equal(e.errno, 22);
+        assert.match(e.message, /tbon\.torpid_max=soon: invalid Flux standard duration 'soon'/);
+        return true;
+      });
+      await assert.rejects(h.rpc('attr.rm', { name: 'tbon.torpid_max' }), (e: FluxError) => e.errno === 1);
+      assert.equal(await h.attrGet('tbon.torpid_max'), '1m');
+    } finally {
+      h.close();
+      t.end();
+    }
+    assert.equal(await t.exited, 0);
+  },
+);
+
+test(
+  'followers that hear no heartbeat from rank 0 for [heartbeat] timeout disconnect and exit 1',
+  { timeout: HANG_TIMEOUT },
+  async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsflux-hb-'));
+    const conf = path.join(dir, 'hb.toml');
+    fs.writeFileSync(conf, '[heartbeat]\nperiod = "1s"\ntimeout = "5s"\nwarn_thresh = 2\n');
+    const t = await startTestInstance(3, [`--config-path=${conf}`, '--test-exit-timeout=inf']);
+    try {
+      const h = await Flux.open(t.uri(1));
+      const stats = await h.rpc('heartbeat.stats-get', {}, { nodeid: 1 });
+      assert.deepEqual([stats.period, stats.timeout, stats.warn_thresh], [1, 5, 2]);
+      assert.equal(typeof stats.count, 'number');
+      h.close();
+      const pids = await Promise.all([0, 1, 2].map((r) => brokerPid(t, r)));
+      process.kill(pids[0]!, 'SIGSTOP');
+      try {
+        await dead(pids[1]!);
+        await dead(pids[2]!);
+      } finally {
+        process.kill(pids[0]!, 'SIGCONT');
+      }
+      for (const r of [1, 2]) {
+        assert.match(t.stderr(), new RegExp(`tsflux-broker-${r}: warning: heartbeat: heartbeat overdue`));
+        assert.match(
+          t.stderr(),
+          new RegExp(`tsflux-broker-${r}: err: overlay: disconnecting: no heartbeat for [0-9.]+s`),
+        );
+        assert.match(
+          t.stderr(),
+          new RegExp(`tsflux-broker-${r}: err: overlay: lost rank 0 \\(the parent\\).*parent-fail`),
+        );
+        assert.match(t.stderr(), new RegExp(`tsflux-start: ${r} \\(pid \\d+\\) exited with rc=1`));
+      }
+    } finally {
+      t.end();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+    assert.equal(await t.exited, 1);
+  },
+);
+
+test('bad [heartbeat] and [tbon] tables and torpid attributes are refused at start, naming them', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsflux-hb-'));
+  try {
+    const cases: [string, RegExp][] = [
+      ['[heartbeat]\nperiod = "0s"\n', /heartbeat\.period must be a positive FSD value/],
+      ['[heartbeat]\nperiod = "2s"\ntimeout = "3s"\n', /heartbeat\.timeout must be >= 2\*heartbeat\.period/],
+      ['[heartbeat]\npulse = "2s"\n', /\[heartbeat\] config table: unknown key pulse/],
+      ['[tbon]\ntcp_user_timeout = "2m"\n', /\[tbon\] tcp_user_timeout: tsflux does not implement this key/],
+      ['[tbon]\ntorpid_max = "forever"\n', /tbon\.torpid_max: invalid Flux standard duration 'forever'/],
+    ];
+    for (const [i, [text, re]] of cases.entries()) {
+      const f = path.join(dir, `${i}.toml`);
+      fs.writeFileSync(f, text);
+      const r = await tsflux(['start', `--config-path=${f}`, 'true'], undefined);
+      assert.equal(r.rc, 1, text);
+      assert.match(r.stderr, re, text);
+    }
+    const a = await tsflux(['start', '-o,-Stbon.torpid_min=0', 'true'], undefined);
+    assert.equal(a.rc, 1);
+    assert.match(a.stderr, /tbon\.torpid_min=0: must be a positive finite duration/);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
