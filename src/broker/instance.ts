@@ -15,6 +15,7 @@ import { JobManager } from './job-manager/manager.js';
 import type { PurgeLimits } from './job-manager/purge.js';
 import { JobIngest } from './job-ingest/ingest.js';
 import { JobExec } from './job-exec/exec.js';
+import type { SpawnerOptions } from './launcher/spawner.js';
 import { Scheduler } from './sched/sched.js';
 import { resourceService } from './resource/resource.js';
 import { discoverResources } from './resource/discover.js';
@@ -86,6 +87,8 @@ export interface InstanceOptions {
   purge?: Partial<PurgeLimits>;
   /** Seconds from a cancel's SIGTERM to SIGKILL. */
   killTimeout?: number;
+  /** How job-exec starts its task launcher (launcher/spawner.ts); default: its defaults. */
+  launcher?: SpawnerOptions;
   maxMessageSize?: number;
   /** Flux's configuration: a TOML file or a directory of `*.toml` (flux-config(5)). */
   configPath?: string;
@@ -247,7 +250,7 @@ export class Instance {
     if (resources !== undefined) {
       broker.register(new Scheduler(resources));
       broker.register(resourceService(resources));
-      broker.register(new JobExec({ killTimeout: opts.killTimeout }));
+      broker.register(new JobExec({ killTimeout: opts.killTimeout, launcher: opts.launcher }));
       broker.register(new JobManager({ purge: opts.purge }));
       broker.register(new JobIngest());
       broker.register(new JobInfoService());

@@ -28,7 +28,7 @@ import {
   type OutputLimit,
 } from '../../job/output-limit.js';
 import { encodeSize } from '../../job/size.js';
-import { Spawner } from '../launcher/spawner.js';
+import { Spawner, SpawnerError, type SpawnerOptions } from '../launcher/spawner.js';
 import { authorized, requestJobId, type BrokerContext, type Method, type Request, type Service } from '../service.js';
 import type { Rv1 } from '../../job/rv1.js';
 import type { ExecStartRequest } from '../contract.js';
@@ -91,6 +91,8 @@ interface ExecJob {
 export interface ExecOptions {
   /** Seconds between the first signal of a cancel/timeout and SIGKILL (flux: kill-timeout 5s). */
   killTimeout?: number;
+  /** How to start the task launcher (launcher/spawner.ts); default: its defaults. */
+  launcher?: SpawnerOptions;
 }
 
 export class JobExec implements Service {
@@ -100,14 +102,18 @@ export class JobExec implements Service {
   private readonly jobs = new Map<bigint, ExecJob>();
   private readonly byKey = new Map<string, { job: ExecJob; task: Task }>();
   private readonly killTimeout: number;
+  private readonly launcherOptions: SpawnerOptions;
   private uri = '';
   private rundir = '';
   private stopped = false;
+  /** Why no task launcher is running, when the last one died and none could be started. */
+  private launcherDown: string | undefined;
   /** Both are the job manager's, in this process (contract.ts). */
   readonly methods: Record<string, Method>;
 
   constructor(opts: ExecOptions = {}) {
     this.killTimeout = opts.killTimeout ?? 5;
+    this.launcherOptions = opts.launcher ?? {};
     this.methods = {
       start: { roles: 'internal', handler: (r) => this.startJob(r) },
       kill: { roles: 'internal', handler: (r) => this.kill(r) },
@@ -118,14 +124,50 @@ export class JobExec implements Service {
     this.ctx = ctx;
     this.uri = ctx.getattr('local-uri') ?? '';
     this.rundir = ctx.getattr('rundir') ?? '/tmp';
-    this.spawner = await Spawner.start();
+    this.spawner = await Spawner.start(this.launcherOptions);
     this.spawner.on('started', (e: { key: string; pid: number }) => this.onStarted(e.key, e.pid));
     this.spawner.on('failed', (e: { key: string; message: string }) => this.onFailed(e.key, e.message));
-    this.spawner.on('exited', (e: { key: string; waitStatus: number }) => this.onExited(e.key, e.waitStatus));
+    this.spawner.on('exited', (e: { key: string; waitStatus: number; lost?: boolean; reason?: string }) =>
+      this.onExited(e.key, e.waitStatus, e.lost === true ? (e.reason ?? 'task launcher died') : undefined),
+    );
     this.spawner.on('output', (e: { key: string; stream: 'stdout' | 'stderr'; data: string }) =>
       this.onOutput(e.key, e.stream, e.data),
     );
-    this.spawner.on('error', (e: Error) => ctx.log('err', `job-exec: spawner: ${e.message}`));
+    this.spawner.on('error', (e: Error) => {
+      if (!(e instanceof SpawnerError && e.code === 'ESPAWNER')) ctx.log('err', `job-exec: spawner: ${e.message}`);
+    });
+    this.spawner.on('lost', (e: { reason: string }) => {
+      ctx.log(
+        'err',
+        `job-exec: ${e.reason}: its tasks were killed and their jobs raised an exception; starting a new one`,
+      );
+      this.restartLauncher();
+    });
+  }
+
+  /**
+   * Start a new task launcher after the last one died. When none starts, job submission is
+   * disabled with the reason (`job-exec.launcher` event, which job-ingest follows) and jobs
+   * that reach us fail with it; each such job tries again, and a launcher that starts
+   * re-enables submission.
+   */
+  private restartLauncher(): void {
+    if (this.stopped) return;
+    this.spawner.restart().then(
+      () => {
+        this.ctx.log('info', `job-exec: task launcher started (pid ${this.spawner.pid}, ${this.spawner.launcher})`);
+        if (this.launcherDown === undefined) return;
+        this.launcherDown = undefined;
+        this.ctx.publish('job-exec.launcher', { running: true });
+      },
+      (e: Error) => {
+        const first = this.launcherDown === undefined;
+        this.launcherDown = `no task launcher: ${e.message}`;
+        if (!first) return;
+        this.ctx.log('err', `job-exec: ${this.launcherDown}; job submission is disabled until one starts`);
+        this.ctx.publish('job-exec.launcher', { running: false, reason: this.launcherDown });
+      },
+    );
   }
 
   async stop(): Promise<void> {
@@ -274,11 +316,13 @@ export class JobExec implements Service {
   private launchTasks(job: ExecJob, jobspec: any, R: Rv1): void {
     const { id, f58 } = job;
     const ntasks = job.tasks.length;
-    if (this.stopped) {
+    if (this.stopped || this.launcherDown !== undefined) {
+      const why = this.stopped ? 'instance is shutting down' : this.launcherDown!;
+      if (!this.stopped) this.restartLauncher(); // for the jobs after this one
       for (const t of job.tasks) {
         const key = `${id}.${t.rank}`;
         this.byKey.set(key, { job, task: t });
-        this.onFailed(key, 'instance is shutting down');
+        this.onFailed(key, why);
       }
       return;
     }
@@ -398,10 +442,20 @@ export class JobExec implements Service {
     this.taskDone(e.job, key);
   }
 
-  private onExited(key: string, waitStatus: number): void {
+  /** `lost`: the launcher died (why), so the task was killed: an exception on its job, once. */
+  private onExited(key: string, waitStatus: number, lost?: string): void {
     const e = this.byKey.get(key);
     if (!e) return;
     e.task.status = waitStatus;
+    if (lost !== undefined && !e.job.exception) {
+      e.job.exception = true;
+      e.job.req.respond({
+        type: 'exception',
+        severity: 0,
+        exc_type: 'exec',
+        note: `task ${e.task.rank} (host ${this.ctx.hostname}): lost: ${lost}`,
+      });
+    }
     this.log(e.job, 'shell.task-exit', {
       localid: e.task.rank,
       rank: e.task.rank,

@@ -40,6 +40,8 @@ export class JobIngest implements Service {
   private flushScheduled = false;
   private shuttingDown = false;
   private settings!: IngestSettings;
+  /** Why jobs cannot run here now (job-exec has no task launcher), or undefined. */
+  private disabled: string | undefined;
   /** Any user may submit; what only the owner may ask for is checked per request. */
   readonly methods: Record<string, Method> = {
     submit: { roles: Role.USER, handler: (req) => this.submit(req) },
@@ -52,6 +54,10 @@ export class JobIngest implements Service {
     const last = ctx.store.maxJobId();
     this.fluid = new FluidGenerator({ generator: ctx.rank, startTs: last > 0n ? fluidTimestamp(last) + 1 : 0 });
     this.settings = ingestSettings(await ctx.rpc('config.get'));
+    // job-exec says when it cannot start tasks (its launcher died and no new one starts)
+    ctx.subscribe('job-exec.launcher', (_topic, p: { running?: boolean; reason?: string }) => {
+      this.disabled = p?.running === false ? String(p.reason ?? 'no task launcher') : undefined;
+    });
   }
 
   /** A new configuration (from the config service): take it, or refuse it and keep ours. */
@@ -71,6 +77,7 @@ export class JobIngest implements Service {
 
   private submit(req: Request): void {
     if (this.shuttingDown) return req.error(Errno.ENOSYS, 'job-ingest is shutting down');
+    if (this.disabled !== undefined) return req.error(Errno.EAGAIN, `job submission is disabled: ${this.disabled}`);
     const p = req.payload;
     if (!p || typeof p.J !== 'string') return req.error(Errno.EPROTO, 'malformed request: J must be a string');
     const urgency = p.urgency ?? 16;

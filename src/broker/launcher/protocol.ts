@@ -112,6 +112,8 @@ export interface ExitedEvent {
   timedOut: boolean;
   /** Set only when the Spawner synthesized this event because the helper died (SIGKILL sent). */
   lost?: boolean;
+  /** With `lost`: why the launcher is gone, e.g. `task launcher (pid 123) killed by SIGKILL`. */
+  reason?: string;
 }
 export interface FailedEvent {
   type: 'failed';

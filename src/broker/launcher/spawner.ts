@@ -9,6 +9,7 @@
  *   sp.on('exited', ({key, waitStatus, timedOut}) => ...);
  *   sp.on('failed', ({key, errno, code, message}) => ...);   // start failure
  *   sp.on('error', (err) => ...);                             // launcher died
+ *   sp.on('lost', ({pid, reason}) => sp.restart());           // ... after its tasks were settled
  *   sp.launch({key: '123.0', argv: ['true'], cwd: '/tmp', env});
  *   await sp.shutdown();
  *
@@ -97,6 +98,12 @@ export interface SpawnerEvents {
   exited: [ExitedEvent];
   failed: [FailedEvent];
   error: [Error];
+  /**
+   * The launcher died when nobody asked it to (not `shutdown()`), after every task it owed was
+   * settled (`exited` with `lost` and `reason`, or `failed` ESPAWNER). Nothing restarts it by
+   * itself: the owner decides (job-exec calls `restart()`).
+   */
+  lost: [{ pid: number | undefined; reason: string }];
 }
 
 const SIGNALS = os.constants.signals as Record<string, number>;
@@ -289,8 +296,10 @@ export class Spawner extends EventEmitter<SpawnerEvents> {
           if (!ready) reject(new SpawnerError('ESPAWNER', `task launcher ${why} before it was ready`));
           if (this.transport !== t) return; // already given up on (start timeout)
           const expected = this.stopping;
-          if (ready && !expected) this.raise(new SpawnerError('ESPAWNER', `task launcher (pid ${t!.pid}) ${why}`));
-          this.gone(`task launcher ${why}`);
+          const reason = `task launcher (pid ${t!.pid}) ${why}`;
+          if (ready && !expected) this.raise(new SpawnerError('ESPAWNER', reason));
+          this.gone(reason);
+          if (ready && !expected) this.emit('lost', { pid: t!.pid, reason });
         },
       };
       try {
@@ -377,7 +386,14 @@ export class Spawner extends EventEmitter<SpawnerEvents> {
       } catch {
         /* already gone */
       }
-      this.emit('exited', { type: 'exited', key, waitStatus: SIGNALS.SIGKILL ?? 9, timedOut: false, lost: true });
+      this.emit('exited', {
+        type: 'exited',
+        key,
+        waitStatus: SIGNALS.SIGKILL ?? 9,
+        timedOut: false,
+        lost: true,
+        reason: why,
+      });
     } else {
       this.emit('failed', { type: 'failed', key, errno: EIO, code: 'ESPAWNER', message: why });
     }
