@@ -31,6 +31,8 @@ import { Overlay } from './overlay/overlay.js';
 import { Topology } from './overlay/topology.js';
 import { parseTorpid, torpidLimits } from './overlay/torpid.js';
 import { Heartbeat } from './heartbeat/heartbeat.js';
+import { StateMachine } from './state-machine.js';
+import { parseFsd } from '../job/fsd.js';
 import type { ConfigObject } from './config/parse.js';
 import { encodeHostlist } from '../job/hostlist.js';
 import { encodeIdset } from '../job/idset.js';
@@ -65,7 +67,14 @@ const BROKER_SET = new Set([
 ]);
 
 /** `-S` attributes the broker acts on and then shows as it understood them. */
-const HONOURED = new Set(['rundir', 'tbon.topo', 'broker.boot-method', 'tbon.torpid_min', 'tbon.torpid_max']);
+const HONOURED = new Set([
+  'rundir',
+  'tbon.topo',
+  'broker.boot-method',
+  'tbon.torpid_min',
+  'tbon.torpid_max',
+  'broker.quorum-warn',
+]);
 
 export interface InstanceOptions {
   /** Runtime directory (created if missing); default a new private directory under $TMPDIR. */
@@ -104,6 +113,7 @@ export class Instance {
     readonly broker: Broker,
     readonly server: LocalServer,
     readonly overlay: Overlay,
+    private readonly sm: StateMachine,
     readonly rundir: string,
     readonly uri: string,
     private readonly ownRundir: boolean,
@@ -149,6 +159,10 @@ export class Instance {
     const topo = Topology.fromAttrs(size, attrs['tbon.topo'], attrs['tbon.fanout']);
     const torpid = torpidLimits(attrs, conf);
     const heartbeat = new Heartbeat(conf, (why) => overlay.disconnectParent(why));
+    const sm = new StateMachine({
+      quorumWarn: quorumWarn(attrs['broker.quorum-warn']),
+      waitingFor: () => overlay.waitingFor(),
+    });
     const logger = openLog(attrs['log-filename'], rank, size);
     // A store that cannot be used stops us too, before the rundir exists. Only rank 0 keeps
     // jobs (flux-core: the statedir is rank 0's).
@@ -202,6 +216,7 @@ export class Instance {
       logger.close();
       if (own) fs.rmSync(rundir, { recursive: true, force: true });
     };
+    sm.enter('join');
     try {
       await overlay.exchange(boot, rundir);
       await overlay.connectParent();
@@ -220,6 +235,7 @@ export class Instance {
     broker.setattr('broker.mapping', JSON.stringify(boot.mapping ?? [[0, size, 1, 1]]), true);
     broker.setattr('broker.critical-ranks', encodeIdset(topo.criticalRanks()), true);
     broker.setattr('broker.quorum', String(size), true);
+    broker.setattr('broker.quorum-warn', attrs['broker.quorum-warn'] ?? '1m', true);
     broker.setattr('tbon.topo', topo.name, true);
     broker.setattr('tbon.level', String(topo.level(rank)), true);
     broker.setattr('tbon.maxlevel', String(topo.maxlevel), true);
@@ -247,6 +263,7 @@ export class Instance {
     if (leader) broker.register(new ConfigService(opts.configPath, conf));
     broker.register(attrService(broker));
     broker.register(heartbeat);
+    broker.register(sm);
     if (resources !== undefined) {
       broker.register(new Scheduler(resources));
       broker.register(resourceService(resources));
@@ -257,6 +274,7 @@ export class Instance {
       broker.register(new JobList());
     }
     broker.register({ name: 'broker', methods: {} }); // broker.ping (every service answers <name>.ping)
+    sm.enter('init');
     try {
       await broker.start();
       server = new LocalServer(broker, sockPath, { maxMessageSize: opts.maxMessageSize });
@@ -264,6 +282,7 @@ export class Instance {
       overlay.setReady();
       overlay.startLiveness();
       // rank 0 runs nothing until every broker is up (Flux's QUORUM state)
+      sm.enter('quorum');
       if (leader && size > 1) await overlay.quorum();
     } catch (e) {
       // a module refused its configuration, or a broker failed before the instance was up
@@ -277,7 +296,8 @@ export class Instance {
         ? `broker started: ${uri} (${resources.ranks[0]?.cores.length ?? 0} cores, ${resources.ranks[0]?.gpus.length ?? 0} gpus)`
         : `broker started: ${uri} (rank ${rank} of ${size})`,
     );
-    return new Instance(broker, server, overlay, rundir, uri, own, logger);
+    sm.enter('run');
+    return new Instance(broker, server, overlay, sm, rundir, uri, own, logger);
   }
 
   /**
@@ -286,16 +306,33 @@ export class Instance {
    * socket (and the rundir if we made it).
    */
   async stop(): Promise<void> {
+    this.sm.enter('cleanup');
+    this.sm.enter('shutdown');
     await this.overlay.shutdownChildren();
+    this.sm.enter('finalize');
     await this.server.close();
     await this.broker.stop();
     await this.broker.store.close();
+    this.sm.enter('goodbye');
     await this.overlay.goodbye();
+    this.sm.enter('exit');
     this.overlay.close();
     this.broker.log('info', 'broker stopped');
     this.logger.close();
     if (this.ownRundir) fs.rmSync(this.rundir, { recursive: true, force: true });
     else fs.rmSync(path.join(this.rundir, `local-${this.rank}`), { force: true });
+  }
+}
+
+/** `broker.quorum-warn`: an FSD (default 1m), or `none` (or 0) for no warning. */
+function quorumWarn(text: string | undefined): number {
+  if (text === undefined) return 60;
+  if (text.trim() === 'none') return Infinity;
+  try {
+    const v = parseFsd(text);
+    return v === 0 ? Infinity : v;
+  } catch (e) {
+    throw new FluxError(Errno.EINVAL, `broker.quorum-warn=${text}: ${(e as Error).message} (or none)`);
   }
 }
 

@@ -142,3 +142,35 @@ test('bad [heartbeat] and [tbon] tables and torpid attributes are refused at sta
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test(
+  'every broker of a running instance is in state run; a monitor from rank 2 follows rank 0',
+  { timeout: HANG_TIMEOUT },
+  async () => {
+    const t = await startTestInstance(3, ['-o,-Sbroker.quorum-warn=none']);
+    try {
+      for (let r = 0; r < 3; r++) {
+        const h = await Flux.open(t.uri(r));
+        try {
+          const s = await h.rpc('state-machine.get', {}, { nodeid: r });
+          assert.equal(s.state, 'run', `rank ${r}`);
+          assert.equal(await h.attrGet('broker.quorum-warn'), 'none');
+        } finally {
+          h.close();
+        }
+      }
+      const h = await Flux.open(t.uri(2));
+      const states: number[] = [];
+      for await (const p of h.rpcStream('state-machine.monitor', { final: 4 }, { nodeid: 0 })) states.push(p.state);
+      assert.deepEqual(states, [4]);
+      await h.rpc('state-machine.wait', {}, { nodeid: 0 });
+      h.close();
+    } finally {
+      t.end();
+    }
+    assert.equal(await t.exited, 0);
+    const bad = await tsflux(['start', '-o,-Sbroker.quorum-warn=later', 'true'], undefined);
+    assert.equal(bad.rc, 1);
+    assert.match(bad.stderr, /broker\.quorum-warn=later: invalid Flux standard duration 'later'/);
+  },
+);

@@ -771,6 +771,18 @@ export class Overlay implements Router {
     }
   }
 
+  /** What this broker still waits for before its subtree is full, in words (the quorum warning). */
+  waitingFor(): string[] {
+    const out: string[] = [];
+    for (const c of this.children.values()) {
+      const below = this.topo.descendants(c.rank);
+      if (c.state !== 'online')
+        out.push(`${this.hostOf(c.rank)}${below > 0 ? ` and the ${below} ranks below it` : ''}`);
+      else if (c.status !== Subtree.FULL) out.push(`ranks below ${this.hostOf(c.rank)}`);
+    }
+    return out;
+  }
+
   /** Resolves once every broker of the instance is up (rank 0 waits for it before the initial program). */
   quorum(): Promise<void> {
     return new Promise((resolve, reject) => {
