@@ -109,6 +109,12 @@ export class Broker implements BrokerContext {
   /** Services registered before start(), in order: the modules. */
   private readonly moduleNames: string[] = [];
   private started = false;
+  /**
+   * Services whose start() has not finished, with the requests that arrived for them meanwhile:
+   * they wait, as a flux-core module's requests wait until its reactor runs (a job-manager
+   * restarting on many jobs), while the broker and the services already up answer.
+   */
+  private readonly starting = new Map<string, Request[]>();
   logger: LogFn = () => {};
 
   readonly store: JobStore;
@@ -166,16 +172,31 @@ export class Broker implements BrokerContext {
   /** Start the services in registration order; a service that fails is named in the error. */
   async start(): Promise<void> {
     this.started = true;
-    for (const svc of this.services.values()) {
+    const services = [...this.services.values()];
+    for (const svc of services) if (svc.start) this.starting.set(svc.name, []);
+    for (const svc of services) {
       try {
         await svc.start?.(this);
       } catch (e) {
-        throw new FluxError(errnoOf(e, Errno.EINVAL), `${svc.name}: ${(e as Error).message}`);
+        const err = new FluxError(errnoOf(e, Errno.EINVAL), `${svc.name}: ${(e as Error).message}`);
+        this.failStarting(Errno.ENOSYS, `${svc.name} failed to start`);
+        throw err;
       }
+      const waiting = this.starting.get(svc.name) ?? [];
+      this.starting.delete(svc.name);
+      for (const r of waiting) this.dispatch(r);
     }
   }
 
+  /** Answer the requests waiting for services that will not start now. */
+  private failStarting(errnum: number, text: string): void {
+    const waiting = [...this.starting.values()].flat();
+    this.starting.clear();
+    for (const r of waiting) if (!r.noresponse) r.error(errnum, text);
+  }
+
   async stop(): Promise<void> {
+    this.failStarting(Errno.ENOSYS, 'instance is shutting down');
     for (const svc of [...this.services.values()].reverse()) {
       try {
         await svc.stop?.();
@@ -207,6 +228,11 @@ export class Broker implements BrokerContext {
     }
     if (!m) {
       if (!req.noresponse) req.error(Errno.ENOSYS, `No service matching ${topic} is registered`);
+      return;
+    }
+    const waiting = this.starting.get(svcName);
+    if (waiting !== undefined) {
+      waiting.push(req); // admitted (roles) when it is served
       return;
     }
     const why = refusal(m.roles, req);
@@ -243,6 +269,14 @@ export class Broker implements BrokerContext {
   /** A client connection closed: tell every service it used, as flux-core does. */
   disconnect(conn: ConnId): void {
     this.router?.disconnect(conn);
+    for (const [name, waiting] of this.starting) {
+      if (waiting.some((r) => r.conn === conn)) {
+        this.starting.set(
+          name,
+          waiting.filter((r) => r.conn !== conn),
+        );
+      }
+    }
     const set = this.used.get(conn);
     this.used.delete(conn);
     if (!set) return;

@@ -276,9 +276,11 @@ export class Instance {
     broker.register({ name: 'broker', methods: {} }); // broker.ping (every service answers <name>.ping)
     sm.enter('init');
     try {
-      await broker.start();
+      // the socket answers while the services start: the broker and attributes at once, the job
+      // services once they are up (a restart on many jobs takes a while)
       server = new LocalServer(broker, sockPath, { maxMessageSize: opts.maxMessageSize });
       await server.listen();
+      await broker.start();
       overlay.setReady();
       overlay.startLiveness();
       // rank 0 runs nothing until every broker is up (Flux's QUORUM state)

@@ -54,10 +54,15 @@ export interface Job {
  * and as a restart replays it; returns the event's eventlog line.
  */
 export function applyEvent(job: Job, entry: EventEntry): string {
+  stepState(job, entry);
+  return encodeEvent(entry);
+}
+
+/** The state change of `applyEvent` alone (a restart's replay: the line is in the store already). */
+export function stepState(job: Job, entry: EventEntry): void {
   const prev = job.state;
   job.state = nextState(prev, entry.name, entry.context);
   if (job.state === S.INACTIVE && prev !== S.INACTIVE) job.t_inactive = entry.timestamp;
-  return encodeEvent(entry);
 }
 
 /** Record an exception on the job: the most severe, the first fatal one, the end event. */

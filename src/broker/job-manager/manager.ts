@@ -8,7 +8,7 @@ import { Role } from '../../protocol/types.js';
 import { deepFreeze, jobIdToWire, JOBID_ANY, parseJson } from '../../protocol/json.js';
 import { redactJobspec } from '../../job/jobspec.js';
 import { SubmitFlags } from '../../job/submit-flags.js';
-import { eventTime as now } from '../../job/eventlog.js';
+import { encodeEvent, eventTime as now } from '../../job/eventlog.js';
 import { waitErrstr, waitSuccess, type EndEvent } from '../../job/waitstatus.js';
 import { authorized, requestJobId, type BrokerContext, type Method, type Request, type Service } from '../service.js';
 import type { Rv1 } from '../../job/rv1.js';
@@ -16,11 +16,11 @@ import type { ExecEvent, JournalEntry, ResourceRequest, SubmitJob } from '../con
 import type { EventEntry } from '../store/store.js';
 import { S, ACTIVE_MASK, priorityOf } from './transitions.js';
 import { WaitRegistry, type WaitResult } from './wait.js';
-import { JournalHub } from './journal.js';
+import { JournalHub, type Backlog } from './journal.js';
 import { AfterDependencies, type DependPlan } from './dependencies.js';
 import { unsupported } from './unsupported.js';
-import { applyEvent, noteException, type Job } from './job.js';
-import { replayJob, type Replayed } from './restart.js';
+import { applyEvent, noteException, stepState, type Job } from './job.js';
+import { parseEventlog, replayJob, type Replayed } from './restart.js';
 import { PURGE_BATCH_MAX, PurgeQueue, UNLIMITED, purgeLimits, type PurgeLimits } from './purge.js';
 import { resourceRequest } from '../resource-request.js';
 
@@ -32,6 +32,18 @@ const REAPED_KEY = 'job-manager.reaped';
 
 /** Redacted jobspecs kept for the journal's backlog (redacted()). */
 const REDACTED_CACHE = 64;
+
+/**
+ * Jobs a restart replays, or settles, in one turn of the event loop: a few milliseconds' work,
+ * so that the broker answers meanwhile.
+ */
+const RESTART_SLICE = 2000;
+
+/** Let the event loop turn (I/O, timers, the store's commits) before going on. */
+const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+/** Jobs read from the store at a time for a journal's backlog. */
+const BACKLOG_PAGE = 500;
 
 /** FLUX_JOB_URGENCY_DEFAULT. */
 const URGENCY_DEFAULT = 16;
@@ -117,8 +129,10 @@ export class JobManager implements Service {
       if (e.errno === Errno.ENOSYS) return {};
       throw e;
     });
-    this.setLimits(purgeLimits(conf));
-    this.restart();
+    const limits = purgeLimits(conf);
+    // requests for the job-manager wait until the restart is done (broker.ts)
+    await this.restart();
+    this.setLimits(limits);
   }
 
   // ---- purge (purge.ts) ----------------------------------------------------------------------
@@ -180,16 +194,23 @@ export class JobManager implements Service {
 
   // ---- restart (restart.ts) ----------------------------------------------------------------
 
-  /** Rebuild every stored job, then settle the active ones (restart.ts says how). */
-  private restart(): void {
+  /**
+   * Rebuild every stored job, then settle the active ones (restart.ts says how), RESTART_SLICE
+   * jobs at a time: between slices the event loop turns, so the broker answers pings and
+   * attributes and the store commits what the restart wrote so far.
+   */
+  private async restart(): Promise<void> {
     const store = this.ctx.store;
     const requests = new Map<string, ResourceRequest>();
     const depending: [Job, Set<string>][] = [];
     const active: Job[] = [];
     const fresh: Job[] = [];
     const zombies: Job[] = [];
+    const inactive: Job[] = [];
     let lost = 0;
+    let n = 0;
     for (const stored of store.scan()) {
+      if (++n % RESTART_SLICE === 0) await nextTurn();
       let r: Replayed;
       try {
         let request = requests.get(stored.jobspecRef);
@@ -207,6 +228,7 @@ export class JobManager implements Service {
       const job = r.job;
       this.jobs.set(job.id, job);
       if (job.state === S.INACTIVE) {
+        inactive.push(job);
         // reaped before the restart? (looked up for finished waitable jobs only)
         if (job.flags & SubmitFlags.WAITABLE && store.get(job.id, REAPED_KEY) === undefined) zombies.push(job);
         continue;
@@ -218,8 +240,6 @@ export class JobManager implements Service {
       else active.push(job);
     }
     if (this.jobs.size === 0 && lost === 0) return;
-    const inactive: Job[] = [];
-    for (const job of this.jobs.values()) if (job.state === S.INACTIVE) inactive.push(job);
     this.purgeQueue.addAll(inactive);
     // finished waitable jobs nobody reaped: reapable again, in the order they finished
     zombies.sort((a, b) => (a.t_inactive ?? 0) - (b.t_inactive ?? 0));
@@ -249,12 +269,19 @@ export class JobManager implements Service {
       }
     }
     const note = 'instance restarted: the job was running and its tasks ended with the previous broker';
+    let ts = now();
+    const lines = new Map<number, string>();
+    n = 0;
     for (const job of active) {
+      if (++n % RESTART_SLICE === 0) {
+        await nextTurn();
+        ts = now();
+        lines.clear();
+      }
       if (job.state === S.PRIORITY) {
         this.prioritize(job);
       } else if (job.state === S.SCHED) {
-        this.post(job, 'flux-restart');
-        this.prioritize(job);
+        this.requeue(job, ts, lines);
       } else {
         // RUN or CLEANUP: nothing of it runs any more; the new scheduler never allocated R
         if (job.hasResources) this.heldBeforeRestart.add(job);
@@ -268,6 +295,25 @@ export class JobManager implements Service {
       `job-manager: restart: ${this.jobs.size} jobs from the store (${this.active.size} active, ${zombies.length} waitable unreaped)` +
         (lost > 0 ? `, ${lost} left out (see above)` : ''),
     );
+  }
+
+  /**
+   * A job that was in SCHED: `flux-restart` (back to PRIORITY), then its priority again (SCHED),
+   * at the restart slice's time `ts`. Every job of one priority gets the same two lines then:
+   * they are encoded once (`lines`: priority → text).
+   */
+  private requeue(job: Job, ts: number, lines: Map<number, string>): void {
+    job.priority = priorityOf(job.urgency);
+    const events: EventEntry[] = [
+      { timestamp: ts, name: 'flux-restart' },
+      { timestamp: ts, name: 'priority', context: { priority: job.priority } },
+    ];
+    for (const e of events) stepState(job, e);
+    let text = lines.get(job.priority);
+    if (text === undefined) lines.set(job.priority, (text = events.map(encodeEvent).join('')));
+    this.ctx.store.append(job.id, 'eventlog', text);
+    if (this.journal.size > 0) this.journal.publish({ id: job.id, events });
+    this.schedule(job);
   }
 
   async stop(): Promise<void> {
@@ -708,30 +754,54 @@ export class JobManager implements Service {
     // flux-core: the backlog holds every job with full, the active ones without; then the
     // sentinel, then live events.
     const full = req.payload?.full === true;
-    this.journal.add(req, this.backlog(!full));
+    this.journal.add(req, full ? this.fullBacklog() : this.activeBacklog());
   }
 
-  private *backlog(activeOnly: boolean): Iterable<JournalEntry> {
+  /** Every job, read from the store a page at a time in id order (not two lookups per job). */
+  private fullBacklog(): Backlog {
     const store = this.ctx.store;
-    if (activeOnly) {
-      for (const job of this.active) {
-        yield this.journalEntry(job, store.get(job.id, 'eventlog') ?? '', this.redactedJobspec(job.id));
-      }
-      return;
-    }
-    // every job: read from the store a page at a time, not two lookups per job
-    for (const stored of store.scan()) {
-      const job = this.jobs.get(stored.id);
-      if (job) yield this.journalEntry(job, stored.eventlog, this.redacted(store.blob(stored.jobspecRef)));
-    }
+    let after: bigint | undefined;
+    let done = false;
+    return {
+      next: () => {
+        if (done) return undefined;
+        const page = store.scanPage(after, BACKLOG_PAGE);
+        if (page.length < BACKLOG_PAGE) done = true;
+        else after = page[page.length - 1]!.id;
+        const entries: JournalEntry[] = [];
+        for (const stored of page) {
+          const job = this.jobs.get(stored.id);
+          if (job) entries.push(this.journalEntry(job, stored.eventlog, this.redacted(store.blob(stored.jobspecRef))));
+        }
+        return entries;
+      },
+      covers: (id) => done || (after !== undefined && id <= after),
+    };
+  }
+
+  /** The jobs active now, in id order; jobs newer than these are live. */
+  private activeBacklog(): Backlog {
+    const store = this.ctx.store;
+    const jobs = [...this.active];
+    if (jobs.some((j, i) => i > 0 && jobs[i - 1]!.id > j.id)) jobs.sort((a, b) => (a.id < b.id ? -1 : 1));
+    const last = jobs.length > 0 ? jobs[jobs.length - 1]!.id : -1n;
+    let i = 0;
+    return {
+      next: () => {
+        if (i >= jobs.length) return undefined;
+        const entries: JournalEntry[] = [];
+        for (const end = Math.min(i + BACKLOG_PAGE, jobs.length); i < end; i++) {
+          const job = jobs[i]!;
+          entries.push(this.journalEntry(job, store.get(job.id, 'eventlog') ?? '', this.redactedJobspec(job.id)));
+        }
+        return entries;
+      },
+      covers: (id) => id > last || (i > 0 && id <= jobs[i - 1]!.id),
+    };
   }
 
   private journalEntry(job: Job, eventlog: string, jobspec: unknown): JournalEntry {
-    const events = eventlog
-      .split('\n')
-      .filter((l) => l.length > 0)
-      .map((l) => JSON.parse(l) as EventEntry);
-    const e: JournalEntry = { id: job.id, events, jobspec };
+    const e: JournalEntry = { id: job.id, events: parseEventlog(eventlog), jobspec };
     if (job.R) e.R = job.R;
     return e;
   }

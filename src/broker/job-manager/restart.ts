@@ -12,7 +12,7 @@ import type { Rv1 } from '../../job/rv1.js';
 import type { ResourceRequest } from '../contract.js';
 import type { EventEntry, StoredJob } from '../store/store.js';
 import { S } from './transitions.js';
-import { applyEvent, noteException, type Job } from './job.js';
+import { noteException, stepState, type Job } from './job.js';
 
 /** A restored job, with what the manager must settle after every job is back. */
 export interface Replayed {
@@ -23,8 +23,9 @@ export interface Replayed {
 
 /** Rebuild a job from its stored eventlog; throws if the eventlog is not one tsflux wrote. */
 export function replayJob(stored: StoredJob, request: ResourceRequest, readR: () => string | undefined): Replayed {
-  const lines = stored.eventlog.split('\n').filter((l) => l.length > 0);
-  const first = JSON.parse(lines[0] ?? '') as EventEntry;
+  const events = parseEventlog(stored.eventlog);
+  const first = events[0];
+  if (first === undefined) throw new Error('eventlog is empty');
   if (first.name !== 'submit') throw new Error(`eventlog starts with ${first.name}, not submit`);
   const c = (first.context ?? {}) as { userid?: number; urgency?: number; flags?: number };
   const job: Job = {
@@ -41,9 +42,9 @@ export function replayJob(stored: StoredJob, request: ResourceRequest, readR: ()
     hasResources: false,
   };
   const outstanding = new Set<string>();
-  for (let i = 1; i < lines.length; i++) {
-    const e = JSON.parse(lines[i]!) as EventEntry;
-    applyEvent(job, e);
+  for (let i = 1; i < events.length; i++) {
+    const e = events[i]!;
+    stepState(job, e);
     const ctx = (e.context ?? {}) as Record<string, unknown>;
     switch (e.name) {
       case 'urgency':
@@ -80,4 +81,15 @@ export function replayJob(stored: StoredJob, request: ResourceRequest, readR: ()
     }
   }
   return { job, outstanding };
+}
+
+/**
+ * An RFC 18 eventlog's entries, parsed as one JSON array (one parse for the whole log, not one
+ * per line: a restart reads a million of them). Lines are objects with no raw newline in them
+ * (RFC 18), so joining them with commas makes the array.
+ */
+export function parseEventlog(text: string): EventEntry[] {
+  const body = text.endsWith('\n') ? text.slice(0, -1) : text;
+  if (body === '') return [];
+  return JSON.parse('[' + body.replaceAll('\n', ',') + ']') as EventEntry[];
 }

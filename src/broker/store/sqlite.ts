@@ -28,6 +28,7 @@ import Database from 'better-sqlite3';
 import { Errno, FluxError, errnoNumber, strerror } from '../../protocol/errno.js';
 import type { JobStore, LogRead, NewJobRecord, StoreWatcher, StoredJob } from './store.js';
 import { APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION } from './schema.js';
+import { RecentIds } from './recent.js';
 
 export interface SqliteStoreOptions {
   /**
@@ -128,7 +129,7 @@ export class SqliteStore implements JobStore {
    */
   private seq = 0;
   /** Jobs known to exist, recently used (a write's existence check without a query). */
-  private readonly known = new Set<bigint>();
+  private readonly known = new RecentIds(KNOWN_CACHE);
   private readonly blobs = new Map<string, string>();
   /** jobspec text → its ref (the same text object is shared by the jobs of a bulk submit). */
   private readonly refOf = new Map<string, string>();
@@ -359,7 +360,9 @@ export class SqliteStore implements JobStore {
   }
 
   append(id: bigint, key: string, text: string): void {
-    this.mustExist(id);
+    // an eventlog append to a job that does not exist is found by its commit (no query here: a
+    // restart appends to every queued job)
+    if (key !== 'eventlog') this.mustExist(id);
     this.bound(id);
     const p = this.pendingOf(id);
     if (key === 'eventlog') {
@@ -409,7 +412,6 @@ export class SqliteStore implements JobStore {
   }
 
   private remember(id: bigint): void {
-    if (this.known.size >= KNOWN_CACHE) this.known.delete(this.known.values().next().value!);
     this.known.add(id);
   }
 
@@ -427,7 +429,9 @@ export class SqliteStore implements JobStore {
         st.insertJob.run(row, c.userid, c.ref, c.eventlog + (p.eventlog?.join('') ?? ''));
         created = true;
       } else if (p.eventlog) {
-        st.appendEventlog.run(p.eventlog.join(''), row);
+        if (st.appendEventlog.run(p.eventlog.join(''), row).changes === 0) {
+          this.opts.log?.('err', `store ${this.file}: eventlog appends to unknown job ${id} dropped`);
+        }
       }
       if (p.vals) for (const [k, v] of p.vals) st.putVal.run(row, k, v);
       if (p.chunks)
@@ -609,24 +613,32 @@ export class SqliteStore implements JobStore {
 
   /** Paged (the connection cannot run other statements while one iterates). */
   *scan(): Iterable<StoredJob> {
-    this.commitNow();
-    let after = -(2n ** 63n);
+    let after: bigint | undefined;
     for (;;) {
-      const rows = this.st.scanAfter.all(after, SCAN_PAGE) as {
-        id: bigint;
-        userid: bigint;
-        jobspec: string;
-        eventlog: string;
-      }[];
-      for (const r of rows) {
-        const id = fromRow(r.id);
-        const p = this.batch.get(id);
-        const eventlog = p?.eventlog ? r.eventlog + p.eventlog.join('') : r.eventlog;
-        yield { id, userid: Number(r.userid), eventlog, jobspecRef: r.jobspec };
-      }
-      if (rows.length < SCAN_PAGE) return;
-      after = rows[rows.length - 1]!.id;
+      const page = this.scanPage(after, SCAN_PAGE);
+      yield* page;
+      if (page.length < SCAN_PAGE) return;
+      after = page[page.length - 1]!.id;
     }
+  }
+
+  scanPage(after: bigint | undefined, limit: number): StoredJob[] {
+    this.commitNow(); // jobs created in this batch are rows
+    const rows = this.st.scanAfter.all(after === undefined ? -(2n ** 63n) : toRow(after), limit) as {
+      id: bigint;
+      userid: bigint;
+      jobspec: string;
+      eventlog: string;
+    }[];
+    const out: StoredJob[] = new Array(rows.length);
+    for (let i = 0; i < rows.length; i++) {
+      const r = rows[i]!;
+      const id = fromRow(r.id);
+      const p = this.batch.get(id);
+      const eventlog = p?.eventlog ? r.eventlog + p.eventlog.join('') : r.eventlog;
+      out[i] = { id, userid: Number(r.userid), eventlog, jobspecRef: r.jobspec };
+    }
+    return out;
   }
 
   blob(ref: string): string | undefined {

@@ -68,6 +68,8 @@ export interface JobStore {
   ids(): Iterable<bigint>;
   /** Every job with its eventlog, oldest first (a restart's replay). */
   scan(): Iterable<StoredJob>;
+  /** Up to `limit` jobs with ids above `after` (all: undefined), in id order: a page of scan(). */
+  scanPage(after: bigint | undefined, limit: number): StoredJob[];
   /** The text at a content address (`StoredJob.jobspecRef`). */
   blob(ref: string): string | undefined;
   /** The highest job id ever created in this store (0n if none). */
