@@ -18,8 +18,11 @@
  * are refused (their submitters get ENOSPC), everything else stays in the batch and is tried
  * again a second later, with the new jobs that arrived meanwhile, until a commit succeeds.
  *
- * One instance at a time: the database is opened in exclusive locking mode, so a second
- * instance on the same file is refused (EBUSY) until the first exits, however it exits.
+ * One instance at a time: the store holds a lock on `FILE-lock` while it is open (lock()), so a
+ * second instance on the same file is refused (EBUSY) until the first exits, however it exits.
+ *
+ * Checkpoints (the WAL copied into the database) run in a worker thread with a connection of its
+ * own (checkpoint.ts), not inside the broker's commits.
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -29,6 +32,7 @@ import { Errno, FluxError, errnoNumber, strerror } from '../../protocol/errno.js
 import type { JobStore, LogRead, NewJobRecord, StoreWatcher, StoredJob } from './store.js';
 import { APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION } from './schema.js';
 import { RecentIds } from './recent.js';
+import { Checkpointer } from './checkpoint.js';
 
 export interface SqliteStoreOptions {
   /**
@@ -97,6 +101,8 @@ const MAX_BATCH = 1000;
  * batches of 10,000 peaked at 1,023 MiB (pages of 500, batches of 1,000: 672-692 MiB).
  */
 const SCAN_PAGE = 500;
+/** The WAL file is cut back to this many bytes when it starts again from its beginning. */
+const WAL_SIZE_LIMIT = 64 * 1024 * 1024;
 
 function sqliteCode(e: unknown): string {
   return typeof (e as { code?: unknown })?.code === 'string' ? (e as { code: string }).code : '';
@@ -115,6 +121,9 @@ function errnoOfSqlite(e: unknown): number {
 
 export class SqliteStore implements JobStore {
   private readonly db: Database.Database;
+  /** The lock held while the store is open (lock()); none for ':memory:'. */
+  private readonly lock: Database.Database | undefined;
+  private readonly checkpointer: Checkpointer | undefined;
   private readonly watchers = new Set<StoreWatcher>();
   private batch = new Map<bigint, PendingJob>();
   private waiters: Waiter[] = [];
@@ -145,7 +154,7 @@ export class SqliteStore implements JobStore {
     private readonly opts: SqliteStoreOptions,
   ) {
     this.durable = opts.durable;
-    this.db = SqliteStore.openDb(file, opts.durable);
+    ({ db: this.db, lock: this.lock } = SqliteStore.openDb(file, opts.durable));
     this.st = this.prepare();
     this.writeBatch = this.db.transaction((b: Map<bigint, PendingJob>, m: bigint) => this.writeBatchTx(b, m));
     const m = this.st.getMeta.get('max-jobid') as { value: string } | undefined;
@@ -155,6 +164,15 @@ export class SqliteStore implements JobStore {
     const seq = (this.st.maxSeqAll.get() as { m: bigint | null }).m;
     this.seq = seq === null ? 0 : Number(seq) + 1;
     if (opts.durable) this.openWal();
+    if (file !== ':memory:') {
+      this.checkpointer = new Checkpointer(file, opts.durable, {
+        release: () => {
+          if (this.batch.size > 0 || this.waiters.length > 0) this.schedule(0);
+        },
+        lost: () => this.db.pragma('wal_autocheckpoint = 1000'),
+        log: (level, msg) => this.opts.log?.(level, msg),
+      });
+    }
   }
 
   /**
@@ -174,6 +192,7 @@ export class SqliteStore implements JobStore {
     } catch (e) {
       if (this.walFd !== undefined) fs.closeSync(this.walFd);
       this.db.close();
+      this.lock?.close();
       throw new FluxError(Errno.EIO, `store ${this.file}: cannot sync its write-ahead log: ${(e as Error).message}`);
     }
   }
@@ -183,8 +202,9 @@ export class SqliteStore implements JobStore {
     return new SqliteStore(file, opts);
   }
 
-  private static openDb(file: string, durable: boolean): Database.Database {
+  private static openDb(file: string, durable: boolean): { db: Database.Database; lock?: Database.Database } {
     let db: Database.Database | undefined;
+    let lock: Database.Database | undefined;
     const fail = (e: unknown, what: string): never => {
       db?.close();
       if (e instanceof FluxError) throw e;
@@ -206,10 +226,6 @@ export class SqliteStore implements JobStore {
     const d = db!;
     try {
       d.defaultSafeIntegers(true);
-      d.pragma('locking_mode = EXCLUSIVE');
-      // Take the lock now: a second instance fails here, not at its first write.
-      d.exec('BEGIN IMMEDIATE');
-      d.exec('COMMIT');
       const appId = Number(d.pragma('application_id', { simple: true }));
       const version = Number(d.pragma('user_version', { simple: true }));
       const tables = Number((d.prepare(`SELECT count(*) AS n FROM sqlite_schema`).get() as { n: bigint }).n);
@@ -222,9 +238,15 @@ export class SqliteStore implements JobStore {
           `store ${file}: written by a newer tsflux (schema version ${version}; this one knows up to ${SCHEMA_VERSION})`,
         );
       }
+      // one instance at a time: a second one fails here, before it writes anything
+      if (file !== ':memory:') lock = SqliteStore.lock(file);
       d.pragma('journal_mode = WAL');
       // durable: NORMAL plus our own sync of the WAL after each commit (syncWal) is FULL
       d.pragma(`synchronous = ${durable ? 'NORMAL' : 'OFF'}`);
+      // the checkpointer's thread copies the WAL into the database (checkpoint.ts), and the WAL
+      // file is cut back to this size when it starts again from its beginning
+      d.pragma('wal_autocheckpoint = 0');
+      d.pragma(`journal_size_limit = ${WAL_SIZE_LIMIT}`);
       if (version < SCHEMA_VERSION) {
         d.transaction(() => {
           for (let v = version; v < SCHEMA_VERSION; v++) d.exec(MIGRATIONS[v]!);
@@ -233,9 +255,30 @@ export class SqliteStore implements JobStore {
         })();
       }
     } catch (e) {
+      lock?.close();
       fail(e, 'cannot use it');
     }
-    return d;
+    return { db: d, lock };
+  }
+
+  /**
+   * Hold `FILE-lock` (a small database of its own, kept locked by its connection in exclusive
+   * locking mode) while the store is open: a second instance on the store is refused (EBUSY),
+   * and the kernel lets go of the lock however the holder exits. The store's own database is
+   * not opened exclusively, so that the checkpointer's thread can open it too.
+   */
+  private static lock(file: string): Database.Database {
+    const l = new Database(file + '-lock', { timeout: 0 });
+    try {
+      l.pragma('locking_mode = EXCLUSIVE');
+      l.pragma('journal_mode = OFF');
+      l.exec('BEGIN EXCLUSIVE');
+      l.exec('COMMIT');
+    } catch (e) {
+      l.close();
+      throw e;
+    }
+    return l;
   }
 
   /**
@@ -440,10 +483,14 @@ export class SqliteStore implements JobStore {
     if (created) st.setMeta.run('max-jobid', String(maxId));
   }
 
-  /** Commit the batch in one transaction; on failure keep it and try again later. */
-  private commitNow(): void {
+  /**
+   * Commit the batch in one transaction; on failure keep it and try again later. While the
+   * checkpointer holds commits (checkpoint.ts), only a `force`d one goes in.
+   */
+  private commitNow(force = false): void {
     this.scheduled = undefined;
     if (this.batch.size === 0 && this.waiters.length === 0) return;
+    if (!force && this.checkpointer?.hold) return; // its release schedules the commit
     const batch = this.batch;
     const waiters = this.waiters;
     const maxId = this.maxId;
@@ -455,6 +502,7 @@ export class SqliteStore implements JobStore {
     }
     this.batch = new Map();
     this.waiters = [];
+    this.checkpointer?.committed();
     for (const [, p] of batch) if (p.created) this.cacheBlob(p.created.ref, p.created.jobspec);
     if (this.failure) this.opts.log?.('info', `store ${this.file}: commits succeed again`);
     this.failure = undefined;
@@ -623,7 +671,7 @@ export class SqliteStore implements JobStore {
   }
 
   scanPage(after: bigint | undefined, limit: number): StoredJob[] {
-    this.commitNow(); // jobs created in this batch are rows
+    this.commitNow(true); // jobs created in this batch are rows
     const rows = this.st.scanAfter.all(after === undefined ? -(2n ** 63n) : toRow(after), limit) as {
       id: bigint;
       userid: bigint;
@@ -662,7 +710,7 @@ export class SqliteStore implements JobStore {
   async close(): Promise<void> {
     if (this.closed) return;
     this.unschedule();
-    this.commitNow();
+    this.commitNow(true);
     this.closed = true;
     this.watchers.clear();
     for (const w of this.waiters) w.reject(new FluxError(Errno.ENOSYS, 'store is closed'));
@@ -688,9 +736,13 @@ export class SqliteStore implements JobStore {
       if (!this.syncing) fs.closeSync(this.walFd); // else the sync on its way closes it
       this.walFd = undefined;
     }
+    // the checkpointer's connection closes first: the store's, the last, checkpoints the WAL
+    // and removes it
+    await this.checkpointer?.close();
     this.db.close();
+    this.lock?.close();
     if (!this.opts.durable && this.file !== ':memory:') {
-      for (const s of ['', '-wal', '-shm', '-journal']) fs.rmSync(this.file + s, { force: true });
+      for (const s of ['', '-wal', '-shm', '-journal', '-lock']) fs.rmSync(this.file + s, { force: true });
     }
   }
 }

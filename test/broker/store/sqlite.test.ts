@@ -194,6 +194,21 @@ describe('SqliteStore', () => {
     await s.close();
   });
 
+  test("commits are copied into the database by the checkpointer's thread; the last connection removes the WAL", async () => {
+    const file = tmpFile();
+    const s = SqliteStore.open(file, { durable: true });
+    const before = fs.statSync(file).size;
+    const jobs = Array.from({ length: 2000 }, (_, i) => rec(BigInt(i + 1), `{"version":1,"n":${i}}`));
+    await s.createJobs(jobs);
+    // the store's own connection never checkpoints (wal_autocheckpoint=0): only the worker's
+    // copies the WAL into the database file
+    await until(() => fs.statSync(file).size > before, 'a checkpoint');
+    assert.equal(s.get(2000n, 'jobspec'), '{"version":1,"n":1999}');
+    await s.close();
+    assert.equal(fs.existsSync(file + '-wal'), false);
+    assert.equal(rawCount(file, 'SELECT count(*) AS n FROM jobs'), 2000);
+  });
+
   test('a scratch store removes its files at close', async () => {
     const file = tmpFile();
     const s = SqliteStore.open(file, { durable: false });
