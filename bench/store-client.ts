@@ -9,9 +9,11 @@
  *   backlog N           N held jobs submitted WINDOW at a time: submit rate, the broker's
  *                       peak and settled RSS, the store's size on disk
  *   restarted T0 [kill] an instance started on a store that holds a backlog: start-to-ready
- *                       (T0: the wall clock, ms, when `tsflux start` was spawned), the time of
- *                       `tsflux jobs --stats` and `tsflux jobs -a -c 100`, the broker's RSS;
- *                       with `kill`, the broker is then killed with SIGKILL
+ *                       (T0: the wall clock, ms, when `tsflux start` was spawned; BENCH_READY_FILE
+ *                       is created then), the broker's longest event-loop stall until then and
+ *                       while the commands below ran, the time of `tsflux jobs --stats` and
+ *                       `tsflux jobs -a -c 100`, the broker's RSS; with `kill`, the broker is then
+ *                       killed with SIGKILL
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -155,11 +157,13 @@ if (mode === 'submit') {
   });
 } else if (mode === 'restarted') {
   const readyS = (performance.timeOrigin - Number(a1)) / 1000;
+  if (process.env.BENCH_READY_FILE) fs.writeFileSync(process.env.BENCH_READY_FILE, '');
   const loopStart = await loopDelay(pid);
   const statsS = timed(['jobs', '--stats']);
   const listS = timed(['jobs', '-a', '-c', '100']);
   const statsAgainS = timed(['jobs', '--stats']);
   const listAgainS = timed(['jobs', '-a', '-c', '100']);
+  const loopAfter = await loopDelay(pid);
   out({
     readyS,
     statsS,
@@ -167,6 +171,7 @@ if (mode === 'submit') {
     statsAgainS,
     listAgainS,
     loopMaxMs: loopStart?.maxMs,
+    loopAfterMaxMs: loopAfter?.maxMs,
     peakRssMiB: status(pid, 'VmHWM'),
     rssMiB: status(pid, 'VmRSS'),
     endedAt: Date.now(),

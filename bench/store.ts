@@ -18,7 +18,10 @@
  * (3) backlog: N held jobs (default 100,000; `--backlog=1000000` for the issue's aim) on a
  *     durable store: the broker's peak and settled RSS, the store's size on disk; then a
  *     start on that store after a clean exit and after a kill -9 of the broker: time to ready
- *     (until the instance runs its command), `tsflux jobs --stats`, `tsflux jobs -a -c 100`.
+ *     (until the instance runs its command) and the longest event-loop stall until then, the
+ *     answers to `broker.ping` sent one after another from the moment the socket answers until
+ *     ready (first answer, count, median and longest), `tsflux jobs --stats`, `tsflux jobs -a -c
+ *     100` and the longest stall while they ran.
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -27,6 +30,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { rawSpawnRate } from './spawn.js';
 import { runBulk } from './bulk.js';
+import { Flux } from '../src/client/handle.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '../..');
@@ -43,6 +47,7 @@ function inInstance(
   store: string | undefined,
   args: string[],
   loopFile: string,
+  startArgs: string[] = [],
 ): Promise<{ lines: Line[]; exitedAt: number; signal: string | null }> {
   return new Promise((resolve, reject) => {
     const argv = [
@@ -50,6 +55,7 @@ function inInstance(
       preload,
       tsflux,
       'start',
+      ...startArgs,
       ...(store ? ['--store', store] : []),
       process.execPath,
       client,
@@ -57,7 +63,7 @@ function inInstance(
     ];
     const child = spawn(process.execPath, argv, {
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, BENCH_LOOP_FILE: loopFile },
+      env: { ...process.env, BENCH_LOOP_FILE: loopFile, BENCH_READY_FILE: path.join(path.dirname(loopFile), 'ready') },
     });
     let out = '';
     let err = '';
@@ -76,6 +82,45 @@ function inInstance(
       resolve({ lines, exitedAt, signal });
     });
   });
+}
+
+interface Pings {
+  /** Every ping: when it was sent (wall clock, ms) and how long its answer took (ms). */
+  sent: { at: number; ms: number }[];
+  /** When the socket first answered a ping (wall clock, ms). */
+  firstAt: number;
+}
+
+/**
+ * `broker.ping` the instance whose socket is `sock` from the moment it answers, one ping after
+ * another, until `done()`: the broker's answers while it restarts.
+ */
+async function pingWhile(sock: string, done: () => boolean): Promise<Pings> {
+  const out: Pings = { sent: [], firstAt: NaN };
+  let h: Flux | undefined;
+  while (!done() && h === undefined) {
+    try {
+      if (fs.existsSync(sock)) h = await Flux.open(`local://${sock}`);
+    } catch {
+      /* not listening yet */
+    }
+    if (h === undefined) await new Promise((r) => setTimeout(r, 2));
+  }
+  if (h === undefined) return out;
+  try {
+    while (!done()) {
+      const at = Date.now();
+      const t = performance.now();
+      await h.rpc('broker.ping', {});
+      out.sent.push({ at, ms: performance.now() - t });
+      if (Number.isNaN(out.firstAt)) out.firstAt = Date.now();
+    }
+  } catch {
+    /* the instance went away */
+  } finally {
+    h.close();
+  }
+  return out;
 }
 
 const f = (x: number | undefined, d = 0) => (x !== undefined && Number.isFinite(x) ? x.toFixed(d) : '-');
@@ -111,6 +156,8 @@ export async function run(opts: Partial<StoreOptions> = {}): Promise<Record<stri
   };
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsflux-bench-store-'));
   const loopFile = path.join(dir, 'loop.json');
+  // written by store-client.js once the instance runs it (BENCH_READY_FILE): the pinger stops
+  const readyFile = path.join(dir, 'ready');
   const storeFile = path.join(dir, 'store.db');
   const out: Record<string, number> = {};
   try {
@@ -235,10 +282,29 @@ export async function run(opts: Partial<StoreOptions> = {}): Promise<Record<stri
       const b = await inInstance(storeFile, ['backlog', String(n)], loopFile);
       const bl = b.lines[0]!;
       const cleanExitS = (b.exitedAt - bl.endedAt!) / 1000;
-      const t1 = Date.now();
-      const afterClean = await inInstance(storeFile, ['restarted', String(t1), 'kill'], loopFile);
-      const t2 = Date.now();
-      const afterKill = await inInstance(storeFile, ['restarted', String(t2)], loopFile);
+      // each restart pinged from the moment its socket answers until the instance is ready
+      const rundir = path.join(dir, 'run');
+      const sock = path.join(rundir, 'local-0');
+      const restart = async (args: string[]) => {
+        fs.rmSync(rundir, { recursive: true, force: true });
+        const t0 = Date.now();
+        let exited = false;
+        const inst = inInstance(storeFile, ['restarted', String(t0), ...args], loopFile, ['--rundir', rundir]).finally(
+          () => (exited = true),
+        );
+        const pings = await pingWhile(sock, () => exited || fs.existsSync(readyFile));
+        const r = await inst;
+        fs.rmSync(readyFile, { force: true });
+        const line = r.lines[0]!;
+        const during = pings.sent.filter((p) => p.at < t0 + line.readyS! * 1000);
+        line.pingFirstS = (pings.firstAt - t0) / 1000;
+        line.pings = during.length;
+        line.pingMaxMs = during.length ? Math.max(...during.map((p) => p.ms)) : NaN;
+        line.pingMedianMs = during.length ? median(during.map((p) => p.ms)) : NaN;
+        return r;
+      };
+      const afterClean = await restart(['kill']);
+      const afterKill = await restart([]);
       const r2 = afterKill.lines[0]!;
       const exit2S = (afterKill.exitedAt - r2.endedAt!) / 1000;
       const storeMiB = fileMiB(storeFile);
@@ -271,8 +337,14 @@ export async function run(opts: Partial<StoreOptions> = {}): Promise<Record<stri
       ] as const) {
         rows.push(
           [`restart ${label}: start to ready`, `${f(r.readyS, 2)} s (longest loop stall ${f(r.loopMaxMs)} ms)`, ''],
+          [
+            `  broker.ping while it restarts`,
+            `first answer ${f(r.pingFirstS, 2)} s after start; ${f(r.pings)} pings before ready: median ${f(r.pingMedianMs, 1)} ms, longest ${f(r.pingMaxMs, 1)} ms`,
+            '',
+          ],
           [`  tsflux jobs --stats (first, then again)`, `${f(r.statsS, 2)} s, ${f(r.statsAgainS, 2)} s`, ''],
           [`  tsflux jobs -a -c 100 (first, then again)`, `${f(r.listS, 2)} s, ${f(r.listAgainS, 2)} s`, ''],
+          [`  longest loop stall while these ran (job-list reads its backlog)`, `${f(r.loopAfterMaxMs)} ms`, ''],
           [`  broker RSS after them (peak)`, `${f(r.rssMiB)} MiB (${f(r.peakRssMiB)} MiB)`, '< 1024 MiB'],
         );
       }
