@@ -34,6 +34,7 @@ import { Heartbeat } from './heartbeat/heartbeat.js';
 import { StateMachine } from './state-machine.js';
 import { parseFsd } from '../job/fsd.js';
 import type { ConfigObject } from './config/parse.js';
+import { checkInterfaceHint, DEFAULT_INTERFACE_HINT } from './overlay/interface.js';
 import { encodeHostlist } from '../job/hostlist.js';
 import { encodeIdset } from '../job/idset.js';
 
@@ -74,6 +75,8 @@ const HONOURED = new Set([
   'tbon.torpid_min',
   'tbon.torpid_max',
   'broker.quorum-warn',
+  'tbon.interface-hint',
+  'tbon.prefertcp',
 ]);
 
 export interface InstanceOptions {
@@ -163,6 +166,11 @@ export class Instance {
       quorumWarn: quorumWarn(attrs['broker.quorum-warn']),
       waitingFor: () => overlay.waitingFor(),
     });
+    const preferTcp = attrs['tbon.prefertcp'] ?? '0';
+    if (preferTcp !== '0' && preferTcp !== '1') {
+      throw new FluxError(Errno.EINVAL, `tbon.prefertcp=${preferTcp}: must be 0 or 1`);
+    }
+    checkInterfaceHint(attrs['tbon.interface-hint'] ?? DEFAULT_INTERFACE_HINT);
     const logger = openLog(attrs['log-filename'], rank, size);
     // A store that cannot be used stops us too, before the rundir exists. Only rank 0 keeps
     // jobs (flux-core: the statedir is rank 0's).
@@ -205,6 +213,8 @@ export class Instance {
       maxMessageSize: opts.maxMessageSize,
       torpidMin: torpid.min,
       torpidMax: torpid.max,
+      interfaceHint: attrs['tbon.interface-hint'],
+      preferTcp: preferTcp === '1',
     });
     broker.router = overlay;
     let server: LocalServer | undefined;
@@ -237,6 +247,8 @@ export class Instance {
     broker.setattr('broker.quorum', String(size), true);
     broker.setattr('broker.quorum-warn', attrs['broker.quorum-warn'] ?? '1m', true);
     broker.setattr('tbon.topo', topo.name, true);
+    broker.setattr('tbon.interface-hint', overlay.interfaceHint, true);
+    broker.setattr('tbon.prefertcp', preferTcp, true);
     broker.setattr('tbon.level', String(topo.level(rank)), true);
     broker.setattr('tbon.maxlevel', String(topo.maxlevel), true);
     broker.setattr('tbon.descendants', String(topo.descendants(rank)), true);

@@ -4,7 +4,9 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import dns from 'node:dns/promises';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { Flux } from '../../src/client/handle.js';
 import { FluxError } from '../../src/protocol/errno.js';
@@ -188,6 +190,48 @@ test('-Stbon.fanout=1 makes a chain: rank 2 is reached through rank 1', { timeou
 });
 
 test(
+  '-Stbon.prefertcp=1: the links are TCP on the address the host name resolves to; a wrong key, a non-child and garbage on the port are refused and logged',
+  { timeout: HANG_TIMEOUT },
+  async () => {
+    const t = await startTestInstance(3, ['-o,-Stbon.prefertcp=1']);
+    try {
+      const h = await Flux.open(t.uri(0));
+      const endpoint = await h.attrGet('tbon.endpoint');
+      assert.equal(await h.attrGet('tbon.prefertcp'), '1');
+      assert.equal(await h.attrGet('tbon.interface-hint'), 'hostname');
+      const address = (await dns.lookup(os.hostname(), { family: 4 })).address;
+      const m = /^tcp:\/\/([0-9.]+):(\d+)$/.exec(endpoint);
+      assert.ok(m, endpoint);
+      assert.equal(m[1], address);
+      h.close();
+      const h2 = await Flux.open(t.uri(2));
+      assert.equal(await h2.attrGet('tbon.parent-endpoint'), endpoint);
+      h2.close();
+      const to = { kind: 'tcp' as const, host: m[1]!, port: Number(m[2]) };
+      await assert.rejects(connectLink(to, '1', Buffer.alloc(32, 1)));
+      await assert.rejects(connectLink(to, '5', Buffer.alloc(32, 1)));
+      const raw = net.connect(to.port, to.host);
+      raw.on('error', () => raw.destroy());
+      raw.end('\x12\x00\xee\xff garbage, not TLS');
+      await until(
+        () => (t.stderr().match(/tsflux-broker-0: err: overlay: refused a connection/g) ?? []).length >= 3,
+        'three refusals in the log',
+      );
+      assert.match(t.stderr(), /refused a connection claiming to be rank 1 without its key/);
+      assert.match(t.stderr(), /refused a connection claiming to be '5', which is not a child of rank 0/);
+      assert.match(t.stderr(), /refused a connection that did not complete a TLS-PSK handshake/);
+      for (let r = 0; r < 3; r++) {
+        const p = await tsflux(['ping', '--count=1', String(r)], t.uri(2 - r));
+        assert.equal(p.rc, 0, p.stderr);
+      }
+    } finally {
+      t.end();
+    }
+    assert.equal(await t.exited, 0);
+  },
+);
+
+test(
   'a link that drops fails the requests in flight through it with EHOSTUNREACH; the others carry on',
   { timeout: HANG_TIMEOUT },
   async () => {
@@ -274,6 +318,11 @@ test('start: test options need --test-size; bad sizes, modes and durations are r
     [['start', '-Srank=3', 'true'], /-S rank: the broker sets this/],
     [['start', '-Stbon.topo=binomial', 'true'], /tbon.topo=binomial: tsflux knows only kary:K/],
     [['start', '-Sbroker.boot-method=pmix', 'true'], /broker.boot-method=pmix: unknown bootstrap method/],
+    [['start', '-Stbon.prefertcp=yes', 'true'], /tbon.prefertcp=yes: must be 0 or 1/],
+    [
+      ['start', '-Stbon.interface-hint=nosuch0', 'true'],
+      /tbon.interface-hint=nosuch0: not 'hostname', 'default-route', an interface name of this host or a CIDR/,
+    ],
   ];
   for (const [args, re] of cases) {
     const r = await tsflux(args, undefined);

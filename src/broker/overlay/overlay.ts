@@ -21,7 +21,8 @@ import type { Boot } from '../boot/boot.js';
 import { nodeOfRanks } from '../boot/mapping.js';
 import type { Broker, Router } from '../broker.js';
 import { INTERNAL_CONN, type ConnId, type Request } from '../service.js';
-import { decodeCard, encodeCard, ipcPath, type Card } from './card.js';
+import { chooseEndpoint, decodeCard, encodeCard, formatEndpoint, type Card, type Endpoint } from './card.js';
+import { bindAddress, DEFAULT_INTERFACE_HINT } from './interface.js';
 import { generateLinkKeys, linkPsk, peerPublicKey, type LinkKeys } from './keys.js';
 import { Link } from './link.js';
 import { PeerRequest, routeConn } from './peer-request.js';
@@ -47,6 +48,10 @@ export interface OverlayOptions {
   /** `tbon.torpid_min` and `tbon.torpid_max` in seconds (default 5 and 30; max 0: never torpid). */
   torpidMin?: number;
   torpidMax?: number;
+  /** `tbon.interface-hint`: the address a TCP listener binds (interface.ts); default `hostname`. */
+  interfaceHint?: string;
+  /** `tbon.prefertcp`: children on this broker's node connect over TCP too. */
+  preferTcp?: boolean;
 }
 
 interface Child {
@@ -103,13 +108,15 @@ export class Overlay implements Router {
   private kvsname = '-';
   /** Every rank's host, from the cards. */
   hostlist: string[];
-  /** Where children connect (`ipc://…`), if this broker has children. */
+  /** Where children connect (`ipc://…` and/or `tcp://…`, the first), if this broker has children. */
   endpoint: string | undefined;
   /** The parent's endpoint, on a follower. */
   parentEndpoint: string | undefined;
-  private server: tls.Server | undefined;
+  readonly interfaceHint: string;
+  readonly preferTcp: boolean;
+  private readonly servers: tls.Server[] = [];
   private socketPath: string | undefined;
-  private parent: { rank: number; path: string; psk: Buffer; link?: Link; uuid?: string } | undefined;
+  private parent: { rank: number; to: Endpoint; psk: Buffer; link?: Link; uuid?: string } | undefined;
   private readonly children = new Map<number, Child>();
   /** Requests forwarded over a link, by `<sender conn>:<matchtag>`, until their last response. */
   private readonly tracked = new Map<string, Tracked>();
@@ -141,6 +148,8 @@ export class Overlay implements Router {
     this.uuid = opts.broker.uuid;
     this.version = opts.version;
     this.maxMessageSize = opts.maxMessageSize ?? 64 * 1024 * 1024;
+    this.interfaceHint = opts.interfaceHint ?? DEFAULT_INTERFACE_HINT;
+    this.preferTcp = opts.preferTcp ?? false;
     this.hostlist = [opts.broker.hostname];
     this.torpidMin = opts.torpidMin ?? 5;
     this.torpidMax = opts.torpidMax ?? 30;
@@ -171,24 +180,17 @@ export class Overlay implements Router {
     }
     this.keys = generateLinkKeys();
     const children = this.topo.children(this.rank);
-    if (children.length > 0) {
-      const nodes = boot.mapping ? nodeOfRanks(boot.mapping, this.size) : undefined;
-      const away = children.filter((c) => nodes === undefined || nodes[c] !== nodes[this.rank]);
-      if (away.length > 0) {
-        throw new FluxError(
-          Errno.EINVAL,
-          `overlay: rank ${this.rank}'s children ${away.join(',')} are ${nodes ? 'on other nodes' : 'on nodes the process manager did not say'}: links between nodes (TCP) are not implemented yet`,
-        );
-      }
-      await this.listen(path.join(rundir, `tbon-${this.rank}`));
-    }
+    // flux-core boot_pmi.c: a unix socket for children on this node, TCP for the others (all
+    // of them with tbon.prefertcp); a rank whose node the process manager did not say is away
+    const nodes = boot.mapping ? nodeOfRanks(boot.mapping, this.size) : undefined;
+    const sameNode = (r: number): boolean => !this.preferTcp && nodes !== undefined && nodes[r] === nodes[this.rank];
+    const uris: string[] = [];
+    if (children.some(sameNode)) uris.push(await this.listenIpc(path.join(rundir, `tbon-${this.rank}`)));
+    if (children.some((c) => !sameNode(c))) uris.push(await this.listenTcp());
+    this.endpoint = uris[0];
     await boot.put(
       String(this.rank),
-      encodeCard({
-        host: this.broker.hostname,
-        uri: this.endpoint ? [this.endpoint] : [],
-        pubkey: this.keys.publicKey,
-      }),
+      encodeCard({ host: this.broker.hostname, uri: uris, pubkey: this.keys.publicKey }),
     );
     await boot.barrier();
     const cards = new Map<number, Card>();
@@ -209,9 +211,13 @@ export class Overlay implements Router {
     const parent = this.topo.parent(this.rank);
     if (parent !== undefined) {
       const pc = await card(parent);
-      const p = ipcPath(pc);
-      if (p === undefined)
-        throw new FluxError(Errno.EPROTO, `overlay: rank ${parent} (the parent) has no ipc:// endpoint`);
+      const to = chooseEndpoint(pc, sameNode(parent));
+      if (to === undefined) {
+        throw new FluxError(
+          Errno.EPROTO,
+          `overlay: rank ${parent} (the parent) offers no ${sameNode(parent) ? 'ipc:// or tcp://' : 'tcp://'} endpoint (its card: ${pc.uri.join(' ') || 'none'})`,
+        );
+      }
       const psk = linkPsk(
         this.keys.privateKey,
         peerPublicKey(pc.pubkey, `rank ${parent}`),
@@ -219,8 +225,8 @@ export class Overlay implements Router {
         parent,
         this.rank,
       );
-      this.parent = { rank: parent, path: p, psk };
-      this.parentEndpoint = `ipc://${p}`;
+      this.parent = { rank: parent, to, psk };
+      this.parentEndpoint = formatEndpoint(to);
     }
     for (const c of children) {
       const cc = await card(c);
@@ -234,11 +240,27 @@ export class Overlay implements Router {
     await boot.finalize();
   }
 
-  private async listen(sockPath: string): Promise<void> {
+  /** Listen on a unix socket in the rundir; its `ipc://` URI. */
+  private async listenIpc(sockPath: string): Promise<string> {
     if (Buffer.byteLength(sockPath) > MAX_SOCKET_PATH) {
       throw new FluxError(Errno.ENAMETOOLONG, `overlay: ${sockPath} is longer than a unix socket path may be`);
     }
     fs.rmSync(sockPath, { force: true });
+    await this.listenOn({ path: sockPath });
+    fs.chmodSync(sockPath, 0o700);
+    this.socketPath = sockPath;
+    return `ipc://${sockPath}`;
+  }
+
+  /** Listen on an ephemeral TCP port of the address tbon.interface-hint names; its `tcp://` URI. */
+  private async listenTcp(): Promise<string> {
+    const host = await bindAddress(this.interfaceHint, this.broker.hostname);
+    const srv = await this.listenOn({ host, port: 0 });
+    const port = (srv.address() as { port: number }).port;
+    return formatEndpoint({ kind: 'tcp', host, port });
+  }
+
+  private async listenOn(where: { path: string } | { host: string; port: number }): Promise<tls.Server> {
     const srv = createLinkServer({
       pskFor: (identity) => {
         const c = /^\d+$/.test(identity) ? this.children.get(Number(identity)) : undefined;
@@ -255,18 +277,19 @@ export class Overlay implements Router {
         this.log('err', `refused ${who}: ${why}`);
       },
     });
+    const what = 'path' in where ? where.path : `${where.host}:${where.port}`;
     await new Promise<void>((resolve, reject) => {
-      srv.once('error', reject);
-      srv.listen(sockPath, () => {
-        srv.off('error', reject);
+      srv.once('error', (e) =>
+        reject(new FluxError(Errno.EADDRNOTAVAIL, `overlay: cannot listen on ${what}: ${e.message}`)),
+      );
+      srv.listen(where, () => {
+        srv.removeAllListeners('error');
         resolve();
       });
     });
     srv.on('error', (e) => this.log('err', `listener: ${e.message}`));
-    fs.chmodSync(sockPath, 0o700);
-    this.server = srv;
-    this.socketPath = sockPath;
-    this.endpoint = `ipc://${sockPath}`;
+    this.servers.push(srv);
+    return srv;
   }
 
   /** Join the parent: TLS with our link key, then `overlay.hello` (docs/protocol.md §F.3). */
@@ -275,11 +298,11 @@ export class Overlay implements Router {
     if (p === undefined) return;
     let sock: tls.TLSSocket;
     try {
-      sock = await connectLink(p.path, String(this.rank), p.psk);
+      sock = await connectLink(p.to, String(this.rank), p.psk);
     } catch (e) {
       throw new FluxError(
         Errno.ECONNREFUSED,
-        `overlay: cannot reach rank ${p.rank} at ${p.path}: ${(e as Error).message}`,
+        `overlay: cannot reach rank ${p.rank} at ${formatEndpoint(p.to)}: ${(e as Error).message}`,
       );
     }
     const link = new Link(sock, p.rank, this.maxMessageSize);
@@ -833,7 +856,7 @@ export class Overlay implements Router {
     this.shuttingDown = true;
     this.parent?.link?.close();
     for (const c of this.children.values()) c.link?.close();
-    this.server?.close();
+    for (const srv of this.servers) srv.close();
     if (this.socketPath) fs.rmSync(this.socketPath, { force: true });
   }
 

@@ -6,6 +6,7 @@
  * handshake: a wrong key, a rank that is not a child, bytes that are not TLS.
  */
 import tls from 'node:tls';
+import type { Endpoint } from './card.js';
 
 export const LINK_CIPHER = 'ECDHE-PSK-CHACHA20-POLY1305';
 
@@ -44,12 +45,17 @@ export function createLinkServer(h: LinkServerHandlers): tls.Server {
   return srv;
 }
 
-/** Connect to a parent's socket as `identity` with `psk`; resolves once the handshake is done. */
-export function connectLink(path: string, identity: string, psk: Buffer): Promise<tls.TLSSocket> {
+/**
+ * Connect to a parent's endpoint (a unix socket path, or an Endpoint) as `identity` with
+ * `psk`; resolves once the handshake is done.
+ */
+export function connectLink(to: string | Endpoint, identity: string, psk: Buffer): Promise<tls.TLSSocket> {
+  const where =
+    typeof to === 'string' ? { path: to } : to.kind === 'ipc' ? { path: to.path } : { host: to.host, port: to.port };
   return new Promise((resolve, reject) => {
     const sock = tls.connect({
       ...COMMON,
-      path,
+      ...where,
       pskCallback: () => ({ identity, psk }),
       checkServerIdentity: () => undefined,
     });
