@@ -108,7 +108,9 @@ test(
           t.stderr(),
           new RegExp(`tsflux-broker-${r}: err: overlay: lost rank 0 \\(the parent\\).*parent-fail`),
         );
-        assert.match(t.stderr(), new RegExp(`tsflux-start: ${r} \\(pid \\d+\\) exited with rc=1`));
+        // the launcher reports the exit once it has reaped the broker, after it is gone from /proc
+        const exited = new RegExp(`tsflux-start: ${r} \\(pid \\d+\\) exited with rc=1`);
+        await until(() => exited.test(t.stderr()), `the launcher to report rank ${r}'s exit`);
       }
     } finally {
       t.end();
