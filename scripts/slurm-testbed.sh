@@ -37,7 +37,25 @@ wait_for() {
   done
 }
 
-pid_alive() { [ -n "${1:-}" ] && kill -0 "$1" 2>/dev/null; }
+# alive and not a zombie
+pid_alive() {
+  [ -n "${1:-}" ] && kill -0 "$1" 2>/dev/null || return 1
+  local st
+  st=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -c1)
+  [ "$st" != Z ]
+}
+
+# Run a daemon with no file descriptor but stdio: it must not keep what our caller holds open
+# (e.g. the lock of `flock LOCK scripts/slurm-testbed.sh up`) for as long as it lives.
+daemon() {
+  (
+    for fd in /proc/$BASHPID/fd/*; do
+      fd=${fd##*/}
+      [ "$fd" -gt 2 ] 2>/dev/null && eval "exec $fd>&-"
+    done
+    exec "$@"
+  )
+}
 
 pidfile_pid() { [ -f "$1" ] && cat "$1" 2>/dev/null || true; }
 
@@ -160,7 +178,7 @@ up() {
   chmod 755 "$D" "$D/munge" # munged refuses a socket directory others cannot enter
   dd if=/dev/urandom of="$D/munge/munge.key" bs=1024 count=1 status=none
   chmod 400 "$D/munge/munge.key"
-  munged --socket="$D/munge/munge.sock" --key-file="$D/munge/munge.key" --pid-file="$D/munge/munged.pid" \
+  daemon munged --socket="$D/munge/munge.sock" --key-file="$D/munge/munge.key" --pid-file="$D/munge/munged.pid" \
     --log-file="$D/log/munged.log" --seed-file="$D/munge/munged.seed" ||
     die "munged failed to start: $(tail -3 "$D/log/munged.log" 2>/dev/null)"
   {
@@ -169,13 +187,13 @@ up() {
     echo "127.0.0.13 n3 $MARK"
   } >>/etc/hosts
   write_conf
-  slurmctld -f "$CONF" || die "slurmctld failed to start: $(tail -3 "$D/log/slurmctld.log" 2>/dev/null)"
+  daemon slurmctld -f "$CONF" || die "slurmctld failed to start: $(tail -3 "$D/log/slurmctld.log" 2>/dev/null)"
   wait_for 30 slurmctld sh -c 'scontrol ping | grep -q "is UP"' ||
     die "slurmctld is not up after 30 s: $(tail -3 "$D/log/slurmctld.log" 2>/dev/null)"
   local n
   for n in "${NODES[@]}"; do
     mkdir -p "$D/spool/$n"
-    (cd "$D/log" && unshare --uts -- sh -ec 'hostname "$1"; exec slurmd -f "$2" -N "$1"' sh "$n" "$CONF") ||
+    (cd "$D/log" && daemon unshare --uts -- sh -ec 'hostname "$1"; exec slurmd -f "$2" -N "$1"' sh "$n" "$CONF") ||
       die "slurmd $n failed to start: $(tail -3 "$D/log/slurmd-$n.log" 2>/dev/null)"
   done
   wait_for 30 nodes idle3 || die "the nodes are not idle after 30 s: $(sinfo -N 2>&1 | tr '\n' ' ')"
