@@ -153,8 +153,17 @@ export async function runStart(cmd: string[], opts: StartOpts): Promise<number> 
   process.on('unhandledRejection', (e) =>
     process.stderr.write(`tsflux-broker: unhandled: ${(e as Error)?.stack ?? e}\n`),
   );
+  let connectTimeout: number | undefined;
+  if (attrs['tbon.connect_timeout'] !== undefined) {
+    try {
+      connectTimeout = parseFsd(attrs['tbon.connect_timeout']);
+    } catch (e) {
+      throw new Error(`tbon.connect_timeout: ${(e as Error).message}`, { cause: e });
+    }
+  }
   const boot = await bootstrap(process.env, {
     method: attrs['broker.boot-method'],
+    connectTimeout,
     trace: process.env.TSFLUX_PMI_DEBUG
       ? (dir, line) => process.stderr.write(`tsflux-broker: PMI ${dir} ${line}\n`)
       : undefined,
@@ -173,15 +182,19 @@ export async function runStart(cmd: string[], opts: StartOpts): Promise<number> 
   });
   if (opts.verbose) process.stderr.write(`tsflux: instance at ${inst.uri}\n`);
   if (inst.rank !== 0) return runFollower(inst);
-  const env = {
-    ...process.env,
+  // the initial program is not a task of the process manager's job: it gets none of its
+  // variables (flux-core removes PMI_*, PMIX_* and SLURM_* too), so that a tsflux it starts is
+  // not taken for one more broker of this instance
+  const env: Record<string, string | undefined> = {};
+  for (const [k, v] of Object.entries(process.env)) if (!/^(PMI_|PMIX_|SLURM_|SLURMD_)/.test(k)) env[k] = v;
+  Object.assign(env, {
     FLUX_URI: inst.uri,
     PATH: [
       path.join(projectRoot, 'bin'),
       path.join(projectRoot, 'node_modules', '.bin'),
       process.env.PATH ?? '/usr/bin:/bin',
     ].join(':'),
-  };
+  });
   const interactive = cmd.length === 0;
   const argv = interactive ? [process.env.SHELL || '/bin/sh'] : cmd;
   let stopping: Promise<number> | undefined;

@@ -16,6 +16,8 @@ import { repoRoot } from './paths.js';
 
 export const TESTBED_SCRIPT = path.join(repoRoot, 'scripts', 'slurm-testbed.sh');
 export const SLURM_CONF = '/tmp/slurm-testbed/etc/slurm.conf';
+/** The testbed's munged (slurm.conf's AuthInfo names it too). */
+export const MUNGE_SOCK = '/tmp/slurm-testbed/munge/munge.sock';
 const LOCK = '/tmp/slurm-testbed.lock';
 
 export const slurmRequired = process.env.CI === 'true' || process.env.TSFLUX_REQUIRE_SLURM === '1';
@@ -80,13 +82,22 @@ export function slurmEnv(extra: Record<string, string> = {}): Record<string, str
   return { ...env, ...extra };
 }
 
-/** Run a Slurm command (srun, scancel, …) with no terminal; resolves with its output and code. */
+/**
+ * Run a Slurm command (srun, scancel, …) with no terminal, in `opts.cwd` (default the
+ * repository) with `opts.input` on its stdin (default none); resolves with its output and code.
+ */
 export function slurm(
   cmd: string,
   args: string[],
   extra: Record<string, string> = {},
+  opts: { cwd?: string; input?: string } = {},
 ): Promise<Result> & { child: ChildProcess } {
-  const child = spawn(cmd, args, { env: slurmEnv(extra), cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(cmd, args, {
+    env: slurmEnv(extra),
+    cwd: opts.cwd ?? repoRoot,
+    stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+  });
+  if (opts.input !== undefined) child.stdin!.end(opts.input);
   let stdout = '';
   let stderr = '';
   child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));

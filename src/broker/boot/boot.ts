@@ -1,8 +1,9 @@
 /**
  * How a broker learns its rank, the instance's size and its peers (docs/protocol.md §F.1),
  * in Flux's order: `simple` (PMI-1 over PMI_FD: our own `tsflux start --test-size`,
- * `srun --mpi=pmi2`, a parent Flux), then `single` (rank 0 of 1). A Slurm-environment method
- * for `srun --mpi=none` will go between the two (METHODS).
+ * `srun --mpi=pmi2`, a parent Flux), then `slurm` (a task of a Slurm job step without PMI,
+ * `srun --mpi=none`: Slurm's environment and a MUNGE-authenticated rendezvous at rank 0,
+ * slurm-boot.ts), then `single` (rank 0 of 1).
  *
  * Unlike flux-core, a broker that its environment says is one of several (PMI_SIZE, or a Slurm
  * job step's task count) but that no method can join to the others refuses to start: never N
@@ -11,6 +12,8 @@
 import { Errno, FluxError } from '../../protocol/errno.js';
 import { PmiError, PmiSimpleClient, type PmiTrace } from './pmi-client.js';
 import { parseProcessMapping, type TaskmapBlock } from './mapping.js';
+import { slurmBoot } from './slurm-boot.js';
+import { slurmMissingVar } from './slurm-env.js';
 
 export interface Boot {
   /** The method used (`broker.boot-method`). */
@@ -31,7 +34,7 @@ export interface Boot {
 }
 
 /** The methods in the order they are tried. */
-export const METHODS = ['simple', 'single'] as const;
+export const METHODS = ['simple', 'slurm', 'single'] as const;
 
 type Env = Record<string, string | undefined>;
 
@@ -139,6 +142,10 @@ export interface BootstrapOptions {
   /** `-Sbroker.boot-method`: use this method only. */
   method?: string;
   trace?: PmiTrace;
+  /** `slurm`: seconds to wait for the other brokers (tbon.connect_timeout); default 30. */
+  connectTimeout?: number;
+  /** Where `slurm` logs what it refuses (rank 0's rendezvous). */
+  log?: (text: string) => void;
 }
 
 /** Pick the first method that applies, as flux-core's upmi; its PMI session is open until finalize(). */
@@ -156,16 +163,31 @@ export async function bootstrap(env: Env, opts: BootstrapOptions = {}): Promise<
       throw new FluxError(Errno.EINVAL, 'broker.boot-method=simple: PMI_FD, PMI_RANK and PMI_SIZE must be set');
     return simple(env, opts.trace);
   }
-  if (forced === undefined) {
-    const said = sizeFromEnv(env);
-    if (said !== undefined && said.size > 1) {
+  const said = forced === undefined ? sizeFromEnv(env) : undefined;
+  const slurmMissing = slurmMissingVar(env);
+  if (
+    forced === 'slurm' ||
+    (forced === undefined && slurmMissing === undefined && said !== undefined && said.size > 1)
+  ) {
+    if (slurmMissing !== undefined) {
       throw new FluxError(
         Errno.EINVAL,
-        `bootstrap: ${said.variable}=${said.size} says this broker is one of ${said.size}, but no bootstrap method ` +
-          'can reach the others (PMI_FD is not set). Start the brokers with a PMI: under Slurm `srun --mpi=pmi2`, ' +
-          'on one machine `tsflux start --test-size=N`. (The Slurm --mpi=none rendezvous is not implemented yet.)',
+        `broker.boot-method=slurm: ${slurmMissing} is not set (not a task of a Slurm job step)`,
       );
     }
+    return slurmBoot(env, {
+      timeout: opts.connectTimeout ?? 30,
+      log: opts.log ?? ((text) => process.stderr.write(`tsflux-broker: bootstrap: ${text}\n`)),
+    });
+  }
+  if (said !== undefined && said.size > 1) {
+    const slurm = env.SLURM_PROCID !== undefined ? `, and ${slurmMissing} for the Slurm environment is not` : '';
+    throw new FluxError(
+      Errno.EINVAL,
+      `bootstrap: ${said.variable}=${said.size} says this broker is one of ${said.size}, but no bootstrap method ` +
+        `can reach the others (PMI_FD is not set${slurm}). Start the brokers with a PMI: under Slurm ` +
+        '`srun --mpi=pmi2` or `srun --mpi=none`, on one machine `tsflux start --test-size=N`.',
+    );
   }
   return new SingleBoot();
 }

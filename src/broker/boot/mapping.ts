@@ -48,3 +48,29 @@ export function nodeOfRanks(map: readonly TaskmapBlock[], size: number): number[
 export function onePerNode(size: number): TaskmapBlock[] {
   return [[0, size, 1, 1]];
 }
+
+/**
+ * The task map of ranks whose node indexes are `nodes` (rank r on node nodes[r]), e.g. from a
+ * rendezvous: runs of one node become blocks, consecutive nodes with the same count merge, and a
+ * pattern that repeats (cyclic placement) becomes one block with a repeat count.
+ */
+export function taskmapOfNodes(nodes: readonly number[]): TaskmapBlock[] {
+  const blocks: TaskmapBlock[] = [];
+  for (let i = 0; i < nodes.length;) {
+    let j = i;
+    while (j < nodes.length && nodes[j] === nodes[i]) j++;
+    const ppn = j - i;
+    const last = blocks.at(-1);
+    if (last && last[3] === 1 && last[2] === ppn && last[0] + last[1] === nodes[i]) last[1]++;
+    else blocks.push([nodes[i]!, 1, ppn, 1]);
+    i = j;
+  }
+  // [[a,n,p,1],[a,n,p,1],...] → [[a,n,p,k]]
+  const out: TaskmapBlock[] = [];
+  for (const b of blocks) {
+    const last = out.at(-1);
+    if (last && last[0] === b[0] && last[1] === b[1] && last[2] === b[2]) last[3] += b[3];
+    else out.push([...b]);
+  }
+  return out;
+}

@@ -22,6 +22,12 @@ test('told it is one of several with no way to reach the others: a clear error, 
     /SLURM_STEP_NUM_TASKS=3 says this broker is one of 3.*srun --mpi=pmi2/,
   );
   await assert.rejects(bootstrap({ SLURM_PROCID: '0', SLURM_NTASKS: '2' }), /SLURM_NTASKS=2/);
+  // a step's task without the rest of the Slurm environment: the variable missing is named
+  await assert.rejects(
+    bootstrap({ SLURM_PROCID: '1', SLURM_STEP_NUM_TASKS: '3', SLURM_JOB_ID: '5', SLURM_STEP_ID: '0' }),
+    /PMI_FD is not set, and SLURM_STEP_NODELIST for the Slurm environment is not/,
+  );
+  await assert.rejects(bootstrap({}, { method: 'slurm' }), /broker.boot-method=slurm: SLURM_JOB_ID is not set/);
   // one of one is fine, and so is an allocation's shell that is no task of a step
   assert.equal((await bootstrap({ PMI_SIZE: '1' })).method, 'single');
   assert.equal((await bootstrap({ SLURM_NTASKS: '3', SLURM_JOB_ID: '4' })).method, 'single');
