@@ -11,13 +11,15 @@
  * For each: sequential round trips (median, p99) and pings with 256 in flight (per second).
  * Then the model of the README's "1,000 nodes" plan, fed with these figures: the tree's depth
  * and rank 0's children at kary:32 for 1,000 and 10,000 brokers, and the round trip from the
- * deepest rank. Prints tables; asserts nothing.
+ * deepest rank; then bench/overlay-plan.ts's simulation of rank 0's load with the cost of one
+ * message measured here. Prints tables; asserts nothing.
  */
 import { spawnSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Topology } from '../src/broker/overlay/topology.js';
+import { run as plan1000 } from './overlay-plan.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const tsflux = path.resolve(here, '../../bin/tsflux.js');
@@ -93,6 +95,14 @@ export function run(seq = 2000, windowed = 20000): void {
     ]);
   }
   console.log(table(plan));
+
+  // The simulation of bench/overlay-plan.ts, with this run's cost of a message at rank 0: a
+  // ping from rank 2 is one message received and one sent there, and the 256-in-flight rate
+  // bounds it from above (rank 0 shares these 2 cores with rank 2's broker and the client).
+  const r2 = small.find((r) => r.rank === 2)!;
+  const usPerMsg = 1e6 / (2 * r2.perSec);
+  console.log(`\none message at rank 0: at most ${usPerMsg.toFixed(1)} µs (from rank 2's pings, 256 in flight)`);
+  plan1000(Number(usPerMsg.toFixed(1)));
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

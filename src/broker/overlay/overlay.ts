@@ -169,8 +169,8 @@ export class Overlay implements Router {
   /**
    * The business card exchange (flux-core boot_pmi.c): listen for children, put our card,
    * barrier, read the parent's and the children's cards (their public keys make the links'
-   * keys), barrier again so that every listener is up before anyone connects, read every
-   * host name, finalize. Then connect to the parent (connectParent).
+   * keys) and every host name, barrier again so that every listener is up and knows its
+   * children before anyone connects, finalize. Then connect to the parent (connectParent).
    */
   async exchange(boot: Boot, rundir: string): Promise<void> {
     this.kvsname = boot.kvsname;
@@ -233,10 +233,12 @@ export class Overlay implements Router {
       const psk = linkPsk(this.keys.privateKey, peerPublicKey(cc.pubkey, `rank ${c}`), this.kvsname, this.rank, c);
       this.children.set(c, { rank: c, psk, state: 'waiting', status: Subtree.UNKNOWN, torpid: false });
     }
-    await boot.barrier();
+    // every host name before the second barrier: a child may connect (and its hello be checked
+    // against hostlist) as soon as it is past it
     const hosts: string[] = [];
     for (let r = 0; r < this.size; r++) hosts.push(r === this.rank ? this.broker.hostname : (await card(r)).host);
     this.hostlist = hosts;
+    await boot.barrier();
     await boot.finalize();
   }
 
