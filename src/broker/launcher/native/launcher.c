@@ -189,6 +189,7 @@ enum { T_NONE, T_LIMIT, T_GRACE, T_CLOSE };
 
 typedef struct task {
   uint32_t id;
+  uint64_t seq;   /* TSFLUX_TASK=<id>.<seq> in its environment: marks its escaped processes */
   pid_t pid;
   int status;     /* wait status once reaped, else -1 */
   bool timed_out;
@@ -220,6 +221,88 @@ static task_t *take_pid(pid_t pid) {
   task_t *t = *pp;
   if (t) *pp = t->pid_next;
   return t;
+}
+
+/* ---------------------------------------------------------------------------------------
+ * Escaped processes. We are a child subreaper (PR_SET_CHILD_SUBREAPER): a process a task
+ * started that outlives its parent (`setsid cmd &`, a daemon) becomes our child instead of
+ * init's. Every task's environment carries TSFLUX_TASK=<id>.<seq>, which its descendants
+ * inherit; sweep() kills each child of ours that is not a running task and whose marker names
+ * a task that has ended (or with `all`, every one). A process that clears its environment
+ * before escaping is not recognised (src/broker/launcher/README.md). */
+
+#define MARKER "TSFLUX_TASK="
+static uint64_t next_seq = 1;
+
+/* The marker of process `pid`: its task id and seq; false if it has none (or is gone). */
+static bool marker_of(pid_t pid, uint32_t *id, uint64_t *seq) {
+  char path[64], buf[65536];
+  snprintf(path, sizeof path, "/proc/%d/environ", (int)pid);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  ssize_t n = read(fd, buf, sizeof buf - 1);
+  close(fd);
+  if (n <= 0) return false;
+  buf[n] = '\0';
+  for (char *e = buf; e < buf + n; e += strlen(e) + 1) {
+    unsigned long long q;
+    unsigned int i;
+    if (strncmp(e, MARKER, sizeof MARKER - 1) == 0 && sscanf(e + sizeof MARKER - 1, "%u.%llu", &i, &q) == 2) {
+      *id = i;
+      *seq = q;
+      return true;
+    }
+  }
+  return false;
+}
+
+static task_t *find_id(uint32_t id);
+
+/* SIGKILL our children that escaped a task that has ended (all of them with `all`), and the
+ * process group each leads. Their own children come back to us when they die: the next reap
+ * sweeps again. Returns how many were signalled. */
+static int sweep(bool all) {
+  char path[64];
+  snprintf(path, sizeof path, "/proc/self/task/%d/children", (int)getpid());
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return 0;
+  static char text[1 << 16];
+  ssize_t n = read(fd, text, sizeof text - 1);
+  close(fd);
+  if (n <= 0) return 0;
+  text[n] = '\0';
+  int killed = 0;
+  for (char *p = text, *e; *p; p = e) {
+    long v = strtol(p, &e, 10);
+    if (e == p) break;
+    pid_t pid = (pid_t)v;
+    task_t *t = NULL;
+    for (t = by_pid[(uint32_t)pid % NBUCKETS]; t && t->pid != pid; t = t->pid_next) {}
+    if (t) continue; /* a running task */
+    uint32_t id;
+    uint64_t seq;
+    if (!all) {
+      if (!marker_of(pid, &id, &seq)) continue;
+      task_t *owner = find_id(id);
+      if (owner && owner->seq == seq && owner->status < 0) continue; /* its task still runs */
+    }
+    if (getpgid(pid) == pid) kill(-pid, SIGKILL);
+    kill(pid, SIGKILL);
+    killed++;
+  }
+  return killed;
+}
+
+/* At exit: every process of every task is killed and reaped, escaped ones too (at most 5 s). */
+static void kill_everything(void) {
+  alarm(5);
+  for (;;) {
+    int st;
+    sweep(true);
+    pid_t pid = waitpid(-1, &st, 0);
+    if (pid < 0 && errno == EINTR) continue;
+    if (pid < 0) break; /* ECHILD: nothing left */
+  }
 }
 
 static task_t **heap;
@@ -314,6 +397,7 @@ static void kill_all(void) {
 /* The broker is gone (control pipe EOF, event pipe broken): no task outlives it. */
 static void parent_gone(void) {
   kill_all();
+  kill_everything();
   exit(0);
 }
 
@@ -357,6 +441,7 @@ static void finish(void) {
   kill_all();
   fcntl(1, F_SETFL, fcntl(1, F_GETFL) & ~O_NONBLOCK);
   flush_out();
+  kill_everything();
   exit(0);
 }
 
@@ -599,6 +684,8 @@ static int child_main(void *arg) {
   child_args_t *a = arg;
   int stage = STAGE_SETUP;
   if (setsid() < 0) goto fail;
+  /* if we die without killing it (SIGKILL), the task goes too: nothing of a job outlives us */
+  if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) goto fail;
   for (int i = 0; i < 3; i++)
     if (dup2(a->fd[i], i) < 0) goto fail; /* sources are >= 3: the copy is not CLOEXEC */
   stage = STAGE_CWD;
@@ -725,21 +812,34 @@ static void launch(char *p, char *end) {
     nplans = (size_t)nrl * 2;
     if (!(plans = realloc(plans, nplans * sizeof *plans))) die("out of memory");
   }
-  /* slots: spare, argv, NULL, [envp, NULL,] rlimit name/value pairs */
-  size_t need = 3 + (size_t)argc + (size_t)(envc > 0 ? envc + 1 : 0) + 2 * (size_t)nrl;
+  /* slots: spare, argv, NULL, envp, marker, NULL, rlimit name/value pairs (envc -1: environ copied) */
+  size_t nenv = 0;
+  if (envc < 0)
+    while (environ[nenv]) nenv++;
+  else nenv = (size_t)envc;
+  size_t need = 4 + (size_t)argc + nenv + 1 + 2 * (size_t)nrl;
   if (need > nslots) {
     nslots = need * 2;
     if (!(slots = realloc(slots, nslots * sizeof *slots))) die("out of memory");
   }
-  char **argv = slots + 1, **envp = envc < 0 ? environ : argv + argc + 1;
-  char **rl = envc < 0 ? argv + argc + 1 : envp + envc + 1;
+  char **argv = slots + 1, **envp = argv + argc + 1;
+  char **rl = envp + nenv + 2;
   bool whole = true;
   for (long i = 0; i < 2 * nrl && whole; i++) whole = (rl[i] = next_str(&p, end)) != NULL;
   for (long i = 0; i < argc && whole; i++) whole = (argv[i] = next_str(&p, end)) != NULL;
+  if (envc < 0) memcpy(envp, environ, nenv * sizeof *envp);
   for (long i = 0; i < envc && whole; i++) whole = (envp[i] = next_str(&p, end)) != NULL;
   if (!whole) return;
   argv[argc] = NULL;
-  if (envc >= 0) envp[envc] = NULL;
+  /* the marker goes last (it wins over one the task's env carries); the child execs before we go on */
+  uint64_t seq = next_seq++;
+  static char marker[64];
+  snprintf(marker, sizeof marker, MARKER "%u.%llu", id, (unsigned long long)seq);
+  size_t m = 0;
+  for (size_t i = 0; i < nenv; i++)
+    if (strncmp(envp[i], MARKER, sizeof MARKER - 1) != 0) envp[m++] = envp[i];
+  envp[m++] = marker;
+  envp[m] = NULL;
   /* A NUL inside a string shows up as extra strings: node's spawn refuses those (EIO). */
   bool nul_inside = p != end;
   const char *argv0 = argc > 0 ? argv[0] : "";
@@ -850,7 +950,7 @@ static void launch(char *p, char *end) {
   }
   task_t *t = calloc(1, sizeof *t);
   if (!t) die("out of memory");
-  *t = (task_t){.id = id, .pid = pid, .status = -1, .fd = {cap[0], cap[1]}, .in_fd = in_w,
+  *t = (task_t){.id = id, .seq = seq, .pid = pid, .status = -1, .fd = {cap[0], cap[1]}, .in_fd = in_w,
                 .hidx = -1, .grace = isfinite(grace) && grace > 0 ? grace : 0};
   t->id_next = by_id[id % NBUCKETS];
   by_id[id % NBUCKETS] = t;
@@ -967,9 +1067,11 @@ static void read_control(void) {
 static void reap(void) {
   int st;
   pid_t pid;
+  bool any = false;
   while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
+    any = true;
     task_t *t = take_pid(pid);
-    if (!t) continue;
+    if (!t) continue; /* an escaped process (sweep) */
     /* POSIX wait status, without the core-dump bit (the node helper cannot report it). */
     t->status = WIFEXITED(st) ? WEXITSTATUS(st) << 8 : WIFSIGNALED(st) ? WTERMSIG(st) : 0;
     timer_cancel(t);
@@ -979,6 +1081,8 @@ static void reap(void) {
     /* A process that left the group may hold the pipes open: stop waiting after 1 s. */
     if (!maybe_finish(t)) timer_set(t, T_CLOSE, now_ms() + 1000);
   }
+  /* a task ended, or an escaped process did (its children are ours now): kill what escaped */
+  if (any) sweep(false);
 }
 
 static void run_timers(void) {
@@ -1055,6 +1159,8 @@ static void setup(void) {
   sigprocmask(SIG_BLOCK, &set, NULL);
   if ((sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK)) < 0) die("signalfd");
   prctl(PR_SET_PDEATHSIG, SIGTERM); /* the broker died: shut down */
+  /* what a task leaves behind becomes our child, not init's (sweep) */
+  if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0) fprintf(stderr, "tsflux-launcher: PR_SET_CHILD_SUBREAPER: %s\n", err_text(errno));
   fcntl(0, F_SETFL, fcntl(0, F_GETFL) | O_NONBLOCK);
   fcntl(1, F_SETFL, fcntl(1, F_GETFL) | O_NONBLOCK);
   if ((devnull_r = open("/dev/null", O_RDONLY | O_CLOEXEC)) < 0 ||
