@@ -94,6 +94,8 @@ const KNOWN_CACHE = 8192;
  * in one batch would cost hundreds of MiB of memory and a commit of many seconds.
  */
 const MAX_BATCH = 1000;
+/** A batch held back for a checkpoint (checkpoint.ts) is committed anyway at this many jobs. */
+const HELD_BATCH_MAX = 4 * MAX_BATCH;
 /**
  * Rows read at a time by scan(). Small, like MAX_BATCH, so that what a restart reads and writes
  * dies young: a page or batch that lives long enough to reach V8's old generation becomes
@@ -451,7 +453,9 @@ export class SqliteStore implements JobStore {
   private bound(id: bigint): void {
     if (this.batch.size < MAX_BATCH || this.failure !== undefined || this.batch.has(id)) return;
     this.unschedule();
-    this.commitNow();
+    // while the checkpointer holds commits the batch grows, up to HELD_BATCH_MAX jobs: one
+    // commit of a restart's writes held for a second would stop the loop for hundreds of ms
+    this.commitNow(this.batch.size >= HELD_BATCH_MAX);
   }
 
   private remember(id: bigint): void {
