@@ -40,6 +40,8 @@ export interface ResourceStatus {
   all: RankAlloc[];
   /** What is allocated now (ranks with nothing allocated are left out). */
   allocated: RankAlloc[];
+  /** The offline ranks' resources. */
+  down: RankAlloc[];
 }
 
 export interface SchedPolicy {
@@ -53,6 +55,8 @@ export interface SchedPolicy {
   free(id: bigint): boolean;
   /** Allocations to hand out now, in the order they were made. */
   schedule(): Allocation[];
+  /** Take ranks offline: nothing new is placed on them (ResourcePool.setDown). */
+  setDown(ranks: readonly number[]): void;
   /** undefined if the request could ever run on this instance, else the reason. */
   feasible(request: ResourceRequest): string | undefined;
   status(): ResourceStatus;
@@ -168,7 +172,11 @@ export class FcfsPolicy implements SchedPolicy {
   }
 
   status(): ResourceStatus {
-    return { all: this.pool.all(), allocated: this.pool.allocated() };
+    return { all: this.pool.all(), allocated: this.pool.allocated(), down: this.pool.down() };
+  }
+
+  setDown(ranks: readonly number[]): void {
+    this.pool.setDown(ranks);
   }
 
   /** The allocation a job holds (for checks and the service's bookkeeping). */

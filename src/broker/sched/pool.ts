@@ -9,7 +9,7 @@
  *   divide, the first nslots % nnodes ranks chosen get one more), lowest ranks first;
  * - exclusive: only ranks with nothing allocated are used, and the job gets the whole rank
  *   (every core and GPU), however few slots it places there.
- * Within a rank the lowest free core and GPU ids are taken.
+ * Within a rank the lowest free core and GPU ids are taken. Offline ranks (setDown) take nothing.
  *
  * Cost of a fit: O(1) to reject on the free totals, else O(ranks + cores of the ranks used).
  */
@@ -27,6 +27,8 @@ interface RankState {
   readonly gpuFree: Uint8Array;
   nfreeCores: number;
   nfreeGpus: number;
+  /** Offline (its broker was lost): nothing new is placed on it. */
+  down: boolean;
 }
 
 /** One rank of a placement: how many slots go there, or the whole rank (exclusive). */
@@ -113,6 +115,7 @@ export class ResourcePool {
           gpuFree: new Uint8Array(gpus.length).fill(1),
           nfreeCores: cores.length,
           nfreeGpus: gpus.length,
+          down: false,
         };
       });
     for (const r of this.ranks) {
@@ -144,11 +147,13 @@ export class ResourcePool {
     const whollyFree = (r: RankState) => capacity || (r.nfreeCores === r.cores.length && r.nfreeGpus === r.gpus.length);
     /** Slots this rank can take now. */
     const room = (r: RankState) =>
-      exclusive
-        ? whollyFree(r)
-          ? slotsIn(r.cores.length, r.gpus.length, cps, gps)
-          : 0
-        : slotsIn(freeC(r), freeG(r), cps, gps);
+      !capacity && r.down
+        ? 0
+        : exclusive
+          ? whollyFree(r)
+            ? slotsIn(r.cores.length, r.gpus.length, cps, gps)
+            : 0
+          : slotsIn(freeC(r), freeG(r), cps, gps);
 
     const out: PlanEntry[] = [];
     if (nnodes === 0) {
@@ -231,6 +236,23 @@ export class ResourcePool {
       this.freeCores += a.cores.length;
       this.freeGpus += a.gpus.length;
     }
+  }
+
+  /**
+   * Take ranks offline (their brokers were lost): nothing new is placed on them; what jobs hold
+   * there is still given back by release(). Feasibility still counts them (as Flux's
+   * sched-simple does: a job that needs them waits). Unknown ranks are ignored.
+   */
+  setDown(ranks: readonly number[]): void {
+    for (const rank of ranks) {
+      const r = this.byRank.get(rank);
+      if (r) r.down = true;
+    }
+  }
+
+  /** The offline ranks' cores and GPUs. */
+  down(): RankAlloc[] {
+    return this.ranks.filter((r) => r.down).map((r) => ({ rank: r.rank, cores: [...r.cores], gpus: [...r.gpus] }));
   }
 
   /** Every rank's cores and GPUs. */

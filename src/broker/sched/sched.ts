@@ -12,8 +12,14 @@
  *                   {requests: [...]}   → {errors: [null | {errnum, errstr}, ...]} (batched)
  *   sched.status    (none)              → {all, down, allocated} as Rv1 (for resource.sched-status;
  *                                          also answered as sched.resource-status, flux-core's name)
+ *   sched.resources {ranks}             → {} the instance's resources, from the resource service
+ *                                          once every rank has said what it has (an instance of
+ *                                          several brokers); allocs and feasibility checks that
+ *                                          come before wait for it
+ *   sched.down      {ranks: number[]}   → {} those ranks are offline (their brokers were lost):
+ *                                          nothing new is placed on them
  *
- * alloc/cancel/priority/free/feasible are internal: for the job manager and ingest in this
+ * alloc/cancel/priority/free/feasible/resources/down are internal: for the job manager and ingest in this
  * process only (the broker refuses clients, broker.ts). Any user may ask the status.
  * Scheduling runs at most once per event-loop turn (setImmediate), however many allocs,
  * frees, cancels and priority changes arrived in that turn.
@@ -41,7 +47,10 @@ interface PendingAlloc {
 export class Scheduler implements Service {
   readonly name = 'sched';
   readonly methods: Record<string, Method>;
-  readonly policy: SchedPolicy;
+  /** The policy; undefined until the resources are known (sched.resources). */
+  policy!: SchedPolicy;
+  /** Requests that came before the resources were known, replayed once they are. */
+  private early: Request[] | undefined;
   /** Scheduling passes run so far (one per event-loop turn at most). */
   passes = 0;
   private ctx: BrokerContext | undefined;
@@ -51,24 +60,63 @@ export class Scheduler implements Service {
   private timer: NodeJS.Immediate | undefined;
   private stopped = false;
 
-  constructor(resources: InstanceResources, opts: SchedulerOptions = {}) {
-    for (const r of resources.ranks) this.hostnames.set(r.rank, r.hostname);
-    this.policy = opts.policy ?? new FcfsPolicy(resources.ranks);
+  /** `resources` undefined: they come later through sched.resources (an instance of several brokers). */
+  constructor(resources: InstanceResources | undefined, opts: SchedulerOptions = {}) {
+    if (resources !== undefined) this.setResources(resources, opts.policy);
+    else this.early = [];
     this.now = opts.now ?? (() => Date.now() / 1000);
+    const early = (f: (r: Request) => void) => (r: Request) => (this.early ? this.early.push(r) : f(r));
     this.methods = {
-      alloc: { roles: 'internal', handler: (r) => this.alloc(r) },
+      resources: { roles: 'internal', handler: (r) => this.resources(r) },
+      down: { roles: 'internal', handler: (r) => this.down(r) },
+      alloc: { roles: 'internal', handler: early((r) => this.alloc(r)) },
       cancel: { roles: 'internal', handler: (r) => this.cancel(r) },
       priority: { roles: 'internal', handler: (r) => this.priority(r) },
       free: { roles: 'internal', handler: (r) => this.free(r) },
-      feasible: { roles: 'internal', handler: (r) => this.feasible(r) },
-      status: { roles: Role.USER, handler: (r) => r.respond(this.status()) },
-      'resource-status': { roles: Role.USER, handler: (r) => r.respond(this.status()) },
+      feasible: { roles: 'internal', handler: early((r) => this.feasible(r)) },
+      status: { roles: Role.USER, handler: early((r) => r.respond(this.status())) },
+      'resource-status': { roles: Role.USER, handler: early((r) => r.respond(this.status())) },
       disconnect: { roles: Role.USER, handler: () => {} },
     };
   }
 
   start(ctx: BrokerContext): void {
     this.ctx = ctx;
+  }
+
+  private setResources(resources: InstanceResources, policy?: SchedPolicy): void {
+    for (const r of resources.ranks) this.hostnames.set(r.rank, r.hostname);
+    this.policy = policy ?? new FcfsPolicy(resources.ranks);
+  }
+
+  /** sched.resources {ranks}: the whole instance's resources, once (then the early requests run). */
+  private resources(req: Request): void {
+    const ranks = req.payload?.ranks;
+    if (!Array.isArray(ranks)) return req.error(Errno.EPROTO, 'malformed request: ranks must be an array');
+    if (this.early === undefined) return req.error(Errno.EEXIST, 'the scheduler already has its resources');
+    const early = this.early;
+    this.early = undefined;
+    this.setResources({ ranks });
+    this.log('info', `resources of ${ranks.length} ranks`);
+    req.respond({});
+    for (const r of early) if (!r.finished) this.dispatchEarly(r);
+  }
+
+  private dispatchEarly(r: Request): void {
+    const method = r.topic.slice(r.topic.indexOf('.') + 1);
+    this.methods[method]!.handler(r);
+  }
+
+  /** sched.down {ranks}: offline ranks take nothing new. */
+  private down(req: Request): void {
+    const ranks = req.payload?.ranks;
+    if (!Array.isArray(ranks) || !ranks.every((r) => Number.isInteger(r))) {
+      return req.error(Errno.EPROTO, 'malformed request: ranks must be an array of integers');
+    }
+    if (this.early !== undefined) return req.error(Errno.EAGAIN, 'the scheduler has no resources yet');
+    this.policy.setDown(ranks);
+    this.log('info', `rank ${ranks.join(',')} offline: nothing new is placed there`);
+    req.respond({});
   }
 
   stop(): void {
@@ -78,6 +126,8 @@ export class Scheduler implements Service {
     const waiting = [...this.pending.values()];
     this.pending.clear();
     for (const p of waiting) p.req.error(Errno.ENOSYS, 'scheduler is shutting down');
+    for (const r of this.early ?? []) r.error(Errno.ENOSYS, 'scheduler is shutting down');
+    this.early = undefined;
   }
 
   /** Allocs waiting for resources. */
@@ -96,7 +146,7 @@ export class Scheduler implements Service {
     const s = this.policy.status();
     return {
       all: toRv1(s.all, this.hostname),
-      down: toRv1([], this.hostname),
+      down: toRv1(s.down, this.hostname),
       allocated: toRv1(s.allocated, this.hostname),
     };
   }
