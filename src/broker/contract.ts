@@ -17,6 +17,11 @@
  *                                                 (only with the feasibility validator configured)
  *   manager → exec     'job-exec.start' (stream) ExecStartRequest            → ExecEvent… then ENODATA
  *   manager → exec     'job-exec.kill'          {id, signum}                 → {}
+ *   exec    → agent    'exec-agent.start' (stream, to each rank of R) AgentStart → AgentEvent… then ENODATA
+ *   exec    → agent    'exec-agent.kill'        {id, signum}                 → {}
+ *   exec    → agent    'exec-agent.stdin'       {id, ranks, data?, eof?}     → {}
+ *                                                 (the agent is on every rank: these go over the
+ *                                                  overlay to ranks other than 0; exec-agent/agent.ts)
  *   any     → manager  'job-manager.events-journal' (stream) {full?: boolean}
  *                                                → JournalEntry… ({id:-1,events:[]} sentinel
  *                                                  after the backlog when full)
@@ -26,6 +31,7 @@
  */
 import type { Rv1 } from '../job/rv1.js';
 import type { EventEntry } from './store/store.js';
+import type { InputSpec, OutputSpec } from './launcher/protocol.js';
 
 /** What a job asks of the resources, derived from its jobspec by ingest. */
 export interface ResourceRequest {
@@ -82,3 +88,33 @@ export interface JournalEntry {
   jobspec?: any;
   R?: Rv1;
 }
+
+/** One task of a start: its global rank, its index on this node and its own variables. */
+export interface AgentTask {
+  rank: number;
+  localid: number;
+  env?: Record<string, string>;
+}
+
+/** exec-agent.start's payload. */
+export interface AgentStart {
+  /** The job id (decimal string or number; toJobId). */
+  id: string;
+  tasks: AgentTask[];
+  argv: string[];
+  cwd: string;
+  /** The environment every task of the job gets (the agent adds its own variables). */
+  env: Record<string, string>;
+  rlimits?: Record<string, number>;
+  stdout: OutputSpec;
+  stderr: OutputSpec;
+  stdin: InputSpec;
+}
+
+/** One response of exec-agent.start. */
+export type AgentEvent =
+  | { type: 'started'; rank: number; pid: number }
+  | { type: 'failed'; rank: number; message: string }
+  | { type: 'output'; rank: number; stream: 'stdout' | 'stderr'; data: string }
+  /** `lost`: the rank's task launcher died (why), so the task was killed. */
+  | { type: 'exited'; rank: number; status: number; lost?: string };

@@ -1,9 +1,10 @@
 /**
  * One broker of a tsflux instance: its services, listening on `local://<rundir>/local-<rank>`
  * in a runtime directory only the owner can enter, and its place in the overlay when the
- * instance has several brokers (docs/protocol.md §F). Rank 0 holds the job services; the other
- * ranks serve attributes and ping and pass everything else up (RFC 3 routing). Used by
- * `tsflux start`, the tests and the benchmarks.
+ * instance has several brokers (docs/protocol.md §F). Rank 0 holds the job services; every rank
+ * serves attributes, ping, its own node's resources and an exec agent that runs its share of
+ * the jobs' tasks, and passes everything else up (RFC 3 routing). Used by `tsflux start`, the
+ * tests and the benchmarks.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -17,7 +18,8 @@ import { JobIngest } from './job-ingest/ingest.js';
 import { JobExec } from './job-exec/exec.js';
 import type { SpawnerOptions } from './launcher/spawner.js';
 import { Scheduler } from './sched/sched.js';
-import { resourceService } from './resource/resource.js';
+import { ResourceService } from './resource/resource.js';
+import { ExecAgent } from './exec-agent/agent.js';
 import { discoverResources } from './resource/discover.js';
 import { JobInfoService } from './job-info/info.js';
 import { JobList } from './job-list/list.js';
@@ -99,7 +101,7 @@ export interface InstanceOptions {
   purge?: Partial<PurgeLimits>;
   /** Seconds from a cancel's SIGTERM to SIGKILL. */
   killTimeout?: number;
-  /** How job-exec starts its task launcher (launcher/spawner.ts); default: its defaults. */
+  /** How the exec agent starts its task launcher (launcher/spawner.ts); default: its defaults. */
   launcher?: SpawnerOptions;
   maxMessageSize?: number;
   /** Flux's configuration: a TOML file or a directory of `*.toml` (flux-config(5)). */
@@ -269,17 +271,19 @@ export class Instance {
     if (opts.configPath !== undefined) broker.setattr('config.path', opts.configPath, true);
     for (const [k, v] of Object.entries(attrs)) if (!HONOURED.has(k)) broker.setattr(k, v);
 
-    const resources = leader ? discoverResources({ cores: opts.cores, gpus: opts.gpus }) : undefined;
+    // every broker discovers its own node; rank 0 gathers them once every broker is up
+    const local = discoverResources({ cores: opts.cores, gpus: opts.gpus, rank, hostname: broker.hostname }).ranks[0]!;
     // the configuration and the job services live on rank 0; requests for them from other
-    // ranks are routed up (docs/protocol.md §F.4)
+    // ranks are routed up (docs/protocol.md §F.4). Every rank runs its own jobs' tasks (exec-agent).
     if (leader) broker.register(new ConfigService(opts.configPath, conf));
     broker.register(attrService(broker));
     broker.register(heartbeat);
     broker.register(sm);
-    if (resources !== undefined) {
-      broker.register(new Scheduler(resources));
-      broker.register(resourceService(resources));
-      broker.register(new JobExec({ killTimeout: opts.killTimeout, launcher: opts.launcher }));
+    broker.register(new ResourceService({ local, size }));
+    broker.register(new ExecAgent({ launcher: opts.launcher }));
+    if (leader) {
+      broker.register(new Scheduler(size === 1 ? { ranks: [local] } : undefined));
+      broker.register(new JobExec({ killTimeout: opts.killTimeout }));
       broker.register(new JobManager({ purge: opts.purge }));
       broker.register(new JobIngest());
       broker.register(new JobInfoService());
@@ -295,9 +299,13 @@ export class Instance {
       await broker.start();
       overlay.setReady();
       overlay.startLiveness();
-      // rank 0 runs nothing until every broker is up (Flux's QUORUM state)
+      // rank 0 runs nothing until every broker is up (Flux's QUORUM state) and the scheduler
+      // has every rank's resources
       sm.enter('quorum');
-      if (leader && size > 1) await overlay.quorum();
+      if (leader && size > 1) {
+        await overlay.quorum();
+        await broker.rpc('resource.gather');
+      }
     } catch (e) {
       // a module refused its configuration, or a broker failed before the instance was up
       await overlay.shutdownChildren();
@@ -306,9 +314,7 @@ export class Instance {
     }
     broker.log(
       'info',
-      resources
-        ? `broker started: ${uri} (${resources.ranks[0]?.cores.length ?? 0} cores, ${resources.ranks[0]?.gpus.length ?? 0} gpus)`
-        : `broker started: ${uri} (rank ${rank} of ${size})`,
+      `broker started: ${uri} (rank ${rank} of ${size}: ${local.cores.length} cores, ${local.gpus.length} gpus)`,
     );
     sm.enter('run');
     return new Instance(broker, server, overlay, sm, rundir, uri, own, logger);

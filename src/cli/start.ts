@@ -293,8 +293,9 @@ async function startTestInstance(
     (k === 'statedir' ? leaderArgs : brokerArgs).push(`--setattr=${k}=${v}`);
   }
   if (configPath !== undefined) brokerArgs.push(`--config-path=${configPath}`);
-  if (opts.cores !== undefined) leaderArgs.push(`--cores=${opts.cores}`);
-  if (opts.gpus !== undefined) leaderArgs.push(`--gpus=${opts.gpus}`);
+  // every broker manages its own node: on one machine each is given the same cores and GPUs
+  if (opts.cores !== undefined) brokerArgs.push(`--cores=${opts.cores}`);
+  if (opts.gpus !== undefined) brokerArgs.push(`--gpus=${opts.gpus}`);
   if (opts.store !== undefined) leaderArgs.push(`--store=${opts.store}`);
   if (opts.purgeAge !== undefined) leaderArgs.push(`--purge-age=${opts.purgeAge}`);
   if (opts.purgeCount !== undefined) leaderArgs.push(`--purge-count=${opts.purgeCount}`);

@@ -1,7 +1,11 @@
 /**
- * job-exec: runs each allocated job's tasks through the spawner helper process (the broker
- * never forks: docs/architecture.md), plays the job shell's part (environment, output, time limit, exit
- * status), and answers the manager's `job-exec.start` stream (contract.ts).
+ * job-exec: runs each allocated job's tasks on the ranks of its R, through the exec agent of
+ * each of those ranks (exec-agent/agent.ts: the rank's own task launcher; the broker never
+ * forks: docs/architecture.md), plays the job shell's part (environment, output, time limit,
+ * exit status), and answers the manager's `job-exec.start` stream (contract.ts). Tasks are
+ * spread over the nodes as flux-core's shell does (tasks.ts distributeTasks) and numbered in
+ * node order; a rank whose broker is lost while the job runs ends the job with Flux's
+ * `node failure on <host> (rank <n>)` exception.
  *
  * Per job it writes, in the store, `guest.exec.eventlog` (init, starting, shell.init,
  * shell.start, complete, done) and `guest.output` (RFC 24: header, data, eof), which
@@ -12,13 +16,12 @@
  * when it happens, and again before the eofs with how much was dropped. What comes on stdin is
  * kept in guest.input up to the same limit (the tasks still get all of it).
  */
-import path from 'node:path';
-import { Errno } from '../../protocol/errno.js';
+import { Errno, type FluxError } from '../../protocol/errno.js';
 import { Role } from '../../protocol/types.js';
 import { encodeEvent, eventTime as now } from '../../job/eventlog.js';
 import { encodeJobId } from '../../job/jobid.js';
 import { parseIdset } from '../../job/idset.js';
-import { taskCount } from '../../job/shape.js';
+import { jobShape, taskCount } from '../../job/shape.js';
 import { START_FAILED_STATUS, shellStatus, signaled, taskExitCode, termSig } from '../../job/waitstatus.js';
 import {
   OUTPUT_LIMIT_MAX,
@@ -28,15 +31,15 @@ import {
   type OutputLimit,
 } from '../../job/output-limit.js';
 import { encodeSize } from '../../job/size.js';
-import { Spawner, SpawnerError, type SpawnerOptions } from '../launcher/spawner.js';
 import { authorized, requestJobId, type BrokerContext, type Method, type Request, type Service } from '../service.js';
-import type { Rv1 } from '../../job/rv1.js';
-import type { ExecStartRequest } from '../contract.js';
+import { fromRv1, type Rv1 } from '../../job/rv1.js';
+import type { AgentEvent, AgentStart, ExecStartRequest } from '../contract.js';
 import {
+  distributeTasks,
   expandTemplate,
   gpuEnv,
+  hostsOf,
   inputFile,
-  nnodesOf,
   outputAppend,
   outputFile,
   rlimitsOf,
@@ -53,11 +56,16 @@ const SIGALRM = 14;
 
 interface Task {
   rank: number;
+  /** The broker rank it runs on, and its index there. */
+  node: number;
+  localid: number;
   started: boolean;
   pid?: number;
   /** wait(2)-style status once done */
   status?: number;
   failed?: string;
+  /** Its broker was lost while it ran. */
+  lost?: boolean;
 }
 
 interface ExecJob {
@@ -66,10 +74,13 @@ interface ExecJob {
   f58: string;
   req: Request;
   tasks: Task[];
+  /** Broker rank → the tasks that run there (ranks of R with no task are left out). */
+  nodes: Map<number, Task[]>;
+  /** Broker rank → host name (from R). */
+  hosts: Map<number, string>;
   pendingStart: number;
   pendingExit: number;
   startSent: boolean;
-  tmpdir: string;
   timer?: NodeJS.Timeout;
   killTimer?: NodeJS.Timeout;
   /** The --signal warning before the time limit, armed once the tasks have started. */
@@ -91,93 +102,37 @@ interface ExecJob {
 export interface ExecOptions {
   /** Seconds between the first signal of a cancel/timeout and SIGKILL (flux: kill-timeout 5s). */
   killTimeout?: number;
-  /** How to start the task launcher (launcher/spawner.ts); default: its defaults. */
-  launcher?: SpawnerOptions;
 }
 
 export class JobExec implements Service {
   readonly name = 'job-exec';
   private ctx!: BrokerContext;
-  private spawner!: Spawner;
   private readonly jobs = new Map<bigint, ExecJob>();
-  private readonly byKey = new Map<string, { job: ExecJob; task: Task }>();
   private readonly killTimeout: number;
-  private readonly launcherOptions: SpawnerOptions;
-  private uri = '';
-  private rundir = '';
   private stopped = false;
-  /** Why no task launcher is running, when the last one died and none could be started. */
-  private launcherDown: string | undefined;
   /** Both are the job manager's, in this process (contract.ts). */
   readonly methods: Record<string, Method>;
 
   constructor(opts: ExecOptions = {}) {
     this.killTimeout = opts.killTimeout ?? 5;
-    this.launcherOptions = opts.launcher ?? {};
     this.methods = {
       start: { roles: 'internal', handler: (r) => this.startJob(r) },
       kill: { roles: 'internal', handler: (r) => this.kill(r) },
     };
   }
 
-  async start(ctx: BrokerContext): Promise<void> {
+  start(ctx: BrokerContext): void {
     this.ctx = ctx;
-    this.uri = ctx.getattr('local-uri') ?? '';
-    this.rundir = ctx.getattr('rundir') ?? '/tmp';
-    this.spawner = await Spawner.start(this.launcherOptions);
-    this.spawner.on('started', (e: { key: string; pid: number }) => this.onStarted(e.key, e.pid));
-    this.spawner.on('failed', (e: { key: string; message: string }) => this.onFailed(e.key, e.message));
-    this.spawner.on('exited', (e: { key: string; waitStatus: number; lost?: boolean; reason?: string }) =>
-      this.onExited(e.key, e.waitStatus, e.lost === true ? (e.reason ?? 'task launcher died') : undefined),
-    );
-    this.spawner.on('output', (e: { key: string; stream: 'stdout' | 'stderr'; data: string }) =>
-      this.onOutput(e.key, e.stream, e.data),
-    );
-    this.spawner.on('error', (e: Error) => {
-      if (!(e instanceof SpawnerError && e.code === 'ESPAWNER')) ctx.log('err', `job-exec: spawner: ${e.message}`);
-    });
-    this.spawner.on('lost', (e: { reason: string }) => {
-      ctx.log(
-        'err',
-        `job-exec: ${e.reason}: its tasks were killed and their jobs raised an exception; starting a new one`,
-      );
-      this.restartLauncher();
-    });
   }
 
-  /**
-   * Start a new task launcher after the last one died. When none starts, job submission is
-   * disabled with the reason (`job-exec.launcher` event, which job-ingest follows) and jobs
-   * that reach us fail with it; each such job tries again, and a launcher that starts
-   * re-enables submission.
-   */
-  private restartLauncher(): void {
-    if (this.stopped) return;
-    this.spawner.restart().then(
-      () => {
-        this.ctx.log('info', `job-exec: task launcher started (pid ${this.spawner.pid}, ${this.spawner.launcher})`);
-        if (this.launcherDown === undefined) return;
-        this.launcherDown = undefined;
-        this.ctx.publish('job-exec.launcher', { running: true });
-      },
-      (e: Error) => {
-        const first = this.launcherDown === undefined;
-        this.launcherDown = `no task launcher: ${e.message}`;
-        if (!first) return;
-        this.ctx.log('err', `job-exec: ${this.launcherDown}; job submission is disabled until one starts`);
-        this.ctx.publish('job-exec.launcher', { running: false, reason: this.launcherDown });
-      },
-    );
-  }
-
-  async stop(): Promise<void> {
+  /** The tasks still running end with the agents' launchers (their stop kills them). */
+  stop(): void {
     for (const job of this.jobs.values()) {
       clearTimeout(job.timer);
       clearTimeout(job.killTimer);
       clearTimeout(job.signalTimer);
     }
     this.stopped = true;
-    await this.spawner?.shutdown();
   }
 
   private log(job: ExecJob, name: string, context?: Record<string, unknown>): void {
@@ -248,7 +203,23 @@ export class JobExec implements Service {
     if (keep || p.eof === true) {
       this.ctx.store.append(job.id, 'guest.input', encodeEvent({ timestamp: now(), name: 'data', context }));
     }
-    for (const r of ranks) this.spawner.writeStdin(`${job.id}.${r}`, data, p.eof === true);
+    const byNode = new Map<number, number[]>();
+    for (const r of ranks) {
+      const t = job.tasks[r]!;
+      const list = byNode.get(t.node);
+      if (list) list.push(r);
+      else byNode.set(t.node, [r]);
+    }
+    const b64 = data?.toString('base64');
+    for (const [node, list] of byNode) {
+      this.ctx
+        .rpc(
+          'exec-agent.stdin',
+          { id: job.id.toString(), ranks: list, data: b64, eof: p.eof === true },
+          { nodeid: node },
+        )
+        .catch((e: Error) => this.ctx.log('debug', `job-exec: stdin of job ${job.f58} to rank ${node}: ${e.message}`));
+    }
     req.respond({});
   }
 
@@ -274,16 +245,42 @@ export class JobExec implements Service {
     }
     const f58 = encodeJobId(id, 'f58');
     const ntasks = taskCount(jobspec);
+    let alloc: { rank: number; cores: number[] }[];
+    try {
+      alloc = fromRv1(R);
+      if (alloc.length === 0) throw new Error('it names no rank');
+    } catch (e) {
+      return req.error(Errno.EINVAL, `R of job ${f58}: ${(e as Error).message}`);
+    }
+    // tasks over the nodes as flux's shell does, numbered in node order (block)
+    const counts = distributeTasks(
+      alloc.map((a) => a.cores.length),
+      ntasks,
+      jobShape(jobspec)?.coresPerSlot ?? 1,
+    );
+    const tasks: Task[] = [];
+    const nodes = new Map<number, Task[]>();
+    alloc.forEach((a, i) => {
+      const here: Task[] = [];
+      for (let l = 0; l < counts[i]!; l++)
+        here.push({ rank: tasks.length + l, node: a.rank, localid: l, started: false });
+      tasks.push(...here);
+      if (here.length > 0) nodes.set(a.rank, here);
+    });
     const job: ExecJob = {
       id,
       userid: p.userid,
       f58,
       req,
-      tasks: Array.from({ length: ntasks }, (_, rank) => ({ rank, started: false })),
+      tasks,
+      nodes,
+      hosts: hostsOf(
+        R,
+        alloc.map((a) => a.rank),
+      ),
       pendingStart: ntasks,
       pendingExit: ntasks,
       startSent: false,
-      tmpdir: path.join(this.rundir, `jobtmp-${this.ctx.rank}-${encodeJobId(id, 'f58plain')}`),
       exception: false,
       captured: { stdout: !outputFile(jobspec, 'stdout'), stderr: !outputFile(jobspec, 'stderr') },
       limit,
@@ -294,7 +291,7 @@ export class JobExec implements Service {
     this.log(job, 'init');
     this.log(job, 'starting');
     const service = `${p.userid}-shell-${encodeJobId(id, 'f58plain')}`;
-    this.log(job, 'shell.init', { service, 'leader-rank': 0, size: 1 });
+    this.log(job, 'shell.init', { service, 'leader-rank': alloc[0]!.rank, size: alloc.length });
     if (!inputFile(jobspec)) this.openInput(job, service);
     this.output(
       job,
@@ -310,20 +307,15 @@ export class JobExec implements Service {
   }
 
   /**
-   * Start the job's tasks. The launcher makes FLUX_JOB_TMPDIR before the first one and
-   * removes it when taskDone asks (the broker never waits on the file system per job).
+   * Start the job's tasks: one exec-agent.start to each rank that runs some (in-process for
+   * rank 0's own, over the overlay for the others). The agent makes FLUX_JOB_TMPDIR before its
+   * first task and removes it after its last (the broker never waits on the file system per job).
    */
   private launchTasks(job: ExecJob, jobspec: any, R: Rv1): void {
     const { id, f58 } = job;
     const ntasks = job.tasks.length;
-    if (this.stopped || this.launcherDown !== undefined) {
-      const why = this.stopped ? 'instance is shutting down' : this.launcherDown!;
-      if (!this.stopped) this.restartLauncher(); // for the jobs after this one
-      for (const t of job.tasks) {
-        const key = `${id}.${t.rank}`;
-        this.byKey.set(key, { job, task: t });
-        this.onFailed(key, why);
-      }
+    if (this.stopped) {
+      for (const t of job.tasks) this.onFailed(job, t, 'instance is shutting down');
       return;
     }
     const sys = jobspec.attributes?.system ?? {};
@@ -342,23 +334,17 @@ export class JobExec implements Service {
     const rlimits = rlimitsOf(jobspec);
     const stdin = inputFile(jobspec);
     const append = outputAppend(jobspec);
-    const gpus = gpuEnv(jobspec, R, this.ctx.rank, ntasks, baseEnv);
-    for (const t of job.tasks) {
-      const env = {
-        ...baseEnv,
-        ...gpus[t.rank],
-        FLUX_JOB_ID: f58,
-        FLUX_JOB_SIZE: String(ntasks),
-        FLUX_JOB_NNODES: String(nnodesOf(R)),
-        FLUX_TASK_RANK: String(t.rank),
-        FLUX_TASK_LOCAL_ID: String(t.rank),
-        FLUX_JOB_TMPDIR: job.tmpdir,
-        FLUX_URI: this.uri,
-      };
-      const key = `${id}.${t.rank}`;
-      this.byKey.set(key, { job, task: t });
-      this.spawner.launch({
-        key,
+    const env = {
+      ...baseEnv,
+      FLUX_JOB_ID: f58,
+      FLUX_JOB_SIZE: String(ntasks),
+      FLUX_JOB_NNODES: String(job.hosts.size),
+    };
+    for (const [node, tasks] of job.nodes) {
+      const gpus = gpuEnv(jobspec, R, node, tasks.length, baseEnv);
+      const start: AgentStart = {
+        id: id.toString(),
+        tasks: tasks.map((t) => ({ rank: t.rank, localid: t.localid, env: gpus[t.localid] })),
         argv,
         cwd,
         env,
@@ -366,9 +352,17 @@ export class JobExec implements Service {
         stdout: stdoutFile ? { file: expandTemplate(stdoutFile, vars), append } : 'capture',
         stderr: stderrFile ? { file: expandTemplate(stderrFile, vars), append } : 'capture',
         stdin: stdin ? { file: expandTemplate(stdin, vars) } : 'pipe',
-        rlimitAboveHard: 'clamp',
-        mkdir: t.rank === 0 ? job.tmpdir : undefined,
-      });
+      };
+      this.ctx
+        .rpc('exec-agent.start', start, {
+          streaming: true,
+          nodeid: node,
+          onResponse: (e: AgentEvent) => this.agentEvent(job, e),
+        })
+        .then(
+          () => this.agentDone(job, node, undefined),
+          (e: FluxError) => this.agentDone(job, node, e),
+        );
     }
     const duration = Number(sys.duration ?? 0);
     if (duration > 0 && Number.isFinite(duration)) {
@@ -409,7 +403,7 @@ export class JobExec implements Service {
   private taskStartSettled(job: ExecJob): void {
     if (--job.pendingStart > 0 || job.startSent) return;
     job.startSent = true;
-    this.log(job, 'shell.start', { taskmap: { version: 1, map: [[0, 1, job.tasks.length, 1]] } });
+    this.log(job, 'shell.start', { taskmap: taskmap(job) });
     job.req.respond({ type: 'start' });
     this.armSignal(job);
     for (const t of job.tasks) {
@@ -418,60 +412,97 @@ export class JobExec implements Service {
           type: 'exception',
           severity: 0,
           exc_type: 'exec',
-          note: `task ${t.rank} (host ${this.ctx.hostname}): start failed: ${t.failed}`,
+          note: `task ${t.rank} (host ${job.hosts.get(t.node) ?? this.ctx.hostname}): start failed: ${t.failed}`,
         });
       }
     }
     if (job.tasks.some((t) => t.failed !== undefined)) this.killJob(job, SIGKILL);
   }
 
-  private onStarted(key: string, pid: number): void {
-    const e = this.byKey.get(key);
-    if (!e) return;
-    e.task.started = true;
-    e.task.pid = pid;
-    this.taskStartSettled(e.job);
+  /** One event of an agent's start stream. */
+  private agentEvent(job: ExecJob, e: AgentEvent): void {
+    const t = job.tasks[e?.rank];
+    if (t === undefined || t.status !== undefined) return;
+    switch (e.type) {
+      case 'started':
+        return this.onStarted(job, t, e.pid);
+      case 'failed':
+        return this.onFailed(job, t, e.message);
+      case 'exited':
+        return this.onExited(job, t, e.status, e.lost);
+      case 'output':
+        return this.onOutput(job, t, e.stream, e.data);
+    }
   }
 
-  private onFailed(key: string, message: string): void {
-    const e = this.byKey.get(key);
-    if (!e) return;
-    e.task.failed = message;
-    e.task.status = START_FAILED_STATUS;
-    this.taskStartSettled(e.job);
-    this.taskDone(e.job, key);
+  /**
+   * An agent's start stream ended. Normally every task of it has ended first; if it failed
+   * (its broker was lost: EHOSTUNREACH), the job gets flux-core's fatal exception, its other
+   * tasks are killed, and the tasks of that rank count as killed (SIGKILL).
+   */
+  private agentDone(job: ExecJob, node: number, err: FluxError | undefined): void {
+    const left = (job.nodes.get(node) ?? []).filter((t) => t.status === undefined);
+    if (left.length === 0 || !this.jobs.has(job.id)) return;
+    const host = job.hosts.get(node) ?? '?';
+    const note =
+      err === undefined
+        ? `${host} (rank ${node}): the exec agent ended before its tasks`
+        : err.errno === Errno.EHOSTUNREACH
+          ? `node failure on ${host} (rank ${node})`
+          : `${host} (rank ${node}): ${err.message}`;
+    this.ctx.log('err', `job-exec: job ${job.f58}: ${note}`);
+    job.req.respond({ type: 'exception', severity: 0, exc_type: 'exec', note });
+    job.exception = true;
+    for (const t of left) t.lost = true;
+    this.killJob(job, SIGKILL);
+    for (const t of left) {
+      if (!t.started) {
+        t.status = SIGKILL;
+        this.taskStartSettled(job);
+      } else t.status = SIGKILL;
+      this.taskDone(job);
+    }
   }
 
-  /** `lost`: the launcher died (why), so the task was killed: an exception on its job, once. */
-  private onExited(key: string, waitStatus: number, lost?: string): void {
-    const e = this.byKey.get(key);
-    if (!e) return;
-    e.task.status = waitStatus;
-    if (lost !== undefined && !e.job.exception) {
-      e.job.exception = true;
-      e.job.req.respond({
+  private onStarted(job: ExecJob, t: Task, pid: number): void {
+    t.started = true;
+    t.pid = pid;
+    this.taskStartSettled(job);
+  }
+
+  private onFailed(job: ExecJob, t: Task, message: string): void {
+    t.failed = message;
+    t.status = START_FAILED_STATUS;
+    this.taskStartSettled(job);
+    this.taskDone(job);
+  }
+
+  /** `lost`: the rank's launcher died (why), so the task was killed: an exception on its job, once. */
+  private onExited(job: ExecJob, t: Task, waitStatus: number, lost?: string): void {
+    t.status = waitStatus;
+    if (lost !== undefined && !job.exception) {
+      job.exception = true;
+      job.req.respond({
         type: 'exception',
         severity: 0,
         exc_type: 'exec',
-        note: `task ${e.task.rank} (host ${this.ctx.hostname}): lost: ${lost}`,
+        note: `task ${t.rank} (host ${job.hosts.get(t.node) ?? this.ctx.hostname}): lost: ${lost}`,
       });
     }
-    this.log(e.job, 'shell.task-exit', {
-      localid: e.task.rank,
-      rank: e.task.rank,
+    this.log(job, 'shell.task-exit', {
+      localid: t.localid,
+      rank: t.rank,
       state: 'Exited',
-      pid: e.task.pid ?? 0,
+      pid: t.pid ?? 0,
       wait_status: waitStatus,
       signaled: signaled(waitStatus) ? termSig(waitStatus) : 0,
       exitcode: taskExitCode(waitStatus),
     });
-    this.taskDone(e.job, key);
+    this.taskDone(job);
   }
 
-  private onOutput(key: string, stream: 'stdout' | 'stderr', data: string): void {
-    const e = this.byKey.get(key);
-    if (!e) return;
-    const job = e.job;
+  private onOutput(job: ExecJob, t: Task, stream: 'stdout' | 'stderr', data: string): void {
+    if (typeof data !== 'string' || (stream !== 'stdout' && stream !== 'stderr')) return;
     const limit = job.limit.bytes;
     const before = job.written[stream];
     if (before > limit) {
@@ -481,12 +512,12 @@ export class JobExec implements Service {
     const n = Buffer.byteLength(data);
     job.written[stream] = before + n;
     if (before + n <= limit) {
-      this.output(job, { stream, rank: String(e.task.rank), data });
+      this.output(job, { stream, rank: String(t.rank), data });
       return;
     }
     // this piece crosses the limit: what fits is kept, once, with a warning
     const head = utf8Prefix(data, limit - before);
-    if (head !== '') this.output(job, { stream, rank: String(e.task.rank), data: head });
+    if (head !== '') this.output(job, { stream, rank: String(t.rank), data: head });
     this.shellLog(job, 'output', `${stream} will be truncated, ${job.limit.text} limit exceeded`, LOG_WARNING);
   }
 
@@ -511,8 +542,7 @@ export class JobExec implements Service {
     }
   }
 
-  private taskDone(job: ExecJob, key: string): void {
-    this.byKey.delete(key);
+  private taskDone(job: ExecJob): void {
     if (--job.pendingExit > 0) return;
     clearTimeout(job.timer);
     clearTimeout(job.killTimer);
@@ -533,7 +563,6 @@ export class JobExec implements Service {
     job.req.respond({ type: 'release', ranks: 'all', final: true });
     job.req.error(Errno.ENODATA);
     this.closeInput(job);
-    this.spawner.rmdir(job.tmpdir);
   }
 
   /**
@@ -552,9 +581,13 @@ export class JobExec implements Service {
   private lastJobspecText = '';
   private lastJobspec: any;
 
+  /** A signal to the job's tasks still running, through the agent of each rank that has some. */
   private killJob(job: ExecJob, signum: number): void {
-    for (const t of job.tasks) {
-      if (t.status === undefined && t.failed === undefined) this.spawner.kill(`${job.id}.${t.rank}`, signum);
+    for (const [node, tasks] of job.nodes) {
+      if (!tasks.some((t) => t.status === undefined && t.failed === undefined)) continue;
+      this.ctx
+        .rpc('exec-agent.kill', { id: job.id.toString(), signum }, { nodeid: node })
+        .catch((e: Error) => this.ctx.log('debug', `job-exec: kill of job ${job.f58} on rank ${node}: ${e.message}`));
     }
   }
 
@@ -583,4 +616,20 @@ export class JobExec implements Service {
     else this.killJob(job, signum);
     req.respond();
   }
+}
+
+/**
+ * The job's RFC 34 taskmap: blocks of consecutive nodes (in R's order) with the same number of
+ * tasks each, `[first node, nodes, tasks per node, 1]`.
+ */
+function taskmap(job: ExecJob): { version: 1; map: number[][] } {
+  const map: number[][] = [];
+  let i = 0;
+  for (const tasks of job.nodes.values()) {
+    const last = map[map.length - 1];
+    if (last !== undefined && last[2] === tasks.length && last[0]! + last[1]! === i) last[1]!++;
+    else map.push([i, 1, tasks.length, 1]);
+    i++;
+  }
+  return { version: 1, map };
 }

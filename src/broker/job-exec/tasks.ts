@@ -3,6 +3,7 @@ import os from 'node:os';
 import type { Rv1 } from '../../job/rv1.js';
 import { parseIdset } from '../../job/idset.js';
 import { parseShellSignal, type ShellSignal } from '../../job/shell-signal.js';
+import { decodeHostlist } from '../../job/hostlist.js';
 
 export function nnodesOf(R: Rv1): number {
   return R.execution.R_lite.length;
@@ -90,4 +91,50 @@ export function gpuEnv(
     ...order,
     CUDA_VISIBLE_DEVICES: gpus.slice(i * each, (i + 1) * each).join(','),
   }));
+}
+
+/**
+ * How many of `ntasks` tasks go to each node (flux-core's shell, rcalc_distribute): each task
+ * takes `coresPerTask` cores (at most what the smallest node has); tasks are dealt one at a time
+ * to the nodes in turn, largest first, a node leaving the turn once it is full; when every node
+ * is full the turn starts again (oversubscription). `ncores[i]` is node i's core count; the
+ * result is in the same order. Task ranks then follow node order (block): node 0 holds tasks
+ * 0..n0-1, and so on.
+ */
+export function distributeTasks(ncores: readonly number[], ntasks: number, coresPerTask: number): number[] {
+  const counts = ncores.map(() => 0);
+  if (ncores.length === 0 || ntasks <= 0) return counts;
+  const caps = ncores.map((n) => Math.max(1, n)); // a node with GPUs only still runs tasks
+  const size = Math.max(1, Math.min(coresPerTask, ...caps));
+  // largest first (stable: lower index first among equals)
+  const order = caps.map((_, i) => i).sort((a, b) => caps[b]! - caps[a]!);
+  let avail: number[] = [];
+  let turn: number[] = [];
+  for (let assigned = 0; assigned < ntasks;) {
+    if (turn.length === 0) {
+      avail = caps.slice();
+      turn = order.slice();
+    }
+    const i = turn.shift()!;
+    if (avail[i]! < size) continue; // full: it leaves the turn
+    avail[i]! -= size;
+    counts[i]!++;
+    assigned++;
+    turn.push(i);
+  }
+  return counts;
+}
+
+/** Rank → host name of an R (its nodelist names the ranks of R_lite in rank order). */
+export function hostsOf(R: Rv1, ranks: readonly number[]): Map<number, string> {
+  const hosts = new Map<number, string>();
+  let names: string[] = [];
+  try {
+    names = (R.execution.nodelist ?? []).flatMap((h) => decodeHostlist(h));
+  } catch {
+    names = [];
+  }
+  const sorted = [...ranks].sort((a, b) => a - b);
+  sorted.forEach((r, i) => hosts.set(r, names[i] ?? `rank${r}`));
+  return hosts;
 }

@@ -29,6 +29,7 @@ import { PeerRequest, routeConn } from './peer-request.js';
 import { nextHop } from './route.js';
 import { connectLink, createLinkServer } from './tls.js';
 import type { Topology } from './topology.js';
+import { encodeIdset } from '../../job/idset.js';
 
 /** Control message types (aux1 of a type-8 message; flux-core overlay.c). */
 export const Control = { HEARTBEAT: 0, STATUS: 1, DISCONNECT: 2 } as const;
@@ -473,6 +474,14 @@ export class Overlay implements Router {
     );
     link.close();
     this.failTracked(link, `${this.hostOf(child.rank)} is unreachable`);
+    // rank 0's resource service takes the subtree offline (docs/protocol.md §F.5)
+    const subtree: number[] = [];
+    for (const todo = [child.rank]; todo.length > 0;) {
+      const r = todo.pop()!;
+      subtree.push(r);
+      todo.push(...this.topo.children(r));
+    }
+    this.broker.publish('overlay.lost', { ranks: encodeIdset(subtree.sort((a, b) => a - b)) });
   }
 
   // ------------------------------------------------------------------ parent

@@ -294,3 +294,30 @@ describe('FcfsPolicy feasibility', () => {
     assert.match(p.feasible({ ...req(), exclusive: 'yes' } as any)!, /exclusive/);
   });
 });
+
+describe('FcfsPolicy with offline ranks', () => {
+  test('an offline rank takes nothing new; what it held is still given back; feasibility counts it', () => {
+    const p = new FcfsPolicy(ranks(3, 2));
+    p.enqueue(job(1, { nnodes: 3, nslots: 3 }));
+    assert.deepEqual(
+      p.schedule().map((a) => a.ranks.map((r) => r.rank)),
+      [[0, 1, 2]],
+    );
+    p.setDown([2]);
+    assert.deepEqual(
+      p.status().down.map((r) => r.rank),
+      [2],
+    );
+    assert.equal(p.free(1n), true);
+    assert.deepEqual(p.status().allocated, []);
+    p.enqueue(job(2, { nslots: 6 }));
+    assert.deepEqual(p.schedule(), [], 'six cores need rank 2');
+    assert.equal(p.feasible(req({ nslots: 6 })), undefined);
+    assert.equal(p.remove(2n), true);
+    p.enqueue(job(3, { nslots: 4 }));
+    assert.deepEqual(
+      p.schedule().map((a) => a.ranks.map((r) => r.rank)),
+      [[0, 1]],
+    );
+  });
+});
