@@ -173,6 +173,7 @@ export class Instance {
       throw new FluxError(Errno.EINVAL, `tbon.prefertcp=${preferTcp}: must be 0 or 1`);
     }
     checkInterfaceHint(attrs['tbon.interface-hint'] ?? DEFAULT_INTERFACE_HINT);
+    const linkTimeout = connectTimeout(attrs['tbon.connect_timeout']);
     const logger = openLog(attrs['log-filename'], rank, size);
     // A store that cannot be used stops us too, before the rundir exists. Only rank 0 keeps
     // jobs (flux-core: the statedir is rank 0's).
@@ -216,6 +217,7 @@ export class Instance {
       torpidMin: torpid.min,
       torpidMax: torpid.max,
       interfaceHint: attrs['tbon.interface-hint'],
+      connectTimeout: linkTimeout,
       preferTcp: preferTcp === '1',
     });
     broker.router = overlay;
@@ -341,6 +343,17 @@ export class Instance {
     this.logger.close();
     if (this.ownRundir) fs.rmSync(this.rundir, { recursive: true, force: true });
     else fs.rmSync(path.join(this.rundir, `local-${this.rank}`), { force: true });
+  }
+}
+
+/** `tbon.connect_timeout`: an FSD, default 30s (flux-core's); 0 for none. */
+function connectTimeout(text: string | undefined): number {
+  if (text === undefined) return 30;
+  try {
+    const v = parseFsd(text);
+    return v === 0 ? Infinity : v;
+  } catch (e) {
+    throw new FluxError(Errno.EINVAL, `tbon.connect_timeout=${text}: ${(e as Error).message}`);
   }
 }
 

@@ -156,7 +156,7 @@ export async function runStart(cmd: string[], opts: StartOpts): Promise<number> 
   let connectTimeout: number | undefined;
   if (attrs['tbon.connect_timeout'] !== undefined) {
     try {
-      connectTimeout = parseFsd(attrs['tbon.connect_timeout']);
+      connectTimeout = parseFsd(attrs['tbon.connect_timeout']) || Infinity; // 0: no limit
     } catch (e) {
       throw new Error(`tbon.connect_timeout: ${(e as Error).message}`, { cause: e });
     }

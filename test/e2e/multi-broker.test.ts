@@ -319,6 +319,7 @@ test('start: test options need --test-size; bad sizes, modes and durations are r
     [['start', '-Stbon.topo=binomial', 'true'], /tbon.topo=binomial: tsflux knows only kary:K/],
     [['start', '-Sbroker.boot-method=pmix', 'true'], /broker.boot-method=pmix: unknown bootstrap method/],
     [['start', '-Stbon.prefertcp=yes', 'true'], /tbon.prefertcp=yes: must be 0 or 1/],
+    [['start', '-Stbon.connect_timeout=soon', 'true'], /tbon.connect_timeout: .*soon/],
     [
       ['start', '-Stbon.interface-hint=nosuch0', 'true'],
       /tbon.interface-hint=nosuch0: not 'hostname', 'default-route', an interface name of this host or a CIDR/,

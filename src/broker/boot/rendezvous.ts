@@ -353,15 +353,16 @@ export class RendezvousServer implements RendezvousPeer {
     return new Promise((resolve, reject) => {
       if (this.failed) return reject(this.failed);
       this.joinWait = { resolve, reject };
-      this.timer = setTimeout(() => {
-        const missing = [...Array(this.opts.size).keys()].filter((r) => r > 0 && !this.joiners.has(r));
-        this.fail(
-          new FluxError(
-            Errno.ETIMEDOUT,
-            `bootstrap (slurm): rank${missing.length > 1 ? 's' : ''} ${missing.join(',')} of step ${this.opts.step} did not join rank 0 at ${this.address}:${this.port} within ${this.opts.timeout} s (tbon.connect_timeout)`,
-          ),
-        );
-      }, this.opts.timeout * 1000);
+      if (Number.isFinite(this.opts.timeout))
+        this.timer = setTimeout(() => {
+          const missing = [...Array(this.opts.size).keys()].filter((r) => r > 0 && !this.joiners.has(r));
+          this.fail(
+            new FluxError(
+              Errno.ETIMEDOUT,
+              `bootstrap (slurm): rank${missing.length > 1 ? 's' : ''} ${missing.join(',')} of step ${this.opts.step} did not join rank 0 at ${this.address}:${this.port} within ${this.opts.timeout} s (tbon.connect_timeout)`,
+            ),
+          );
+        }, this.opts.timeout * 1000);
       this.progress();
     });
   }

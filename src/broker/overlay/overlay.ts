@@ -53,6 +53,8 @@ export interface OverlayOptions {
   interfaceHint?: string;
   /** `tbon.prefertcp`: children on this broker's node connect over TCP too. */
   preferTcp?: boolean;
+  /** `tbon.connect_timeout` in seconds: how long joining the parent may take (default 30). */
+  connectTimeout?: number;
 }
 
 interface Child {
@@ -115,6 +117,7 @@ export class Overlay implements Router {
   parentEndpoint: string | undefined;
   readonly interfaceHint: string;
   readonly preferTcp: boolean;
+  private readonly connectTimeout: number;
   private readonly servers: tls.Server[] = [];
   private socketPath: string | undefined;
   private parent: { rank: number; to: Endpoint; psk: Buffer; link?: Link; uuid?: string } | undefined;
@@ -151,6 +154,7 @@ export class Overlay implements Router {
     this.maxMessageSize = opts.maxMessageSize ?? 64 * 1024 * 1024;
     this.interfaceHint = opts.interfaceHint ?? DEFAULT_INTERFACE_HINT;
     this.preferTcp = opts.preferTcp ?? false;
+    this.connectTimeout = opts.connectTimeout ?? 30;
     this.hostlist = [opts.broker.hostname];
     this.torpidMin = opts.torpidMin ?? 5;
     this.torpidMax = opts.torpidMax ?? 30;
@@ -301,7 +305,7 @@ export class Overlay implements Router {
     if (p === undefined) return;
     let sock: tls.TLSSocket;
     try {
-      sock = await connectLink(p.to, String(this.rank), p.psk);
+      sock = await connectLink(p.to, String(this.rank), p.psk, this.connectTimeout);
     } catch (e) {
       throw new FluxError(
         Errno.ECONNREFUSED,

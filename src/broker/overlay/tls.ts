@@ -47,9 +47,15 @@ export function createLinkServer(h: LinkServerHandlers): tls.Server {
 
 /**
  * Connect to a parent's endpoint (a unix socket path, or an Endpoint) as `identity` with
- * `psk`; resolves once the handshake is done.
+ * `psk`; resolves once the handshake is done, rejects if it is not done within `timeout`
+ * seconds (tbon.connect_timeout; default none).
  */
-export function connectLink(to: string | Endpoint, identity: string, psk: Buffer): Promise<tls.TLSSocket> {
+export function connectLink(
+  to: string | Endpoint,
+  identity: string,
+  psk: Buffer,
+  timeout = Infinity,
+): Promise<tls.TLSSocket> {
   const where =
     typeof to === 'string' ? { path: to } : to.kind === 'ipc' ? { path: to.path } : { host: to.host, port: to.port };
   return new Promise((resolve, reject) => {
@@ -59,7 +65,11 @@ export function connectLink(to: string | Endpoint, identity: string, psk: Buffer
       pskCallback: () => ({ identity, psk }),
       checkServerIdentity: () => undefined,
     });
+    const timer = Number.isFinite(timeout)
+      ? setTimeout(() => fail(new Error(`no TLS handshake within ${timeout} s (tbon.connect_timeout)`)), timeout * 1000)
+      : undefined;
     const fail = (e: Error): void => {
+      clearTimeout(timer);
       sock.destroy();
       reject(e);
     };
@@ -67,6 +77,7 @@ export function connectLink(to: string | Endpoint, identity: string, psk: Buffer
     sock.once('error', fail);
     sock.once('close', closed);
     sock.once('secureConnect', () => {
+      clearTimeout(timer);
       sock.off('error', fail);
       sock.off('close', closed);
       resolve(sock);

@@ -85,3 +85,17 @@ test('handshake: the right key links; a wrong key, a non-child and garbage are r
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('a parent that accepts but never completes the handshake: connectLink gives up after its timeout', async () => {
+  const srv = net.createServer(() => undefined); // accepts, says nothing
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const port = (srv.address() as net.AddressInfo).port;
+  try {
+    await assert.rejects(
+      connectLink({ kind: 'tcp', host: '127.0.0.1', port }, '1', Buffer.alloc(32, 7), 0.2),
+      /no TLS handshake within 0\.2 s \(tbon\.connect_timeout\)/,
+    );
+  } finally {
+    srv.close();
+  }
+});
