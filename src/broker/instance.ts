@@ -32,6 +32,7 @@ import { singleBoot, type Boot } from './boot/boot.js';
 import { Overlay } from './overlay/overlay.js';
 import { Topology } from './overlay/topology.js';
 import { parseTorpid, torpidLimits } from './overlay/torpid.js';
+import { overlayService } from './overlay/service.js';
 import { Heartbeat } from './heartbeat/heartbeat.js';
 import { StateMachine } from './state-machine.js';
 import { parseFsd } from '../job/fsd.js';
@@ -281,6 +282,7 @@ export class Instance {
     broker.register(attrService(broker));
     broker.register(heartbeat);
     broker.register(sm);
+    broker.register(overlayService(overlay));
     broker.register(new ResourceService({ local, size }));
     broker.register(new ExecAgent({ launcher: opts.launcher }));
     if (leader) {

@@ -56,6 +56,7 @@ const VERBS: Array<[string, () => Promise<Command>]> = [
   ['getattr', async () => (await import('./getattr.js')).getattrCommand()],
   ['config', async () => (await import('./config.js')).configCommand()],
   ['ping', async () => (await import('./ping.js')).pingCommand()],
+  ['overlay', async () => (await import('./overlay.js')).overlayCommand()],
 ];
 
 /** A stand-in for `start` in help listings (the real one loads the broker). */

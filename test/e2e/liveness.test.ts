@@ -176,3 +176,42 @@ test(
     assert.match(bad.stderr, /broker\.quorum-warn=later: invalid Flux standard duration 'later'/);
   },
 );
+
+test(
+  'tsflux overlay status draws the tree with each broker status; a broker killed shows as lost and its parent degraded',
+  { timeout: HANG_TIMEOUT },
+  async () => {
+    const t = await startTestInstance(4, ['-o,-Stbon.fanout=2', '--test-exit-timeout=inf']);
+    try {
+      const host = (await tsflux(['getattr', 'hostname'], t.uri(0))).stdout.trim();
+      const s = await tsflux(['overlay', 'status'], t.uri(2));
+      assert.deepEqual(
+        [s.rc, s.stdout, s.stderr],
+        [0, `0 ${host}: full\n├─ 1 ${host}: full\n│  └─ 3 ${host}: full\n└─ 2 ${host}: full\n`, ''],
+      );
+      const v = await tsflux(['overlay', 'status', '-v', '--rank=1'], t.uri(0));
+      assert.match(
+        v.stdout,
+        new RegExp(`^1 ${host}: full for [0-9.]+[smhd]\\n└─ 3 ${host}: full for [0-9.]+[smhd]\\n$`),
+      );
+      process.kill(await brokerPid(t, 3), 'SIGKILL');
+      await until(
+        async () => (await tsflux(['overlay', 'status'], t.uri(0))).stdout.includes(`3 ${host}: lost`),
+        'rank 3 lost',
+      );
+      const after = await tsflux(['overlay', 'status'], t.uri(0));
+      assert.equal(
+        after.stdout,
+        `0 ${host}: degraded\n├─ 1 ${host}: degraded\n│  └─ 3 ${host}: lost\n└─ 2 ${host}: full\n`,
+      );
+      const bad = await tsflux(['overlay', 'status', '--rank=x'], t.uri(0));
+      assert.deepEqual([bad.rc, bad.stderr], [1, 'tsflux-overlay: --rank=x: not a rank\n']);
+      const far = await tsflux(['overlay', 'status', '--rank=9'], t.uri(0));
+      assert.equal(far.rc, 1);
+      assert.match(far.stderr, /^tsflux-overlay: rank 9: .*No route to host/);
+    } finally {
+      t.end();
+    }
+    assert.equal(await t.exited, 137);
+  },
+);

@@ -36,6 +36,7 @@ export const Control = { HEARTBEAT: 0, STATUS: 1, DISCONNECT: 2 } as const;
 
 /** Subtree status (aux2 of a STATUS control message; flux-core overlay.c). */
 export const Subtree = { UNKNOWN: 0, FULL: 1, PARTIAL: 2, DEGRADED: 3, LOST: 4, OFFLINE: 5 } as const;
+const SUBTREE_NAMES = ['unknown', 'full', 'partial', 'degraded', 'lost', 'offline'];
 
 /** Longest unix socket path (sun_path less its NUL). */
 const MAX_SOCKET_PATH = 107;
@@ -66,6 +67,8 @@ interface Child {
   status: number;
   /** Silent for tbon.torpid_max: no new work goes there (flux-core overlay.c). */
   torpid: boolean;
+  /** When its state or status last changed (performance.now()). */
+  since: number;
 }
 
 interface Tracked {
@@ -132,6 +135,9 @@ export class Overlay implements Router {
   private lastSeq = 0;
   private selfUp = false;
   private reportedStatus: number = Subtree.UNKNOWN;
+  /** This broker's subtree status when last computed, and since when (overlay.health). */
+  private lastStatus: number = Subtree.UNKNOWN;
+  private statusSince = performance.now();
   private shuttingDown = false;
   private saidGoodbye = false;
   private closing = false;
@@ -236,7 +242,14 @@ export class Overlay implements Router {
     for (const c of children) {
       const cc = await card(c);
       const psk = linkPsk(this.keys.privateKey, peerPublicKey(cc.pubkey, `rank ${c}`), this.kvsname, this.rank, c);
-      this.children.set(c, { rank: c, psk, state: 'waiting', status: Subtree.UNKNOWN, torpid: false });
+      this.children.set(c, {
+        rank: c,
+        psk,
+        state: 'waiting',
+        status: Subtree.UNKNOWN,
+        torpid: false,
+        since: performance.now(),
+      });
     }
     // every host name before the second barrier: a child may connect (and its hello be checked
     // against hostlist) as soon as it is past it
@@ -421,6 +434,7 @@ export class Overlay implements Router {
     child.uuid = p.uuid;
     child.state = 'online';
     child.status = typeof p.status === 'number' ? p.status : Subtree.UNKNOWN;
+    child.since = performance.now();
     this.peerConns.set(link, new Set());
     link.send(withTextPayload(responseTo(m), { uuid: this.uuid }));
     this.log('debug', `${this.hostOf(child.rank)} is online`);
@@ -434,6 +448,7 @@ export class Overlay implements Router {
       case MsgType.REQUEST:
         if (this.ownRequest(m, child.uuid) && m.topic === 'overlay.goodbye') {
           child.state = 'offline';
+          child.since = performance.now();
           this.setTorpid(child, false);
           link.send(responseTo(m));
           this.log('debug', `${this.hostOf(child.rank)} said goodbye`);
@@ -452,6 +467,7 @@ export class Overlay implements Router {
       case MsgType.CONTROL:
         if (m.aux1 === Control.STATUS) {
           child.status = m.aux2;
+          child.since = performance.now();
           this.statusChanged();
         }
         return;
@@ -461,6 +477,7 @@ export class Overlay implements Router {
   private childGone(child: Child, link: Link, why: string | undefined): void {
     if (child.link !== link) return; // an earlier incarnation, already replaced
     if (child.state === 'online') {
+      child.since = performance.now();
       if (this.closing) child.state = 'offline';
       else this.lose(child, link, why);
     }
@@ -470,6 +487,7 @@ export class Overlay implements Router {
   /** A child left without goodbye (flux-core: "<host> (rank N) failed"). */
   private lose(child: Child, link: Link, why?: string): void {
     child.state = 'lost';
+    child.since = performance.now();
     this.setTorpid(child, false);
     const below = this.topo.descendants(child.rank);
     this.log(
@@ -783,6 +801,10 @@ export class Overlay implements Router {
 
   private statusChanged(): void {
     const s = this.status();
+    if (s !== this.lastStatus) {
+      this.lastStatus = s;
+      this.statusSince = performance.now();
+    }
     const p = this.parent;
     if (p?.uuid !== undefined && p.link && !p.link.closed && s !== this.reportedStatus) {
       this.reportedStatus = s;
@@ -807,6 +829,27 @@ export class Overlay implements Router {
       this.childrenGone = undefined;
       done();
     }
+  }
+
+  /**
+   * `overlay.health` (flux-core overlay.c): this broker's subtree status and each child's, as
+   * names (full, partial, degraded, lost, offline), with the seconds since each last changed
+   * and whether the child is torpid.
+   */
+  health(): object {
+    const now = performance.now();
+    const name = (n: number): string => SUBTREE_NAMES[n] ?? 'unknown';
+    return {
+      rank: this.rank,
+      status: name(this.status()),
+      duration: (now - this.statusSince) / 1000,
+      children: [...this.children.values()].map((c) => ({
+        rank: c.rank,
+        status: c.state === 'online' ? name(c.status) : c.state === 'lost' ? 'lost' : 'offline',
+        duration: (now - c.since) / 1000,
+        torpid: c.torpid,
+      })),
+    };
   }
 
   /** What this broker still waits for before its subtree is full, in words (the quorum warning). */
