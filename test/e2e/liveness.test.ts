@@ -46,11 +46,24 @@ test(
       try {
         await until(() => count(t.stderr(), unresponsive) > before[0]!, 'rank 2 flagged torpid');
         await until(() => events.some((e) => e.rank === 2 && e.torpid), 'the overlay.torpid event');
+        // the scheduler places nothing new there while it is silent
+        await until(
+          async () => (await h.rpc('resource.status', {}, { nodeid: 0 })).torpid === '2',
+          'torpid in resource.status',
+        );
+        const down = (await h.rpc('resource.sched-status', {}, { nodeid: 0 })).down;
+        assert.deepEqual(
+          down.execution.R_lite.map((x: { rank: string }) => x.rank),
+          ['2'],
+        );
       } finally {
         process.kill(pid, 'SIGCONT');
       }
       await until(() => count(t.stderr(), responsive) > before[1]!, 'rank 2 responsive again');
       await until(() => events.some((e, i) => e.rank === 2 && !e.torpid && i > 0), 'the event that clears it');
+      await until(async () => (await h.rpc('resource.status', {}, { nodeid: 0 })).torpid === '', 'torpid cleared');
+      const back = (await h.rpc('resource.sched-status', {}, { nodeid: 0 })).down;
+      assert.deepEqual(back.execution.R_lite, []);
       // the instance carries on with rank 2 in it
       assert.equal((await h.rpc('broker.ping', {}, { nodeid: 2 })).rank, 2);
       // the limits can be changed while running, and bad values are refused naming them

@@ -15,7 +15,8 @@
  *
  * A rank whose broker was lost (the overlay's `overlay.lost` event, docs/protocol.md §F.5) is
  * offline from then on: resource.status says so and the scheduler is told (sched.down).
- * Nothing is drained, excluded or torpid (yet). Any user may ask the status (flux-core
+ * A broker flagged torpid (`overlay.torpid`, §F.8) takes no new work until it answers again;
+ * resource.status lists it. Nothing is drained or excluded (yet). Any user may ask the status (flux-core
  * resource/status.c: FLUX_ROLE_USER); ranks other than 0 pass status requests to rank 0.
  */
 import { Errno, FluxError } from '../../protocol/errno.js';
@@ -39,6 +40,7 @@ export class ResourceService implements Service {
   private ctx: BrokerContext | undefined;
   private readonly ranks = new Map<number, RankResources>();
   private readonly offline = new Set<number>();
+  private readonly torpid = new Set<number>();
   private unsubscribe: (() => void) | undefined;
 
   constructor(private readonly opts: ResourceServiceOptions) {
@@ -73,7 +75,14 @@ export class ResourceService implements Service {
 
   start(ctx: BrokerContext): void {
     this.ctx = ctx;
-    if (ctx.rank === 0) this.unsubscribe = ctx.subscribe('overlay.lost', (_t, p) => this.lost(p));
+    if (ctx.rank === 0) {
+      const lost = ctx.subscribe('overlay.lost', (_t, p) => this.lost(p));
+      const torpid = ctx.subscribe('overlay.torpid', (_t, p) => this.torpidChanged(p));
+      this.unsubscribe = () => {
+        lost();
+        torpid();
+      };
+    }
   }
 
   stop(): void {
@@ -118,6 +127,24 @@ export class ResourceService implements Service {
       .catch((e: Error) => this.ctx?.log('err', `resource: sched.down: ${e.message}`));
   }
 
+  /**
+   * `overlay.torpid` {rank, torpid}: a broker that stopped answering takes no new work while it
+   * is silent, and takes it again once it answers (flux-core drains it until an operator says
+   * otherwise; tsflux has no drain yet). resource.status lists it under torpid.
+   */
+  private torpidChanged(p: any): void {
+    const rank = p?.rank;
+    if (!Number.isInteger(rank) || !this.ranks.has(rank) || typeof p?.torpid !== 'boolean') return;
+    if (p.torpid === this.torpid.has(rank)) return;
+    if (p.torpid) this.torpid.add(rank);
+    else this.torpid.delete(rank);
+    if (this.offline.has(rank)) return;
+    const topic = p.torpid ? 'sched.down' : 'sched.up';
+    this.ctx
+      ?.rpc(topic, { ranks: [rank] })
+      .catch((e: Error) => this.ctx?.log('err', `resource: ${topic}: ${e.message}`));
+  }
+
   private hostname = (rank: number): string => this.ranks.get(rank)?.hostname ?? '';
 
   /** The instance's whole resource set as Rv1. */
@@ -133,7 +160,7 @@ export class ResourceService implements Service {
       online: encodeIdset(all.filter((r) => !this.offline.has(r))),
       offline: encodeIdset(all.filter((r) => this.offline.has(r))),
       exclude: '',
-      torpid: '',
+      torpid: encodeIdset(all.filter((r) => this.torpid.has(r) && !this.offline.has(r))),
     };
   }
 }

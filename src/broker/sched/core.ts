@@ -55,8 +55,8 @@ export interface SchedPolicy {
   free(id: bigint): boolean;
   /** Allocations to hand out now, in the order they were made. */
   schedule(): Allocation[];
-  /** Take ranks offline: nothing new is placed on them (ResourcePool.setDown). */
-  setDown(ranks: readonly number[]): void;
+  /** Take ranks offline: nothing new is placed on them (ResourcePool.setDown); or back online. */
+  setDown(ranks: readonly number[], down?: boolean): void;
   /** undefined if the request could ever run on this instance, else the reason. */
   feasible(request: ResourceRequest): string | undefined;
   status(): ResourceStatus;
@@ -175,8 +175,8 @@ export class FcfsPolicy implements SchedPolicy {
     return { all: this.pool.all(), allocated: this.pool.allocated(), down: this.pool.down() };
   }
 
-  setDown(ranks: readonly number[]): void {
-    this.pool.setDown(ranks);
+  setDown(ranks: readonly number[], down = true): void {
+    this.pool.setDown(ranks, down);
   }
 
   /** The allocation a job holds (for checks and the service's bookkeeping). */

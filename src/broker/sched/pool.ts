@@ -240,13 +240,14 @@ export class ResourcePool {
 
   /**
    * Take ranks offline (their brokers were lost): nothing new is placed on them; what jobs hold
-   * there is still given back by release(). Feasibility still counts them (as Flux's
+   * there is still given back by release(); `down` false puts them back in use (a torpid broker
+   * that answers again). Feasibility still counts them (as Flux's
    * sched-simple does: a job that needs them waits). Unknown ranks are ignored.
    */
-  setDown(ranks: readonly number[]): void {
+  setDown(ranks: readonly number[], down = true): void {
     for (const rank of ranks) {
       const r = this.byRank.get(rank);
-      if (r) r.down = true;
+      if (r) r.down = down;
     }
   }
 

@@ -69,6 +69,7 @@ export class Scheduler implements Service {
     this.methods = {
       resources: { roles: 'internal', handler: (r) => this.resources(r) },
       down: { roles: 'internal', handler: (r) => this.down(r) },
+      up: { roles: 'internal', handler: (r) => this.down(r, false) },
       alloc: { roles: 'internal', handler: early((r) => this.alloc(r)) },
       cancel: { roles: 'internal', handler: (r) => this.cancel(r) },
       priority: { roles: 'internal', handler: (r) => this.priority(r) },
@@ -107,15 +108,19 @@ export class Scheduler implements Service {
     this.methods[method]!.handler(r);
   }
 
-  /** sched.down {ranks}: offline ranks take nothing new. */
-  private down(req: Request): void {
+  /** sched.down {ranks}: offline ranks take nothing new; sched.up {ranks}: they do again. */
+  private down(req: Request, down = true): void {
     const ranks = req.payload?.ranks;
     if (!Array.isArray(ranks) || !ranks.every((r) => Number.isInteger(r))) {
       return req.error(Errno.EPROTO, 'malformed request: ranks must be an array of integers');
     }
     if (this.early !== undefined) return req.error(Errno.EAGAIN, 'the scheduler has no resources yet');
-    this.policy.setDown(ranks);
-    this.log('info', `rank ${ranks.join(',')} offline: nothing new is placed there`);
+    this.policy.setDown(ranks, down);
+    this.log(
+      'info',
+      down ? `rank ${ranks.join(',')} offline: nothing new is placed there` : `rank ${ranks.join(',')} back in use`,
+    );
+    if (!down) this.kick();
     req.respond({});
   }
 
