@@ -4,9 +4,9 @@
  * message, and answers derived from it, at most one unless streaming, none if NORESPONSE.
  * Subclasses say where answers go (`send`) and with which credentials.
  */
-import { errorResponse, response, withTextPayload, type Cred } from '../protocol/codec.js';
+import { errorResponse, response, withPayloadWriter, withTextPayload, type Cred } from '../protocol/codec.js';
 import { Errno } from '../protocol/errno.js';
-import { MsgFlag, type Message } from '../protocol/types.js';
+import { MsgFlag, type Message, type PayloadWriter } from '../protocol/types.js';
 import type { ConnId, Request } from './service.js';
 
 export abstract class MessageRequest implements Request {
@@ -38,6 +38,12 @@ export abstract class MessageRequest implements Request {
     if (this.finished || this.noresponse) return;
     if (!this.streaming) this.finished = true;
     this.send(withTextPayload(response(this.msg, undefined, this.responseCred), payload));
+  }
+
+  respondWith(payload: PayloadWriter): void {
+    if (this.finished || this.noresponse) return;
+    if (!this.streaming) this.finished = true;
+    this.send(withPayloadWriter(response(this.msg, undefined, this.responseCred), payload));
   }
 
   error(errnum: number, text?: string): void {

@@ -10,7 +10,7 @@
  */
 import { Errno } from '../protocol/errno.js';
 import { toJobId } from '../protocol/json.js';
-import { Role, type Message } from '../protocol/types.js';
+import { Role, type Message, type PayloadWriter } from '../protocol/types.js';
 import type { JobStore } from './store/store.js';
 
 /** Identifies where a request came from: a client connection, or INTERNAL_CONN. */
@@ -59,6 +59,12 @@ export interface Request {
   readonly outflow?: Outflow;
   /** Answer with success (any number of times when streaming). */
   respond(payload?: object): void;
+  /**
+   * Answer with success, the payload's JSON text written by `payload` straight into the wire
+   * buffer when the answer is sent (no string or object of it is made here). Only requests that
+   * came as wire messages have it; others are answered with respond().
+   */
+  respondWith?(payload: PayloadWriter): void;
   /** Answer with an error; ends a stream. errnum 0 becomes EINVAL. */
   error(errnum: number, text?: string): void;
   /** True once an error (or the single non-streaming response) has been sent. */

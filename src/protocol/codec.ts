@@ -4,7 +4,15 @@
  */
 import { Errno, FluxError, ProtoError, strerror } from './errno.js';
 import { parseJson, stringifyJson } from './json.js';
-import { MsgFlag, MsgType, NODEID_ANY, USERID_UNKNOWN, type Message, type MsgTypeValue } from './types.js';
+import {
+  MsgFlag,
+  MsgType,
+  NODEID_ANY,
+  USERID_UNKNOWN,
+  type Message,
+  type MsgTypeValue,
+  type PayloadWriter,
+} from './types.js';
 
 /** §A.2: magic as it appears on the wire from a little-endian host. */
 export const STREAM_MAGIC = Buffer.from([0x12, 0x00, 0xee, 0xff]);
@@ -85,10 +93,15 @@ export function encodeMessage(msg: Message, alloc: (n: number) => Buffer = alloc
   }
   let payloadLen = 0;
   const text = msg.payloadText;
-  const nul = text !== undefined || msg.payloadNul !== false;
+  const writer = msg.payloadWriter;
+  const nul = text !== undefined || writer !== undefined || msg.payloadNul !== false;
   if (text !== undefined) {
     flags |= MsgFlag.PAYLOAD;
     payloadLen = Buffer.byteLength(text, 'utf8') + 1;
+    size += frameSize(payloadLen);
+  } else if (writer !== undefined) {
+    flags |= MsgFlag.PAYLOAD;
+    payloadLen = writer.size() + 1;
     size += frameSize(payloadLen);
   } else if (payload !== undefined) {
     flags |= MsgFlag.PAYLOAD;
@@ -117,6 +130,10 @@ export function encodeMessage(msg: Message, alloc: (n: number) => Buffer = alloc
   if (text !== undefined) {
     off = writePrefix(buf, off, payloadLen);
     off += buf.write(text, off, 'utf8');
+    buf[off++] = 0;
+  } else if (writer !== undefined) {
+    off = writePrefix(buf, off, payloadLen);
+    off = writer.write(buf, off);
     buf[off++] = 0;
   } else if (payload !== undefined) {
     off = writePrefix(buf, off, payloadLen);
@@ -260,6 +277,7 @@ export function withTextPayload(msg: Message, payload: object | string | undefin
   const text = payload === undefined ? '' : typeof payload === 'string' ? payload : stringifyJson(payload);
   msg.payload = undefined;
   msg.payloadNul = undefined;
+  msg.payloadWriter = undefined;
   if (text.length === 0) {
     msg.payloadText = undefined;
     msg.flags &= ~MsgFlag.PAYLOAD;
@@ -267,6 +285,16 @@ export function withTextPayload(msg: Message, payload: object | string | undefin
     msg.payloadText = text;
     msg.flags |= MsgFlag.PAYLOAD;
   }
+  return msg;
+}
+
+/** Set a message's payload as a writer the encoder calls (Message.payloadWriter). */
+export function withPayloadWriter(msg: Message, writer: PayloadWriter): Message {
+  msg.payload = undefined;
+  msg.payloadNul = undefined;
+  msg.payloadText = undefined;
+  msg.payloadWriter = writer;
+  msg.flags |= MsgFlag.PAYLOAD;
   return msg;
 }
 

@@ -39,7 +39,7 @@ const MSG_OVERHEAD = 40;
  * text payload is counted in UTF-16 units, so non-ASCII text counts short).
  */
 function sizeOf(msg: Message): number {
-  const payload = msg.payloadText?.length ?? msg.payload?.length ?? 0;
+  const payload = msg.payloadText?.length ?? msg.payloadWriter?.estimate ?? msg.payload?.length ?? 0;
   return payload + (msg.topic?.length ?? 0) + MSG_OVERHEAD;
 }
 
@@ -100,21 +100,28 @@ export class OutQueue {
 
   /**
    * Encode queued messages into the current chunk from where it was left until it is full or
-   * the queue is empty, and write that region. A message that does not fit in what is left is
-   * encoded into its own buffer and ends the chunk.
+   * the queue is empty, and write that region. A message that does not fit in what is left
+   * ends the region: it goes at the start of the next chunk, which becomes the current one
+   * (one longer than a chunk gets a buffer of its own), and both are written.
    */
   private writeOne(sock: Socket): void {
     let c = this.cur;
     if (c === undefined || this.used === CHUNK_SIZE) c = this.nextChunk();
     const start = this.used;
     let extra: Buffer | undefined;
+    let spill: Chunk | undefined;
     const alloc = (n: number): Buffer => {
       if (this.used + n <= CHUNK_SIZE) {
         const b = c!.buf.subarray(this.used, this.used + n);
         this.used += n;
         return b;
       }
-      extra = Buffer.allocUnsafeSlow(n);
+      if (n <= CHUNK_SIZE) {
+        spill = this.takeChunk();
+        extra = spill.buf.subarray(0, n);
+      } else {
+        extra = Buffer.allocUnsafeSlow(n);
+      }
       return extra;
     };
     while (this.head < this.q.length && extra === undefined) {
@@ -138,11 +145,21 @@ export class OutQueue {
     const n = (region?.length ?? 0) + (extra?.length ?? 0);
     this.writingBytes += n;
     if (extra !== undefined) this.retire(c);
+    const next = spill;
+    if (next !== undefined) {
+      next.writes++;
+      this.cur = next;
+      this.used = extra!.length;
+    }
     const done = (): void => {
       this.inflight--;
       this.writingBytes -= n;
       c!.writes--;
       this.recycle(c!);
+      if (next !== undefined) {
+        next.writes--;
+        this.recycle(next);
+      }
       if (!sock.destroyed) this.pump(sock);
       this.onWritten?.();
     };
@@ -156,10 +173,16 @@ export class OutQueue {
     }
   }
 
-  private nextChunk(): Chunk {
-    if (this.cur) this.retire(this.cur);
+  /** An idle chunk from the pool, or a new one. */
+  private takeChunk(): Chunk {
     const c = this.pool.pop() ?? { buf: Buffer.allocUnsafeSlow(CHUNK_SIZE), writes: 0, retired: false };
     c.retired = false;
+    return c;
+  }
+
+  private nextChunk(): Chunk {
+    if (this.cur) this.retire(this.cur);
+    const c = this.takeChunk();
     this.cur = c;
     this.used = 0;
     return c;

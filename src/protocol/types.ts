@@ -39,6 +39,16 @@ export const Role = {
   ALL: 0xffffffff,
 } as const;
 
+/** Writes a payload's bytes where the encoder says (`Message.payloadWriter`). */
+export interface PayloadWriter {
+  /** Its length in bytes, near enough (flow control counts queued messages by it). */
+  readonly estimate: number;
+  /** Its exact length in bytes. The encoder calls it once, right before write(). */
+  size(): number;
+  /** Write the `size()` bytes at buf[off]; returns the offset after them. */
+  write(buf: Buffer, off: number): number;
+}
+
 /**
  * One decoded message. `payload` is the raw payload bytes WITHOUT the trailing NUL
  * (undefined when the PAYLOAD flag is clear). Whether the wire frame carried a NUL is
@@ -60,6 +70,12 @@ export interface Message {
    * `payload` is absent. See codec.ts `withTextPayload`.
    */
   payloadText?: string;
+  /**
+   * Encoder input only: a payload the encoder has written by this writer straight into the
+   * wire buffer, with its NUL (e.g. a JSON text built from bytes held elsewhere). Like
+   * payloadText, never set by the decoder, and `payload` is then absent.
+   */
+  payloadWriter?: PayloadWriter;
   route?: string[];
   userid: number;
   rolemask: number;

@@ -98,3 +98,27 @@ test('encodeMessage: a text payload encodes to the same bytes as the same payloa
     assert.deepEqual(b, a);
   }
 });
+
+test('OutQueue: messages that do not fit in what is left of a chunk start the next one, whole and in order', async () => {
+  const { client, received, closed, cleanup } = await pair();
+  const q = new OutQueue();
+  const expect: string[] = [];
+  // sizes around what is left of a 256 KiB chunk: 100-250 KiB messages between small ones
+  for (let i = 1; i <= 60; i++) {
+    const text =
+      i % 3 === 0 ? `{"n":${i}}` : String.fromCharCode(0x61 + (i % 26)).repeat(100_000 + ((i * 37_001) % 150_000));
+    q.push(withTextPayload(request(`t.${i}`, undefined, { matchtag: i }), text));
+    expect.push(`${i}:t.${i}:${text}`);
+    if (i % 4 === 0) q.pump(client);
+  }
+  q.pump(client);
+  await new Promise<void>((r) => {
+    const check = () => (q.length === 0 && q.bytes === 0 ? r() : setTimeout(check, 5));
+    check();
+  });
+  client.end();
+  await closed;
+  cleanup();
+  assert.equal(received.length, expect.length);
+  for (let i = 0; i < expect.length; i++) assert.ok(received[i] === expect[i], `message ${i + 1} differs`);
+});
