@@ -6,7 +6,10 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
 import { spawn } from 'node:child_process';
 import { suiteInstance } from '../helpers/instance.js';
 import { baseEnv, tsflux } from '../helpers/cli.js';
@@ -208,6 +211,60 @@ test(
     child.stdout.on('data', (b: Buffer) => chunks.push(b));
     assert.equal(await closed, 0);
     assert.ok(Buffer.concat(chunks).toString('utf8') === seqText(N), 'attach printed the whole output in order');
+  },
+);
+
+/** ~3 MB of text with multi-byte characters, quotes, backslashes, tabs and control characters. */
+function mixedText(): string {
+  const parts: string[] = [];
+  for (let i = 0; i < 40_000; i++) {
+    parts.push(`${i} é€😀 "q" \\ \t\u0001 ${'ü'.repeat(i % 50)}\n`);
+    if (i % 997 === 0) parts.push('😀'.repeat(20_000)); // a long run without a newline
+  }
+  return parts.join('');
+}
+
+test(
+  'output with multi-byte characters cut anywhere by the reads: data events of at most 64 Ki characters, live and replayed byte for byte',
+  { timeout: HANG_TIMEOUT },
+  async (t) => {
+    const { inst, h } = s;
+    const text = mixedText();
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsflux-mixed-'));
+    t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+    const file = path.join(dir, 'mixed.txt');
+    fs.writeFileSync(file, text);
+    // one attach follows the log while it is appended, a later one replays it from the store
+    const id = await job.submit(h, spec(['cat', file]), { waitable: true });
+    const live = await tsflux(['job', 'attach', encodeJobId(id, 'f58')], inst.uri);
+    assert.equal(live.rc, 0, live.stderr);
+    assert.ok(live.stdout === text, `the live attach printed ${live.stdout.length} characters of ${text.length}`);
+    assert.equal((await job.wait(h, id)).success, true);
+    const replay = await tsflux(['job', 'attach', encodeJobId(id, 'f58')], inst.uri);
+    assert.equal(replay.rc, 0, replay.stderr);
+    assert.ok(replay.stdout === text, `attach printed ${replay.stdout.length} characters of ${text.length}`);
+    const sizes: number[] = [];
+    let joined = '';
+    for await (const ev of job.eventWatch(h, id, { path: 'guest.output' })) {
+      const c = ev.context as Record<string, any>;
+      if (ev.name === 'data' && typeof c.data === 'string') {
+        sizes.push(c.data.length);
+        joined += c.data;
+      }
+    }
+    assert.ok(joined === text);
+    assert.ok(sizes.length > 1 && Math.max(...sizes) <= 64 * 1024, `data events of ${Math.max(...sizes)} characters`);
+  },
+);
+
+test(
+  'bytes that are not UTF-8 come out as U+FFFD, the text around them intact',
+  { timeout: HANG_TIMEOUT },
+  async () => {
+    const { inst } = s;
+    const r = await tsflux(['run', 'sh', '-c', "printf 'a\\377b\\303\\251c\\n'"], inst.uri);
+    assert.equal(r.rc, 0, r.stderr);
+    assert.equal(r.stdout, 'a\ufffdbéc\n');
   },
 );
 

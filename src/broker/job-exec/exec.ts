@@ -53,6 +53,12 @@ const LOG_WARNING = 4;
 const LOG_NOTICE = 5;
 const SIGKILL = 9;
 const SIGALRM = 14;
+/**
+ * Characters of output in one RFC 24 data event, at most: each event is a line of the job's
+ * guest.output, and lines this short stay ordinary strings for V8 all the way to the client
+ * (docs/architecture.md "store").
+ */
+const EVENT_DATA_MAX = 64 * 1024;
 
 interface Task {
   rank: number;
@@ -512,13 +518,28 @@ export class JobExec implements Service {
     const n = Buffer.byteLength(data);
     job.written[stream] = before + n;
     if (before + n <= limit) {
-      this.output(job, { stream, rank: String(t.rank), data });
+      this.outputData(job, stream, t.rank, data);
       return;
     }
     // this piece crosses the limit: what fits is kept, once, with a warning
     const head = utf8Prefix(data, limit - before);
-    if (head !== '') this.output(job, { stream, rank: String(t.rank), data: head });
+    if (head !== '') this.outputData(job, stream, t.rank, head);
     this.shellLog(job, 'output', `${stream} will be truncated, ${job.limit.text} limit exceeded`, LOG_WARNING);
+  }
+
+  /**
+   * Output as RFC 24 data events of at most EVENT_DATA_MAX characters each (a surrogate pair
+   * is never split): the native launcher's frames are that small already, the node launcher's
+   * are what it read in one turn.
+   */
+  private outputData(job: ExecJob, stream: 'stdout' | 'stderr', rank: number, data: string): void {
+    for (let i = 0; i < data.length;) {
+      let j = Math.min(data.length, i + EVENT_DATA_MAX);
+      const last = data.charCodeAt(j - 1);
+      if (j < data.length && last >= 0xd800 && last < 0xdc00) j--;
+      this.output(job, { stream, rank: String(rank), data: j - i === data.length ? data : data.slice(i, j) });
+      i = j;
+    }
   }
 
   /** Before the eofs: how much of each stream the limit dropped, and a word on large output (flux's kvs.c). */

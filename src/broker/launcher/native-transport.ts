@@ -49,6 +49,8 @@ const OUTPUT = 0x4f; // O
 const EXITED = 0x58; // X
 const FAILED = 0x46; // F
 const STATS = 0x54; // T
+/** An output frame's bytes before its output: u32 length, op, u32 id, stream (1 stdout, 2 stderr). */
+const OUTPUT_HEAD = 10;
 
 const inputField = (i: InputSpec | undefined): string =>
   i === 'pipe' ? 'p' : i && i !== 'null' && typeof i === 'object' ? 'r' + i.file : '';
@@ -115,10 +117,15 @@ export class NativeTransport extends LauncherProcess<string | Buffer> implements
   private readonly idByKey = new Map<string, number>();
   /** id → [stdout, stderr] decoders, for tasks that have sent output. */
   private readonly decoders = new Map<number, [StringDecoder | undefined, StringDecoder | undefined]>();
-  /** The tail of the event stream that is not a whole frame yet. */
+  /** The tail of the event stream that is not a whole frame yet (but for an output frame's body). */
   private rest: Buffer[] = [];
   private restLen = 0;
   private need = 4;
+  /**
+   * An output frame whose body is still arriving: decoded as it comes (its pieces are never
+   * copied together), delivered whole once complete.
+   */
+  private partial: { id: number; stream: number; left: number; text: string } | undefined;
 
   constructor(
     o: NativeTransportOptions,
@@ -177,7 +184,11 @@ export class NativeTransport extends LauncherProcess<string | Buffer> implements
 
   private onData(chunk: Buffer): void {
     let buf = chunk;
-    if (this.restLen > 0) {
+    let off = 0;
+    if (this.partial !== undefined) {
+      off = this.outputBody(buf, 0);
+      if (off === buf.length) return;
+    } else if (this.restLen > 0) {
       this.rest.push(chunk);
       this.restLen += chunk.length;
       if (this.restLen < this.need) return;
@@ -185,10 +196,16 @@ export class NativeTransport extends LauncherProcess<string | Buffer> implements
       this.rest = [];
       this.restLen = 0;
     }
-    let off = 0;
     while (buf.length - off >= 4) {
       const len = buf.readUInt32LE(off);
-      if (buf.length - off - 4 < len) break;
+      if (buf.length - off - 4 < len) {
+        if (buf.length - off < OUTPUT_HEAD || buf[off + 4] !== OUTPUT) break;
+        // an output frame's body, to come in more chunks (the launcher's frames are as
+        // long as our reads): decode what is here now rather than copy it all together later
+        this.partial = { id: buf.readUInt32LE(off + 5), stream: buf[off + 9]!, left: len - 6, text: '' };
+        this.outputBody(buf, off + OUTPUT_HEAD);
+        return;
+      }
       this.onFrame(buf, off + 4, off + 4 + len);
       off += 4 + len;
     }
@@ -196,8 +213,35 @@ export class NativeTransport extends LauncherProcess<string | Buffer> implements
       const left = buf.subarray(off);
       this.rest = [left];
       this.restLen = left.length;
-      this.need = left.length >= 4 ? 4 + left.readUInt32LE(0) : 4;
+      // a frame's head is enough to start on an output frame's body
+      this.need = Math.min(left.length >= 4 ? 4 + left.readUInt32LE(0) : 4, OUTPUT_HEAD);
     }
+  }
+
+  /** Take the bytes of the partial output frame's body that buf has from `at`; returns where they end. */
+  private outputBody(buf: Buffer, at: number): number {
+    const p = this.partial!;
+    const k = Math.min(p.left, buf.length - at);
+    if (k > 0) p.text += this.decoder(p.id, p.stream).write(buf.subarray(at, at + k));
+    p.left -= k;
+    if (p.left === 0) {
+      this.partial = undefined;
+      this.output(p.id, p.stream, p.text);
+    }
+    return at + k;
+  }
+
+  private decoder(id: number, stream: number): StringDecoder {
+    const i = stream === 2 ? 1 : 0;
+    let ds = this.decoders.get(id);
+    if (!ds) this.decoders.set(id, (ds = [undefined, undefined]));
+    return (ds[i] ??= new StringDecoder('utf8'));
+  }
+
+  private output(id: number, stream: number, data: string): void {
+    const key = this.keys[id];
+    if (key !== undefined && data)
+      this.hooks.event({ type: 'output', key, stream: stream === 2 ? 'stderr' : 'stdout', data });
   }
 
   private onFrame(buf: Buffer, a: number, b: number): void {
@@ -227,14 +271,9 @@ export class NativeTransport extends LauncherProcess<string | Buffer> implements
       case STARTED:
         this.hooks.event({ type: 'started', key, pid: buf.readUInt32LE(a + 5) });
         return;
-      case OUTPUT: {
-        const i = buf[a + 5] === 2 ? 1 : 0;
-        let ds = this.decoders.get(id);
-        if (!ds) this.decoders.set(id, (ds = [undefined, undefined]));
-        const data = (ds[i] ??= new StringDecoder('utf8')).write(buf.subarray(a + 6, b));
-        if (data) this.hooks.event({ type: 'output', key, stream: i ? 'stderr' : 'stdout', data });
+      case OUTPUT:
+        this.output(id, buf[a + 5]!, this.decoder(id, buf[a + 5]!).write(buf.subarray(a + 6, b)));
         return;
-      }
       case EXITED:
         this.release(id, key);
         this.hooks.event({ type: 'exited', key, waitStatus: buf.readUInt32LE(a + 5), timedOut: buf[a + 9] === 1 });

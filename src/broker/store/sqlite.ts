@@ -3,9 +3,9 @@
  *
  * Group commit: writes go to an in-memory batch that reads see at once; the batch is committed
  * in one transaction at the end of the event loop's turn (setImmediate), and `createJobs`
- * resolves only after that commit (on the disk, for a durable store). The appends to a chunked log within one batch are folded
- * into one chunk (up to CHUNK_MAX), so a job printing fast costs a row per turn (or per 256 KiB),
- * not one per line.
+ * resolves only after that commit (on the disk, for a durable store). The appends to a chunked
+ * log within one batch are folded into one chunk (up to CHUNK_MAX), so a job printing fast costs
+ * a row per turn (or per 64 KiB), not one per line.
  *
  * A durable store syncs off the event loop: its commits run with synchronous=NORMAL (in WAL mode
  * SQLite then syncs the WAL only before a checkpoint) and the WAL is then synced by fdatasync on
@@ -29,7 +29,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { Errno, FluxError, errnoNumber, strerror } from '../../protocol/errno.js';
-import type { JobStore, LogRead, NewJobRecord, StoreWatcher, StoredJob } from './store.js';
+import type { JobStore, LogPieces, LogRead, NewJobRecord, StoreWatcher, StoredJob } from './store.js';
 import { APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION } from './schema.js';
 import { RecentIds } from './recent.js';
 import { Checkpointer } from './checkpoint.js';
@@ -82,10 +82,13 @@ interface Waiter {
 
 const RETRY_MS = 1000;
 /**
- * A chunk takes appends until it holds this many characters: a reader of a log by cursor
- * (readLog) gets at most about this more than it asked for (job-info paces watches by it).
+ * A chunk takes an append if it then holds at most this many characters (an empty one takes
+ * any): a reader of a log by cursor (readLog) gets at most one chunk more than it asked for
+ * (job-info paces watches by it). Small enough that a chunk's text is an ordinary V8 string
+ * unless one append is large: from 128 KiB on a string is a large object, each in memory of its
+ * own, fresh from the system (a replay of 1 GiB made 8,000 of them).
  */
-const CHUNK_MAX = 256 * 1024;
+const CHUNK_MAX = 64 * 1024;
 const BLOB_CACHE = 64;
 const KNOWN_CACHE = 8192;
 /**
@@ -415,7 +418,7 @@ export class SqliteStore implements JobStore {
     } else if (isChunked(key)) {
       const list = (p.chunks ??= new Map()).get(key);
       const last = list?.[list.length - 1];
-      if (last && !last.sealed && last.size < CHUNK_MAX) {
+      if (last && !last.sealed && last.size + text.length <= CHUNK_MAX) {
         last.parts.push(text);
         last.size += text.length;
       } else {
@@ -482,7 +485,8 @@ export class SqliteStore implements JobStore {
       }
       if (p.vals) for (const [k, v] of p.vals) st.putVal.run(row, k, v);
       if (p.chunks)
-        for (const [k, list] of p.chunks) for (const c of list) st.insertChunk.run(row, k, c.seq, c.parts.join(''));
+        for (const [k, list] of p.chunks)
+          for (const c of list) st.insertChunk.run(row, k, c.seq, c.parts.length === 1 ? c.parts[0] : c.parts.join(''));
     }
     if (created) st.setMeta.run('max-jobid', String(maxId));
   }
@@ -606,14 +610,23 @@ export class SqliteStore implements JobStore {
   }
 
   readLog(id: bigint, key: string, cursor: number, maxBytes: number): LogRead | undefined {
+    const r = this.read(id, key, cursor, maxBytes);
+    return r && { text: r.pieces.join(''), cursor: r.cursor };
+  }
+
+  readLogPieces(id: bigint, key: string, cursor: number, maxBytes: number): LogPieces | undefined {
+    return this.read(id, key, cursor, maxBytes);
+  }
+
+  private read(id: bigint, key: string, cursor: number, maxBytes: number): LogPieces | undefined {
     const pending = this.batch.get(id)?.chunks?.get(key);
     const firstPending = pending?.[0]?.seq ?? Infinity;
-    let text = '';
+    const pieces: string[] = [];
+    let size = 0;
     let next = cursor;
-    let any = false;
     // committed chunks, a page at a time, each row read only if needed (iterate, not all: a page
-    // of 16 chunks is 4 MiB, of which a small read wants one)
-    while (next < firstPending && text.length < maxBytes) {
+    // of 16 chunks is 1 MiB, of which a small read wants one)
+    while (next < firstPending && size < maxBytes) {
       let rows = 0;
       let stop = false;
       for (const r of this.st.readChunks.iterate(toRow(id), key, next, 16) as IterableIterator<{
@@ -626,25 +639,29 @@ export class SqliteStore implements JobStore {
           stop = true;
           break;
         }
-        any = true;
-        text += r.data;
+        pieces.push(r.data);
+        size += r.data.length;
         next = seq + 1;
-        if (text.length >= maxBytes) break;
+        if (size >= maxBytes) break;
       }
       if (stop || rows < 16) break;
     }
-    if (!any && cursor === 0 && pending === undefined && !this.hasCommittedLog(id, key)) return undefined;
+    if (pieces.length === 0 && cursor === 0 && pending === undefined && !this.hasCommittedLog(id, key)) {
+      return undefined;
+    }
     // then what is not committed yet
-    if (pending && text.length < maxBytes) {
+    if (pending && size < maxBytes) {
       for (const c of pending) {
         if (c.seq < next) continue;
         c.sealed = true;
-        text += c.parts.join('');
+        const text = c.parts.length === 1 ? c.parts[0]! : c.parts.join('');
+        pieces.push(text);
+        size += text.length;
         next = c.seq + 1;
-        if (text.length >= maxBytes) break;
+        if (size >= maxBytes) break;
       }
     }
-    return { text, cursor: next };
+    return { pieces, cursor: next };
   }
 
   logBytes(id: bigint, key: string): number {

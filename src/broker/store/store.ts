@@ -41,6 +41,17 @@ export interface LogRead {
   cursor: number;
 }
 
+/**
+ * The same, as the store holds it: one piece per stored chunk, each whole appends (so whole
+ * lines), in order; never one string of them all (a string from 128 KiB on is a large object
+ * for V8, fresh memory each time).
+ */
+export interface LogPieces {
+  pieces: string[];
+  /** Where the next read starts. */
+  cursor: number;
+}
+
 export type StoreWatcher = (id: bigint, key: string, appended: string) => void;
 
 export interface JobStore {
@@ -62,6 +73,8 @@ export interface JobStore {
    * one), without loading the rest; `undefined` if the log does not exist.
    */
   readLog(id: bigint, key: string, cursor: number, maxBytes: number): LogRead | undefined;
+  /** readLog without making one string of what it read: a watch streaming a log sends each piece as it is. */
+  readLogPieces(id: bigint, key: string, cursor: number, maxBytes: number): LogPieces | undefined;
   /** Bytes (UTF-8) of a chunked log (`guest.*`), 0 if there is none, without reading it into memory. */
   logBytes(id: bigint, key: string): number;
   /** Every job id, oldest first. */

@@ -158,7 +158,7 @@ describe('SqliteStore', () => {
     await s.close();
   });
 
-  test('a turn of appends is cut into chunks of about 256 KiB; logBytes counts them, committed or not, in UTF-8', async () => {
+  test('a turn of appends is cut into chunks of at most 64 KiB; logBytes counts them, committed or not, in UTF-8', async () => {
     const s = SqliteStore.open(':memory:', { durable: false });
     await s.createJobs([rec(1n)]);
     assert.equal(s.logBytes(1n, 'guest.output'), 0);
@@ -169,7 +169,7 @@ describe('SqliteStore', () => {
     assert.equal(s.logBytes(1n, 'guest.output'), 1024 * 2047);
     // a small read gets one chunk, not the whole turn's appends
     const r = s.readLog(1n, 'guest.output', 0, 1)!;
-    assert.equal(r.text.length, 256 * 1024);
+    assert.equal(r.text.length, 64 * 1024);
     s.append(1n, 'guest.output', 'x\n');
     assert.equal(s.logBytes(1n, 'guest.output'), 1024 * 2047 + 2);
     let text = r.text;
@@ -180,6 +180,34 @@ describe('SqliteStore', () => {
       c = more.cursor;
     }
     assert.ok(text === piece.repeat(1024) + 'x\n');
+    await s.close();
+  });
+
+  test('readLogPieces: one piece per chunk, whole lines, in order; an append that would overflow a chunk starts the next', async () => {
+    const s = SqliteStore.open(':memory:', { durable: false });
+    await s.createJobs([rec(1n)]);
+    assert.equal(s.readLogPieces(1n, 'guest.output', 0, 100), undefined); // no such log yet
+    const line = (c: string, n: number) => c.repeat(n - 1) + '\n';
+    // one turn: 40 Ki + 30 Ki characters do not fit in one 64 KiB chunk; 100 Ki is alone in its own
+    s.append(1n, 'guest.output', line('a', 40 * 1024));
+    s.append(1n, 'guest.output', line('b', 30 * 1024));
+    s.append(1n, 'guest.output', line('c', 20 * 1024));
+    s.append(1n, 'guest.output', line('d', 100 * 1024));
+    s.append(1n, 'guest.output', line('é', 10));
+    const sizes = (pieces: string[]) => pieces.map((p) => p.length);
+    const pending = s.readLogPieces(1n, 'guest.output', 0, 1 << 20)!;
+    assert.deepEqual(sizes(pending.pieces), [40 * 1024, 50 * 1024, 100 * 1024, 10]);
+    await new Promise((r) => setImmediate(r)); // committed: the same chunks, read back from the database
+    const all = s.readLogPieces(1n, 'guest.output', 0, 1 << 20)!;
+    assert.deepEqual(all.pieces, pending.pieces);
+    assert.equal(all.cursor, pending.cursor);
+    // a read stops after the chunk that reaches maxBytes; the next starts where it stopped
+    const first = s.readLogPieces(1n, 'guest.output', 0, 60 * 1024)!;
+    assert.deepEqual(sizes(first.pieces), [40 * 1024, 50 * 1024]);
+    const rest = s.readLogPieces(1n, 'guest.output', first.cursor, 1 << 20)!;
+    assert.equal(first.pieces.join('') + rest.pieces.join(''), all.pieces.join(''));
+    assert.deepEqual(s.readLogPieces(1n, 'guest.output', all.cursor, 100)!.pieces, []);
+    assert.equal(s.readLog(1n, 'guest.output', 0, 1 << 20)!.text, all.pieces.join(''));
     await s.close();
   });
 

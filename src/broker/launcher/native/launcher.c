@@ -378,7 +378,8 @@ static char *child_stack;
 #define CHILD_STACK (256 * 1024)
 #define OUT_HIGH (4u << 20)   /* stop reading capture pipes with this much unsent output */
 #define OUT_LOW (1u << 20)
-#define FRAME_MAX (1u << 20)  /* output bytes per output frame */
+#define FRAME_MAX (64u << 10) /* output bytes per output frame (job-exec: one RFC 24 event each) */
+#define FRAME_HEAD 10         /* an output frame's bytes before its output: u32 len, op, u32 id, stream */
 
 enum { TAG_CTL, TAG_SIG, TAG_CAP, TAG_OUT };
 
@@ -527,21 +528,22 @@ static bool maybe_finish(task_t *t) {
 static void read_capture(task_t *t, int s) {
   for (int round = 0; round < 4 && t->fd[s] >= 0; round++) {
     bool extend = open_frame != SIZE_MAX && open_frame >= out_sent && open_id == t->id &&
-                  open_stream == s && out.len - open_frame < FRAME_MAX;
+                  open_stream == s && out.len - open_frame - FRAME_HEAD < FRAME_MAX;
     size_t at = extend ? open_frame : ev_begin('O');
     if (!extend) {
       put_u32(t->id);
       buf_put(&out, s ? "\2" : "\1", 1);
     }
-    buf_reserve(&out, 65536);
-    ssize_t r = read(t->fd[s], out.p + out.len, 65536);
+    size_t want = FRAME_MAX - (out.len - at - FRAME_HEAD); /* what the frame has room for */
+    buf_reserve(&out, want);
+    ssize_t r = read(t->fd[s], out.p + out.len, want);
     if (r > 0) {
       out.len += (size_t)r;
       ev_end(at);
       open_frame = at;
       open_id = t->id;
       open_stream = s;
-      if (r < 65536) break; /* drained: epoll tells us when there is more (or EOF) */
+      if ((size_t)r < want) break; /* drained: epoll tells us when there is more (or EOF) */
       continue;
     }
     if (!extend) out.len = at; /* nothing read: drop the empty frame */
