@@ -1,10 +1,12 @@
 /**
- * The client half of bench/output.ts, run inside an instance (`tsflux start node
- * dist/bench/output-client.js MIB`): a job prints MIB MiB (`yes | head -c`) while one `tsflux job
- * attach` copies it to /dev/null and another is stalled (its stdout is a pipe nobody reads); the
- * broker's resident memory is sampled before, during and after. Then attach replays the inactive
- * job's output to /dev/null, timed, and `tsflux job info ID guest.output` is asked for it whole.
- * Prints one JSON line of figures.
+ * The client half of bench/output.ts, run inside a fresh instance (`tsflux start --store FILE
+ * node dist/bench/output-client.js MODE MIB KIND [ID]`). Samples the broker's resident memory
+ * (VmRSS in /proc/PID/status, every 20 ms) idle, then at its peak while (MODE) `quiet`: a job
+ * prints MIB MiB with nobody attached; `attached`: as much with one `tsflux job attach` copying
+ * it to /dev/null and another stalled (its stdout a pipe nobody reads); `replay`: attach copies
+ * the output of job ID (inactive, of an earlier instance on the store) to /dev/null. KIND is `yes`
+ * (`yes | head -c`: a newline every 2 bytes, the most JSON escaping) or `base64` (`head -c N
+ * /dev/zero | base64`: lines of 76). Prints one JSON line, with the time it took.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -17,11 +19,25 @@ import { encodeJobId } from '../src/job/jobid.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const tsflux = path.resolve(here, '../../bin/tsflux.js');
-const mib = Number(process.argv[2] ?? 1024);
+const mode = process.argv[2] ?? 'quiet';
+const mib = Number(process.argv[3] ?? 1024);
+const kind = process.argv[4] ?? 'yes';
 
 function rssMiB(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) / 1024 : NaN;
+}
+
+/** The highest VmRSS seen from start() until stop(). */
+function sampler(pid: number): { stop: () => number } {
+  let peak = rssMiB(pid);
+  const t = setInterval(() => (peak = Math.max(peak, rssMiB(pid))), 20);
+  return {
+    stop: () => {
+      clearInterval(t);
+      return Math.max(peak, rssMiB(pid));
+    },
+  };
 }
 
 function cli(args: string[], stdout: 'ignore' | 'pipe'): ChildProcess {
@@ -31,59 +47,41 @@ function cli(args: string[], stdout: 'ignore' | 'pipe'): ChildProcess {
 const exited = (c: ChildProcess): Promise<number | null> =>
   new Promise((resolve) => (c.exitCode !== null ? resolve(c.exitCode) : c.on('exit', (code) => resolve(code))));
 
+const cmd =
+  kind === 'base64'
+    ? `head -c ${Math.round((mib * 1024 * 1024 * 57) / 77)} /dev/zero | base64` // 76 + \n per 57 bytes: MIB MiB
+    : `yes | head -c ${mib}M`;
+const spec = (): JobspecV1 =>
+  JobspecV1.fromCommand(['sh', '-c', cmd], { environment: { PATH: process.env.PATH ?? '/usr/bin:/bin' } });
+
 const h = await Flux.open();
 const broker = Number(await h.attrGet('broker.pid'));
-const before = rssMiB(broker);
-const spec = JobspecV1.fromCommand(['sh', '-c', `yes | head -c ${mib}M`], {
-  environment: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
-});
+await new Promise((r) => setTimeout(r, 500));
+const idle = rssMiB(broker);
+const s = sampler(broker);
 const t0 = performance.now();
-const id = await job.submit(h, spec, { waitable: true });
-const f58 = encodeJobId(id, 'f58');
-const live = cli(['job', 'attach', f58], 'ignore');
-const stalled = cli(['job', 'attach', f58], 'pipe'); // its stdout is never read
-let peak = before;
-const sampler = setInterval(() => (peak = Math.max(peak, rssMiB(broker))), 100);
-const r = await job.wait(h, id);
-const ran = (performance.now() - t0) / 1000;
-const liveRc = await exited(live);
-const liveDone = (performance.now() - t0) / 1000;
-const during = peak;
-const afterJob = rssMiB(broker);
-stalled.kill('SIGKILL');
-await exited(stalled);
-
-// replay of the inactive job, to /dev/null
-const t1 = performance.now();
-const replay = cli(['job', 'attach', f58], 'ignore');
-const replayRc = await exited(replay);
-const replaySec = (performance.now() - t1) / 1000;
-clearInterval(sampler);
-const afterReplay = rssMiB(broker);
-
-// a lookup of it whole
-const info = cli(['job', 'info', f58, 'guest.output'], 'pipe');
-let infoErr = '';
-info.stderr!.on('data', (b: Buffer) => (infoErr += b.toString()));
-const infoRc = await exited(info);
-
-console.log(
-  JSON.stringify({
-    mib,
-    success: r.success,
-    jobSec: ran,
-    liveAttachSec: liveDone,
-    liveRc,
-    rssBefore: before,
-    rssPeakDuring: during,
-    rssAfterJob: afterJob,
-    replaySec,
-    replayRc,
-    replayMiBs: mib / replaySec,
-    rssPeakWithReplay: peak,
-    rssAfterReplay: afterReplay,
-    infoRc,
-    infoErr: infoErr.trim(),
-  }),
-);
+let id: bigint;
+let ok: boolean;
+if (mode === 'replay') {
+  // the output of a job of an earlier instance on this store, to /dev/null
+  id = BigInt(process.argv[5]!);
+  ok = (await exited(cli(['job', 'attach', encodeJobId(id, 'f58')], 'ignore'))) === 0;
+} else {
+  id = await job.submit(h, spec(), { waitable: true });
+  let attaches: Promise<boolean> = Promise.resolve(true);
+  if (mode === 'attached') {
+    const f58 = encodeJobId(id, 'f58');
+    const live = cli(['job', 'attach', f58], 'ignore');
+    const stalled = cli(['job', 'attach', f58], 'pipe'); // its stdout is never read
+    attaches = exited(live).then(async (rc) => {
+      stalled.kill('SIGKILL');
+      await exited(stalled);
+      return rc === 0;
+    });
+  }
+  ok = (await job.wait(h, id)).success && (await attaches);
+}
+const sec = (performance.now() - t0) / 1000;
+const peak = s.stop();
+console.log(JSON.stringify({ mode, mib, kind, ok, id: String(id), idle, peak, sec }));
 h.close();

@@ -1,9 +1,13 @@
 /**
- * A job that prints a lot (default 1 GiB): broker resident memory before, during (one attach
- * copying the output, one stalled) and after, the time attach takes to replay the inactive job's
- * output, and what `job info ID guest.output` says. In a fresh instance with a scratch store, then
- * with a durable one (`--store`). Prints a table; asserts nothing.
- * Usage: node dist/bench/output.js [MIB]
+ * A job that prints a lot (default 1 GiB), with a durable store (`--store`), each figure in a
+ * fresh instance: the broker's resident memory idle, and at its peak while a job prints with
+ * nobody attached, while one prints with an attach copying it and another stalled, and while
+ * `tsflux job attach` replays the inactive job's output (an instance restarted on the store);
+ * how fast that replay is; and, in the same run, how fast the machine reads the store file
+ * (`cat`, from the page cache as the replay does, and `dd iflag=direct`, from the disk).
+ * Once for `yes` output (a newline every 2 bytes: the most JSON escaping) and once for base64
+ * lines. Prints a table; asserts nothing.
+ * Usage: node dist/bench/output.js [MIB] [yes|base64 ...]
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -16,78 +20,90 @@ const tsflux = path.resolve(here, '../../bin/tsflux.js');
 const client = path.join(here, 'output-client.js');
 
 interface Figures {
-  mib: number;
-  success: boolean;
-  jobSec: number;
-  liveAttachSec: number;
-  rssBefore: number;
-  rssPeakDuring: number;
-  rssAfterJob: number;
-  replaySec: number;
-  replayMiBs: number;
-  rssPeakWithReplay: number;
-  rssAfterReplay: number;
-  infoErr: string;
+  ok: boolean;
+  id: string;
+  idle: number;
+  peak: number;
+  sec: number;
 }
 
-function once(mib: number, store?: string): Figures {
-  const args = [tsflux, 'start', ...(store ? ['--store', store] : []), process.execPath, client, String(mib)];
-  const r = spawnSync(process.execPath, args, { encoding: 'utf8', maxBuffer: 1 << 24 });
+/** One fresh instance on `store` running output-client.js with `args`. */
+function once(store: string, args: string[]): Figures {
+  const argv = [tsflux, 'start', '--store', store, process.execPath, client, ...args];
+  const r = spawnSync(process.execPath, argv, { encoding: 'utf8', maxBuffer: 1 << 24 });
   if (r.status !== 0) throw new Error(`output bench failed (rc ${r.status}): ${r.stderr}`);
   const line = r.stdout
     .trim()
     .split('\n')
     .find((l) => l.startsWith('{'));
-  return JSON.parse(line!) as Figures;
+  const x = JSON.parse(line!) as Figures;
+  if (!x.ok) throw new Error(`a job or an attach failed: ${args.join(' ')}`);
+  return x;
 }
 
-export function run(mib = 1024): void {
+/** MiB/s of reading `file` whole with `argv` (its output discarded). */
+function readRate(argv: string[], file: string): number {
+  const t0 = performance.now();
+  const r = spawnSync(argv[0]!, argv.slice(1), { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
+  const sec = (performance.now() - t0) / 1000;
+  if (r.status !== 0) return NaN; // e.g. a file system without O_DIRECT
+  return fs.statSync(file).size / 2 ** 20 / sec;
+}
+
+export function run(mib = 1024, kinds = ['yes', 'base64']): void {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsflux-bench-output-'));
-  const f = (x: number, d = 0) => x.toFixed(d);
+  const f = (x: number, d = 0) => (Number.isNaN(x) ? '-' : x.toFixed(d));
   try {
     const rows: string[][] = [
       [
         `${mib} MiB of output`,
-        'job s',
-        'live attach s',
-        'RSS before',
-        'peak during',
-        'after job',
+        'idle',
+        'peak, none attached',
+        'peak, attached',
+        'peak, replay',
+        'job s, none attached',
         'replay MiB/s',
-        'peak w/ replay',
-        'after replay',
+        'store MiB',
+        'cat MiB/s',
+        'dd direct MiB/s',
       ],
     ];
-    let info = '';
-    for (const [label, store] of [
-      ['scratch store', undefined],
-      ['durable store (--store)', path.join(dir, 'state.db')],
-    ] as const) {
-      const x = once(mib, store);
-      if (!x.success) throw new Error(`the job failed (${label})`);
+    for (const kind of kinds) {
+      const store = path.join(dir, `${kind}.db`);
+      const other = path.join(dir, `${kind}-attached.db`);
+      const quiet = once(store, ['quiet', String(mib), kind]);
+      const attached = once(other, ['attached', String(mib), kind]);
+      const replay = once(store, ['replay', String(mib), kind, quiet.id]);
+      const size = fs.statSync(store).size / 2 ** 20;
+      const cat = readRate(['cat', store], store);
+      const dd = readRate(['dd', `if=${store}`, 'of=/dev/null', 'bs=4M', 'iflag=direct'], store);
+      const peak = (x: Figures) => `${f(x.peak)} (+${f(x.peak - x.idle)})`;
       rows.push([
-        label,
-        f(x.jobSec, 1),
-        f(x.liveAttachSec, 1),
-        f(x.rssBefore),
-        f(x.rssPeakDuring),
-        f(x.rssAfterJob),
-        f(x.replayMiBs),
-        f(x.rssPeakWithReplay),
-        f(x.rssAfterReplay),
+        kind,
+        f(quiet.idle),
+        peak(quiet),
+        peak(attached),
+        peak(replay),
+        f(quiet.sec, 1),
+        f(mib / replay.sec),
+        f(size),
+        f(cat),
+        f(dd),
       ]);
-      info = x.infoErr;
-      if (store) for (const s of ['', '-wal', '-shm']) fs.rmSync(store + s, { force: true });
+      for (const file of [store, other]) for (const s of ['', '-wal', '-shm']) fs.rmSync(file + s, { force: true });
     }
     const w = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-    console.log('broker resident memory in MiB; one attach copies the output to /dev/null, another is stalled');
+    console.log(
+      'broker resident memory (VmRSS) in MiB; attached: one attach copies the output to /dev/null, another is stalled;',
+    );
+    console.log('replay: attach of the inactive job to /dev/null, MiB of output per second');
     for (const r of rows) console.log(r.map((c, i) => (i === 0 ? c.padEnd(w[i]!) : c.padStart(w[i]!))).join('  '));
-    console.log(`job info ID guest.output: ${info}`);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  run(process.argv[2] ? Number(process.argv[2]) : undefined);
+  const kinds = process.argv.slice(3);
+  run(process.argv[2] ? Number(process.argv[2]) : undefined, kinds.length ? kinds : undefined);
 }
