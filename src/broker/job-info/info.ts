@@ -11,10 +11,12 @@
  * O(watchers of that job), and by connection + matchtag for cancel / disconnect.
  *
  * A `guest.*` log (a job's output can be a gigabyte) is never held here: its watch keeps a cursor
- * into the store and reads from it (store.readLog) a piece at a time, only while the client's
- * connection has less than FLOW_HIGH bytes queued; past that it waits for the queue to drain to
- * FLOW_LOW (Request.outflow). A watcher that is behind costs a cursor, not data; an append only
- * wakes the watchers that are caught up. In-process requests have no queue and are never paused.
+ * into the store and reads from it (store.readLogPieces) a few chunks at a time, only while the
+ * client's connection has less than FLOW_HIGH bytes queued; past that it waits for the queue to
+ * drain to FLOW_LOW (Request.outflow). Each line goes out as it was stored: its response's
+ * payload is written into the wire buffer when sent (event-payload.ts). A watcher that is behind
+ * costs a cursor, not data; an append only wakes the watchers that are caught up. In-process
+ * requests have no queue and are never paused.
  * The main `eventlog` (small) is read whole. INITIAL_SENTINEL on a guest log comes once the
  * watch has caught up with the log (after the lines that existed, and any appended meanwhile).
  *
