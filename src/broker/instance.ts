@@ -105,6 +105,10 @@ export interface InstanceOptions {
   /** How the exec agent starts its task launcher (launcher/spawner.ts); default: its defaults. */
   launcher?: SpawnerOptions;
   maxMessageSize?: number;
+  /** What the incomplete messages of all clients may hold together (server.ts); default 256 MiB. */
+  maxPendingBytes?: number;
+  /** What may wait for one client that does not read, before it is disconnected (server.ts). */
+  maxQueuedBytes?: number;
   /** Flux's configuration: a TOML file or a directory of `*.toml` (flux-config(5)). */
   configPath?: string;
   /**
@@ -298,7 +302,11 @@ export class Instance {
     try {
       // the socket answers while the services start: the broker and attributes at once, the job
       // services once they are up (a restart on many jobs takes a while)
-      server = new LocalServer(broker, sockPath, { maxMessageSize: opts.maxMessageSize });
+      server = new LocalServer(broker, sockPath, {
+        maxMessageSize: opts.maxMessageSize,
+        maxPendingBytes: opts.maxPendingBytes,
+        maxQueuedBytes: opts.maxQueuedBytes,
+      });
       await server.listen();
       await broker.start();
       overlay.setReady();

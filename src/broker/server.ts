@@ -14,7 +14,8 @@
 import net from 'node:net';
 import fs from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { StreamDecoder } from '../protocol/stream.js';
+import { StreamDecoder, type PendingBudget } from '../protocol/stream.js';
+import { DEFAULT_MAX_PENDING_BYTES, InboundBudget } from './inbound-budget.js';
 import { event as eventMessage, withTextPayload, type Cred } from '../protocol/codec.js';
 import { OutQueue } from '../protocol/outqueue.js';
 import { deepFreeze, parseJson } from '../protocol/json.js';
@@ -31,6 +32,16 @@ const REPEAT_MIN = 1024;
 export interface ServerOptions {
   /** Largest message accepted from a client (bytes); default 64 MiB. */
   maxMessageSize?: number;
+  /**
+   * What the incomplete messages of all connections may hold together (inbound-budget.ts);
+   * default 256 MiB. Each connection's is bounded by maxMessageSize (one message at a time).
+   */
+  maxPendingBytes?: number;
+  /**
+   * What may wait in one connection's outgoing queue (responses, events) for a client that
+   * does not read; past it the client is disconnected. Default twice maxMessageSize.
+   */
+  maxQueuedBytes?: number;
 }
 
 class WireRequest extends MessageRequest {
@@ -81,15 +92,18 @@ export class ClientConn implements Outflow {
   /** Outflow.whenBelow callers, told when the queue drains. */
   private drainWaiters: DrainWaiter[] = [];
   private drainCheck: NodeJS.Immediate | undefined;
+  /** Over its outgoing limit: nothing more is queued, it is closed on the next turn. */
+  private aborting = false;
 
   constructor(
     readonly server: LocalServer,
     readonly socket: net.Socket,
     maxMessageSize: number,
+    budget: PendingBudget,
   ) {
     this.userid = server.broker.owner;
     this.cred = { userid: this.userid, rolemask: this.rolemask };
-    this.decoder = new StreamDecoder({ maxMessageSize });
+    this.decoder = new StreamDecoder({ maxMessageSize, budget });
     this.out.onWritten = () => this.checkDrain();
   }
 
@@ -149,8 +163,16 @@ export class ClientConn implements Outflow {
 
   /** Queue a message for this client; it is encoded when the socket has room (outqueue.ts). */
   send(msg: Message): void {
-    if (this.closed) return;
+    if (this.closed || this.aborting) return;
     this.out.push(msg);
+    if (this.out.bytes > this.server.maxQueuedBytes) {
+      // a client that does not read: drop it, on the next turn (we may be inside a service's loop)
+      this.aborting = true;
+      this.out.discard();
+      const why = `more than ${this.server.maxQueuedBytes} bytes queued for it (it does not read)`;
+      setImmediate(() => this.abort(why));
+      return;
+    }
     if (this.out.length >= 4096) {
       this.flush();
     } else if (!this.flushScheduled) {
@@ -183,6 +205,7 @@ export class ClientConn implements Outflow {
   }
 
   onData(chunk: Buffer): void {
+    if (this.closed) return; // what was already read when it was closed
     let msgs: Message[];
     try {
       msgs = this.decoder.push(chunk);
@@ -197,8 +220,23 @@ export class ClientConn implements Outflow {
     }
   }
 
+  /** Close at once, without what is queued, with a log line saying why. */
+  abort(why: string): void {
+    if (this.closed) return;
+    this.server.broker.log('warning', `client ${this.id}: ${why}; closing connection`);
+    this.out.discard();
+    this.close();
+    this.socket.destroy();
+  }
+
+  /** The decoder of this connection (InboundBudget names connections by it). */
+  get inbound(): StreamDecoder {
+    return this.decoder;
+  }
+
   close(): void {
     if (this.closed) return;
+    this.decoder.discard();
     this.out.drain(this.socket);
     this.closed = true;
     this.drainWaiters = [];
@@ -222,6 +260,8 @@ export class LocalServer {
   private readonly forwarded = new Map<string, { req: Request; provider: ClientConn }>();
   private fwdTag = 0;
   private readonly maxMessageSize: number;
+  readonly maxQueuedBytes: number;
+  private readonly budget: InboundBudget;
   private removeSink: (() => void) | undefined;
 
   constructor(
@@ -230,6 +270,10 @@ export class LocalServer {
     opts: ServerOptions = {},
   ) {
     this.maxMessageSize = opts.maxMessageSize ?? 64 * 1024 * 1024;
+    this.maxQueuedBytes = opts.maxQueuedBytes ?? 2 * this.maxMessageSize;
+    this.budget = new InboundBudget(opts.maxPendingBytes ?? DEFAULT_MAX_PENDING_BYTES, (d, why) => {
+      for (const c of this.conns.values()) if (c.inbound === d) return c.abort(why);
+    });
     this.srv = net.createServer((sock) => this.accept(sock));
   }
 
@@ -265,13 +309,18 @@ export class LocalServer {
     return this.conns.size;
   }
 
+  /** Bytes the incomplete messages of all connections hold now. */
+  get pendingBytes(): number {
+    return this.budget.bytes;
+  }
+
   /** The client connections (their outgoing queues, for tests and stats). */
   connections(): ClientConn[] {
     return [...this.conns.values()];
   }
 
   private accept(sock: net.Socket): void {
-    const c = new ClientConn(this, sock, this.maxMessageSize);
+    const c = new ClientConn(this, sock, this.maxMessageSize, this.budget);
     this.conns.set(c.id, c);
     sock.setNoDelay?.(true);
     sock.write(Buffer.from([0])); // handshake: accepted (§A.1)

@@ -157,12 +157,15 @@ export function encodeMessage(msg: Message, alloc: (n: number) => Buffer = alloc
  * `payload` is a view into `frames` (no copy). Throws ProtoError (EPROTO) on malformed input.
  */
 export function decodeFrames(frames: Buffer): Message {
-  // Split into frames: starts/lengths. Messages have few frames, so small arrays are fine.
-  const starts: number[] = [];
-  const lens: number[] = [];
+  // Split into frames: starts/lengths, in tables reused by every call (decoding is synchronous),
+  // so a message costs no garbage per frame and one with too many frames stops at MAX_FRAMES+1.
+  const starts = frameStarts;
+  const lens = frameLens;
   const end = frames.length;
   let off = 0;
+  let count = 0;
   while (off < end) {
+    if (count === MAX_FRAMES) throw new ProtoError(tooManyFrames());
     let n = frames[off]!;
     off++;
     if (n === 0xff) {
@@ -171,11 +174,11 @@ export function decodeFrames(frames: Buffer): Message {
       off += 4;
     }
     if (n > end - off) throw new ProtoError(`truncated frame: size ${n} exceeds remaining ${end - off} bytes`);
-    starts.push(off);
-    lens.push(n);
+    starts[count] = off;
+    lens[count] = n;
+    count++;
     off += n;
   }
-  const count = starts.length;
   if (count === 0) throw new ProtoError('missing PROTO frame');
   const p = starts[count - 1]!;
   const plen = lens[count - 1]!;
@@ -229,6 +232,20 @@ export function decodeFrames(frames: Buffer): Message {
   }
   if (i !== last) throw new ProtoError(`${last - i} unexpected extra frame(s) before PROTO`);
   return msg;
+}
+
+/**
+ * Most frames one message may have: the route (one frame per hop, RFC 3 / §A.3), its empty
+ * delimiter, topic, payload and PROTO. A route of 250 hops is far beyond any tree depth; a
+ * message of more frames is refused (EPROTO) as soon as its frame prefixes show it
+ * (StreamDecoder counts them while the message is still arriving).
+ */
+export const MAX_FRAMES = 254;
+const frameStarts = new Uint32Array(MAX_FRAMES);
+const frameLens = new Uint32Array(MAX_FRAMES);
+
+export function tooManyFrames(): string {
+  return `more than ${MAX_FRAMES} frames in one message`;
 }
 
 function hex2(b: number): string {

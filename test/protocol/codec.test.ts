@@ -5,6 +5,7 @@ import fc from 'fast-check';
 import {
   decodeFrames,
   encodeMessage,
+  MAX_FRAMES,
   MsgFlag,
   StreamDecoder,
   type Message,
@@ -124,6 +125,45 @@ describe('codec round trip', () => {
     const got: Message[] = [];
     for (let i = 0; i < stream.length; i++) got.push(...dec.push(stream.subarray(i, i + 1)));
     assert.deepEqual(got, [small, big, small]);
+  });
+
+  test('a message of more than MAX_FRAMES frames is refused, whole or while it arrives', () => {
+    const n = MAX_FRAMES + 1;
+    assert.throws(() => decodeFrames(Buffer.alloc(n)), /more than 254 frames in one message/);
+    // a route of 250 hops (254 frames with delimiter, topic, payload and PROTO) still decodes
+    const m: Message = {
+      type: 1,
+      flags: MsgFlag.TOPIC | MsgFlag.ROUTE | MsgFlag.PAYLOAD,
+      topic: 'a.b',
+      route: Array.from({ length: MAX_FRAMES - 4 }, (_, i) => `hop${i}`),
+      payload: Buffer.from('{}'),
+      payloadNul: true,
+      userid: 1,
+      rolemask: 2,
+      aux1: 3,
+      aux2: 4,
+    };
+    assert.deepEqual(decodeFrames(encodeMessage(m).subarray(8)), m);
+    // announced 64 MiB, and only empty frames: the decoder fails after the 255th byte
+    const dec = new StreamDecoder();
+    const head = Buffer.from([0x12, 0x00, 0xee, 0xff, 0x04, 0, 0, 0]);
+    assert.deepEqual(dec.push(head), []);
+    let pushed = 0;
+    assert.throws(() => {
+      for (;;) {
+        dec.push(Buffer.alloc(16));
+        pushed += 16;
+      }
+    }, /more than 254 frames/);
+    assert.equal(pushed, 16 * Math.floor(MAX_FRAMES / 16));
+    assert.equal(dec.buffered, 0);
+  });
+
+  test('a frame longer than its message is refused before the message is complete', () => {
+    const dec = new StreamDecoder();
+    const head = Buffer.from([0x12, 0x00, 0xee, 0xff, 0, 0, 0x10, 0]); // 4096 bytes of frames
+    dec.push(head);
+    assert.throws(() => dec.push(Buffer.from([0xff, 0, 0, 0x20, 0])), /truncated frame: size 8192 exceeds the message/);
   });
 
   test('RFC byte order magic ff ee 00 12 is accepted', () => {
