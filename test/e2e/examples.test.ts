@@ -58,6 +58,40 @@ test('part (a) and part (b) print the seed lines inside a fresh instance', () =>
   }
 });
 
+test(
+  'part (a) and part (b) under tsflux start --test-size=3: the jobs land on every rank',
+  { timeout: HANG_TIMEOUT },
+  () => {
+    const work = fs.mkdtempSync(path.join(os.tmpdir(), 'tsflux-example-'));
+    try {
+      const script = [
+        'set -e',
+        `mkdir ${work}/jobs`,
+        `tsflux mini run --dry-run -n1 sleep 0 > ${work}/jobs/0.json`,
+        `for i in \`seq 1 24\`; do cp ${work}/jobs/0.json ${work}/jobs/\${i}.json; done`,
+        `./bulksubmit.ts ${work}/jobs/*.json`,
+        './bulksubmit_executor.ts -n20 /bin/sleep 0',
+        "tsflux jobs -a -n -o '{ranks}' | sort -u",
+      ].join('\n');
+      const r = spawnSync(
+        process.execPath,
+        [tsfluxBin, 'start', '--test-size=3', '--cores=1', `-o,-S,log-filename=${work}/out`, 'bash', '-c', script],
+        { cwd: exampleDir, encoding: 'utf8', env: { ...process.env, FLUX_URI: '' } },
+      );
+      assert.equal(r.status, 0, `rc ${r.status}\nstdout:\n${r.stdout}\nstderr:\n${r.stderr}`);
+      const lines = r.stdout.trim().split('\n');
+      assert.match(lines[1]!, /^bulksubmit: submitted 25 jobs in/);
+      assert.match(lines[4]!, /^bulksubmit: Ran 25 jobs in/);
+      assert.match(lines[5]!, /^bulksubmit_executor: submitted 20 jobs in/);
+      assert.match(lines[8]!, /^bulksubmit_executor: Ran 20 jobs in/);
+      // one core per broker: with 45 jobs in flight, every rank ran some
+      assert.deepEqual(lines.slice(9), ['0', '1', '2']);
+    } finally {
+      fs.rmSync(work, { recursive: true, force: true });
+    }
+  },
+);
+
 test('tsflux start exits with the status of its command and removes its runtime directory', () => {
   const r = spawnSync(
     process.execPath,

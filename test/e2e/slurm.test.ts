@@ -85,6 +85,29 @@ describe('srun -N3 tsflux start on the Slurm testbed', { skip, timeout: HANG_TIM
     assert.match(r.stderr, /task 0: Exited with exit code 7/);
     await until(() => processesWith(m.key).length === 0, 'every process of the step to end');
   });
+  test('jobs across the nodes: resource list of n[1-3], run -N3 hostname prints n1 n2 n3, -N3 -n6 puts 2 on each', async () => {
+    const m = marker();
+    const script = [
+      "tsflux resource list -o '{state} {nnodes} {nodelist}' | grep free",
+      'tsflux run -N3 hostname | sort',
+      "tsflux run -N3 -n6 sh -c 'echo $FLUX_TASK_RANK $FLUX_TASK_LOCAL_ID $(hostname)' | sort -n",
+    ].join('; ');
+    const r = await slurm('srun', ['--mpi=pmi2', '-N3', 'tsflux', 'start', 'sh', '-c', script], m.env);
+    assert.equal(r.rc, 0, r.stderr);
+    assert.deepEqual(r.stdout.trim().split('\n'), [
+      'free 3 n[1-3]',
+      'n1',
+      'n2',
+      'n3',
+      '0 0 n1',
+      '1 1 n1',
+      '2 0 n2',
+      '3 1 n2',
+      '4 0 n3',
+      '5 1 n3',
+    ]);
+    await until(() => processesWith(m.key).length === 0, 'every process of the step to end');
+  });
   test("the seed's line, srun --pty --mpi=none -N3 tsflux start -o,-S,log-filename=out: no PMI, a MUNGE rendezvous", async () => {
     const m = marker();
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsflux-slurm-'));
