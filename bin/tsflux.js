@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --
 // tsflux command entry: runs the compiled CLI (built by `npm ci` / `npm run build`).
 import { main } from '../dist/src/cli/main.js';
 main(process.argv.slice(2)).then(

@@ -388,6 +388,16 @@ function removeDir(dir: string): void {
   }
 }
 
+/** What is wrong with a command or environment that no exec can take (NUL bytes, an empty command). */
+function badArgv(argv: readonly unknown[], env: NodeJS.ProcessEnv): string | undefined {
+  if (argv[0] === '') return 'the command is an empty string';
+  const nul = (v: unknown): boolean => typeof v === 'string' && v.includes('\0');
+  if (argv.some(nul) || Object.entries(env).some(([k, v]) => nul(k) || nul(v))) {
+    return `${String(argv[0])}: an argument or environment string contains a NUL byte`;
+  }
+  return undefined;
+}
+
 function launch(spec: LaunchSpec): void {
   const key = spec.key;
   if (typeof key !== 'string' || !Array.isArray(spec.argv) || spec.argv.length === 0) {
@@ -450,6 +460,12 @@ function launch(spec: LaunchSpec): void {
     return fail(key, code, `${err.path ?? 'stdio'}: ${strerror(code)}`);
   }
 
+  // node's spawn refuses these with ERR_INVALID_ARG_VALUE, which would read EIO: say what it is
+  const bad = badArgv(spec.argv, env);
+  if (bad !== undefined) {
+    closeFds();
+    return fail(key, 'EINVAL', `${bad}: ${strerror('EINVAL')}`);
+  }
   let child: ChildProcess;
   try {
     child = spawn(argv[0]!, argv.slice(1), { cwd: spec.cwd, env, stdio, detached: true });

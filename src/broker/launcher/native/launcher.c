@@ -842,7 +842,7 @@ static void launch(char *p, char *end) {
     if (strncmp(envp[i], MARKER, sizeof MARKER - 1) != 0) envp[m++] = envp[i];
   envp[m++] = marker;
   envp[m] = NULL;
-  /* A NUL inside a string shows up as extra strings: node's spawn refuses those (EIO). */
+  /* A NUL inside a string shows up as extra strings: refused (EINVAL), as the node helper does. */
   bool nul_inside = p != end;
   const char *argv0 = argc > 0 ? argv[0] : "";
 
@@ -900,9 +900,12 @@ static void launch(char *p, char *end) {
     }
     free(file);
   }
-  if (!err && (nul_inside || !argv0[0])) {
-    err = EIO;
-    ev_failed(id, EIO, "%s: %s", argv0, err_text(EIO));
+  if (!err && !argv0[0]) {
+    err = EINVAL;
+    ev_failed(id, EINVAL, "the command is an empty string: %s", err_text(EINVAL));
+  } else if (!err && nul_inside) {
+    err = EINVAL;
+    ev_failed(id, EINVAL, "%s: an argument or environment string contains a NUL byte: %s", argv0, err_text(EINVAL));
   }
   for (int s = 0; s < 2 && !err; s++) {
     if (io[1 + s][0] != 'c') continue;
