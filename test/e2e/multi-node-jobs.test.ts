@@ -299,3 +299,33 @@ test(
     assert.equal(await t.exited, 137);
   },
 );
+
+test(
+  "GPUs per node: every broker has its own, -g1 takes one per task on each node, tasks see their node's",
+  { timeout: HANG_TIMEOUT },
+  async () => {
+    const t = await startTestInstance(3, ['--gpus=2']);
+    try {
+      const l = await tsflux(['resource', 'list', '-o', '{state} {nnodes} {ncores} {ngpus}'], t.uri(0));
+      assert.match(l.stdout, /^free 3 6 6$/m);
+      const r = await tsflux(
+        ['run', '-N3', '-n6', '-g1', 'sh', '-c', 'echo $FLUX_TASK_RANK $CUDA_VISIBLE_DEVICES ${FLUX_URI##*-}'],
+        t.uri(0),
+      );
+      assert.equal(r.rc, 0, r.stderr);
+      // gpu-affinity=on (Flux's default): each task sees the job's GPUs on its own node
+      assert.deepEqual(
+        r.stdout
+          .trim()
+          .split('\n')
+          .sort((a, b) => Number(a.split(' ')[0]) - Number(b.split(' ')[0])),
+        ['0 0,1 0', '1 0,1 0', '2 0,1 1', '3 0,1 1', '4 0,1 2', '5 0,1 2'],
+      );
+      const one = await tsflux(['run', '-N3', '-n3', '-g1', 'sh', '-c', 'echo $CUDA_VISIBLE_DEVICES'], t.uri(0));
+      assert.deepEqual(one.stdout.trim().split('\n'), ['0', '0', '0']);
+    } finally {
+      t.end();
+    }
+    assert.equal(await t.exited, 0);
+  },
+);
