@@ -11,6 +11,7 @@
  */
 import { Command, Option } from 'commander';
 import { spawn } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Instance } from '../broker/instance.js';
@@ -18,6 +19,8 @@ import { bootstrap } from '../broker/boot/boot.js';
 import { parseFsd } from '../job/fsd.js';
 import type { PurgeLimits } from '../broker/job-manager/purge.js';
 import { runTestInstance, type ExitMode } from './lib/test-instance.js';
+import { removeStaleRundirs } from './lib/stale-rundirs.js';
+import { findNativeLauncher } from '../broker/launcher/spawner.js';
 
 /** The project's root (bin/ and node_modules/.bin go on the instance's PATH). */
 export const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -170,6 +173,10 @@ export async function runStart(cmd: string[], opts: StartOpts): Promise<number> 
   });
   // nothing this broker starts is part of the process manager's job (flux-core unsets them too)
   for (const k of ['PMI_FD', 'PMI_RANK', 'PMI_SIZE', 'PMI_SPAWNED']) delete process.env[k];
+  for (const dir of await removeStaleRundirs()) {
+    if (opts.verbose)
+      process.stderr.write(`tsflux start: removed ${dir}, the runtime directory of an instance that is gone\n`);
+  }
   const inst = await Instance.start({
     attrs,
     cores: opts.cores,
@@ -204,7 +211,10 @@ export async function runStart(cmd: string[], opts: StartOpts): Promise<number> 
     // Without a terminal, CMD gets its own process group so that ending the instance ends
     // everything CMD started; on a terminal it stays in ours, in the foreground.
     const ownGroup = !process.stdin.isTTY;
-    const child = spawn(argv[0]!, argv.slice(1), { stdio: 'inherit', env, detached: ownGroup });
+    // CMD hears of our death even by SIGKILL: SIGHUP (its parent-death signal, set by the native
+    // launcher binary before it execs CMD; without that binary, setpriv(1) if there is one)
+    const [file, args] = withPdeathsig(argv);
+    const child = spawn(file, args, { stdio: 'inherit', env, detached: ownGroup });
     let running = true;
     const onSignal = (sig: NodeJS.Signals) => {
       // An interactive shell handles ^C itself; anything else ends the instance.
@@ -310,6 +320,15 @@ async function startTestInstance(
     exitTimeout,
     exitMode: exitMode as ExitMode,
   });
+}
+
+/** CMD run so that it gets SIGHUP when this process dies (PR_SET_PDEATHSIG), where we can. */
+function withPdeathsig(argv: string[]): [string, string[]] {
+  const native = findNativeLauncher();
+  if (native) return [native, ['--exec-pdeathsig', String(process.pid), '--', ...argv]];
+  const setpriv = ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => fs.existsSync(p));
+  if (setpriv) return [setpriv, ['--pdeathsig', 'HUP', '--', ...argv]];
+  return [argv[0]!, argv.slice(1)];
 }
 
 function osSignal(sig: NodeJS.Signals): number | undefined {

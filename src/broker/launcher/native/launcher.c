@@ -30,6 +30,7 @@
  * Each side writes everything queued during one turn of its loop with one write.
  *
  * Usage: tsflux-launcher [--kill-grace=SEC] [--batch=N] [--dry-run]
+ *        tsflux-launcher --exec-pdeathsig PPID -- CMD [ARG...]   (see exec_pdeathsig)
  * (--dry-run answers each launch with started + exited and starts nothing: transport bench.)
  */
 #define _GNU_SOURCE
@@ -1197,7 +1198,27 @@ static bool num_arg(const char *arg, const char *name, double *v) {
   return *end == '\0' && isfinite(*v) && *v >= 0;
 }
 
+/* `--exec-pdeathsig PPID -- CMD...` (tsflux start's initial program): exec CMD with SIGHUP
+ * as its parent-death signal, so that it hears of a broker killed with SIGKILL. PPID is the
+ * broker's pid: if it is already gone (we are init's or a subreaper's), CMD is not run. */
+static int exec_pdeathsig(int argc, char **argv) {
+  if (argc < 5 || strcmp(argv[3], "--") != 0) {
+    fprintf(stderr, "usage: tsflux-launcher --exec-pdeathsig PPID -- CMD [ARG...]\n");
+    return 2;
+  }
+  pid_t ppid = (pid_t)strtol(argv[2], NULL, 10);
+  if (prctl(PR_SET_PDEATHSIG, SIGHUP) < 0) {
+    fprintf(stderr, "tsflux start: PR_SET_PDEATHSIG: %s\n", err_text(errno));
+    return 127;
+  }
+  if (getppid() != ppid) return 128 + SIGHUP;
+  execvp(argv[4], argv + 4);
+  fprintf(stderr, "tsflux start: %s: %s\n", argv[4], err_text(errno));
+  return errno == ENOENT ? 127 : 126;
+}
+
 int main(int argc, char **argv) {
+  if (argc > 1 && strcmp(argv[1], "--exec-pdeathsig") == 0) return exec_pdeathsig(argc, argv);
   for (int i = 1; i < argc; i++) {
     double v;
     if (num_arg(argv[i], "--kill-grace", &v)) kill_grace = v;
