@@ -13,17 +13,8 @@ import path from 'node:path';
 import { Flux } from '../../src/client/handle.js';
 import type { FluxError } from '../../src/protocol/errno.js';
 import { tsflux } from '../helpers/cli.js';
-import { startTestInstance, type TestInstance } from '../helpers/test-instance.js';
+import { brokerPid, startTestInstance } from '../helpers/test-instance.js';
 import { HANG_TIMEOUT, dead, until } from '../helpers/wait.js';
-
-async function brokerPid(t: TestInstance, rank: number): Promise<number> {
-  const h = await Flux.open(t.uri(rank));
-  try {
-    return Number(await h.attrGet('broker.pid'));
-  } finally {
-    h.close();
-  }
-}
 
 const count = (text: string, re: RegExp): number => (text.match(new RegExp(re.source, 'g')) ?? []).length;
 

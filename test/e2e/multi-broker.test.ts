@@ -15,20 +15,10 @@ import { MsgType } from '../../src/protocol/types.js';
 import { connectLink } from '../../src/broker/overlay/tls.js';
 import { tsflux } from '../helpers/cli.js';
 import { RawClient } from '../helpers/raw-client.js';
-import { startTestInstance, type TestInstance } from '../helpers/test-instance.js';
+import { brokerPid, startTestInstance, type TestInstance } from '../helpers/test-instance.js';
 import { HANG_TIMEOUT, dead, until } from '../helpers/wait.js';
 
 const EHOSTUNREACH = 113;
-
-/** The pids of a rank's broker, from its broker.pid attribute. */
-async function brokerPid(t: TestInstance, rank: number): Promise<number> {
-  const h = await Flux.open(t.uri(rank));
-  try {
-    return Number(await h.attrGet('broker.pid'));
-  } finally {
-    h.close();
-  }
-}
 
 describe('one instance of 3 brokers', { timeout: HANG_TIMEOUT }, () => {
   let t: TestInstance;

@@ -7,6 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { Flux } from '../../src/client/handle.js';
 import { baseEnv } from './cli.js';
 import { repoRoot, tsfluxBin } from './paths.js';
 
@@ -69,4 +70,14 @@ export async function startTestInstance(size: number, args: string[] = []): Prom
     exited,
     end: () => child.stdin!.end(),
   };
+}
+
+/** The pid of a rank's broker, from its broker.pid attribute. */
+export async function brokerPid(t: TestInstance, rank: number): Promise<number> {
+  const h = await Flux.open(t.uri(rank));
+  try {
+    return Number(await h.attrGet('broker.pid'));
+  } finally {
+    h.close();
+  }
 }
