@@ -16,6 +16,7 @@ import path from 'node:path';
 import { RendezvousClient, RendezvousServer, rendezvousPorts } from '../../src/broker/boot/rendezvous.js';
 import { mungeDecode, mungeEncode } from '../../src/broker/boot/munge.js';
 import { HANG_TIMEOUT, until } from '../helpers/wait.js';
+import { repoRoot } from '../helpers/paths.js';
 import {
   MUNGE_SOCK,
   acquireTestbed,
@@ -129,6 +130,50 @@ describe('srun -N3 tsflux start on the Slurm testbed', { skip, timeout: HANG_TIM
       assert.match(lines[3]!, /^2!broker\.ping pad=0 seq=0 time=[0-9.]+ ms /);
       assert.equal(lines[4], '0', 'the initial program gets no SLURM_* variable');
       assert.ok(fs.existsSync(path.join(dir, 'out')), 'log-filename=out');
+      await until(() => processesWith(m.key).length === 0, 'every process of the step to end');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test("the seed's walkthrough on the seed's line: parts (a) and (b) run across n1 n2 n3", async () => {
+    const m = marker();
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsflux-slurm-seed-'));
+    try {
+      const examples = path.join(repoRoot, 'examples', 'async-bulk-job-submit');
+      const input = [
+        'set -e',
+        `cd ${examples}`,
+        `mkdir ${dir}/jobs`,
+        `tsflux mini run --dry-run -n1 sleep 0 > ${dir}/jobs/0.json`,
+        `for i in \`seq 1 24\`; do cp ${dir}/jobs/0.json ${dir}/jobs/\${i}.json; done`,
+        `./bulksubmit.ts ${dir}/jobs/*.json`,
+        './bulksubmit_executor.ts -n20 /bin/sleep 0',
+        // three jobs that each take a whole node: one on each node, whatever the timing
+        `tsflux submit --cc=1-3 -N1 --exclusive sh -c 'while [ ! -e ${dir}/go ]; do sleep 0.05; done' > ${dir}/held`,
+        `until [ "$(tsflux jobs -n -f running -o '{id}' | wc -l)" = 3 ]; do sleep 0.05; done`,
+        "tsflux jobs -n -f running -o '{nodelist}' | sort",
+        `touch ${dir}/go`,
+        `for id in $(cat ${dir}/held); do tsflux job attach $id; done`,
+        'exit',
+        '',
+      ].join('\n');
+      const r = await slurm(
+        'srun',
+        ['--pty', '--mpi=none', '-N3', 'tsflux', 'start', '-o,-S,log-filename=out'],
+        m.env,
+        {
+          cwd: dir,
+          input,
+        },
+      );
+      assert.equal(r.rc, 0, r.stderr);
+      const lines = r.stdout.trim().split('\n');
+      assert.match(lines[1]!, /^bulksubmit: submitted 25 jobs in/);
+      assert.match(lines[4]!, /^bulksubmit: Ran 25 jobs in/);
+      assert.match(lines[5]!, /^bulksubmit_executor: submitted 20 jobs in/);
+      assert.match(lines[8]!, /^bulksubmit_executor: Ran 20 jobs in/);
+      assert.deepEqual(lines.slice(9), ['n1', 'n2', 'n3']);
       await until(() => processesWith(m.key).length === 0, 'every process of the step to end');
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
