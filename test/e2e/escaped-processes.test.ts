@@ -66,3 +66,57 @@ describe(
     });
   },
 );
+
+/** Why this process could not make a cgroup v2 below its own (as the launcher does), or undefined. */
+function noCgroup(): string | undefined {
+  const own = /^0::(.*)$/m.exec(fs.readFileSync('/proc/self/cgroup', 'utf8'))?.[1];
+  if (own === undefined) return 'no cgroup v2 hierarchy (/proc/self/cgroup has no 0:: line)';
+  const mnt = fs
+    .readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .find((l) => l.includes(' - cgroup2 '))
+    ?.split(' ')[4];
+  if (mnt === undefined) return 'cgroup2 is not mounted';
+  const probe = path.join(mnt, own === '/' ? '' : own, `tsflux-probe-${process.pid}`);
+  try {
+    fs.mkdirSync(probe);
+    const kill = fs.existsSync(path.join(probe, 'cgroup.kill'));
+    fs.rmdirSync(probe);
+    return kill ? undefined : 'the kernel has no cgroup.kill (before 5.14)';
+  } catch (e) {
+    return `cannot make a cgroup below ${path.join(mnt, own)}: ${(e as Error).message}`;
+  }
+}
+
+const cgroupMissing = noCgroup();
+const cgroupSkip = cgroupMissing !== undefined && process.env.CI !== 'true' ? cgroupMissing : false;
+
+test(
+  'where a cgroup can be made: a process that clears its environment before it escapes still ends with its task [native]',
+  { skip: !findNativeLauncher() ? 'native launcher not built' : cgroupSkip, timeout: HANG_TIMEOUT },
+  async () => {
+    assert.equal(cgroupMissing, undefined, `under CI the cgroup containment must be testable: ${cgroupMissing}`);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsflux-cgroup-'));
+    try {
+      await withInstance(async (_i, h) => {
+        const file = path.join(dir, 'pid');
+        // no TSFLUX_TASK marker survives `env -i`: only the task's cgroup knows it
+        const spec = JobspecV1.fromCommand(
+          [
+            'sh',
+            '-c',
+            `env -i /bin/sh -c 'setsid sleep 3019 & echo $! > ${file}'; grep '^0::' /proc/self/cgroup > ${file}.cg`,
+          ],
+          { environment: env },
+        );
+        const id = await job.submit(h, spec, { waitable: true });
+        const pid = Number(await lineOf(file));
+        assert.equal((await job.wait(h, id)).success, true);
+        await dead(pid);
+        assert.match(fs.readFileSync(`${file}.cg`, 'utf8'), /^0::.*\/tsflux-launcher-\d+\/task-\d+-\d+\n$/);
+      }, opts);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  },
+);

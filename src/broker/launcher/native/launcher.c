@@ -50,6 +50,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <ftw.h>
+#include <dirent.h>
 #include <sys/epoll.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -191,6 +192,7 @@ enum { T_NONE, T_LIMIT, T_GRACE, T_CLOSE };
 typedef struct task {
   uint32_t id;
   uint64_t seq;   /* TSFLUX_TASK=<id>.<seq> in its environment: marks its escaped processes */
+  char *cg;       /* its cgroup (malloc'd), or NULL */
   pid_t pid;
   int status;     /* wait status once reaped, else -1 */
   bool timed_out;
@@ -294,6 +296,8 @@ static int sweep(bool all) {
   return killed;
 }
 
+static void cg_cleanup(void);
+
 /* At exit: every process of every task is killed and reaped, escaped ones too (at most 5 s). */
 static void kill_everything(void) {
   alarm(5);
@@ -304,6 +308,146 @@ static void kill_everything(void) {
     if (pid < 0 && errno == EINTR) continue;
     if (pid < 0) break; /* ECHILD: nothing left */
   }
+  cg_cleanup();
+}
+
+/* ---------------------------------------------------------------------------------------
+ * Cgroups. Where we may create a cgroup v2 below our own (root, or a delegated subtree; found
+ * through /proc/self/cgroup and /proc/self/mountinfo), each task starts in a cgroup of its own,
+ * <ours>/tsflux-launcher-<pid>/task-<id>-<seq>, and when the task ends everything still in it is
+ * killed at once (cgroup.kill), whatever it did to escape: a new session, a cleared environment,
+ * a double fork. Without one (cgroup v1 only, or no permission) the marker above is all there is
+ * (src/broker/launcher/README.md). */
+
+static char cg_base[PATH_MAX]; /* our cgroup for tasks; "" = none */
+static char **cg_dying;        /* task cgroups killed and not yet removed */
+static size_t cg_ndying, cg_capdying;
+
+static void cg_write(const char *dir, const char *file, const char *text) {
+  char p[PATH_MAX + 16];
+  snprintf(p, sizeof p, "%s/%s", dir, file);
+  int fd = open(p, O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return;
+  ssize_t w = write(fd, text, strlen(text));
+  (void)w;
+  close(fd);
+}
+
+/* The cgroups a launcher killed with SIGKILL left behind in `dir` (its pid is gone): their
+ * tasks died with it (PDEATHSIG); remove what is empty. */
+static void cg_remove_stale(const char *dir) {
+  DIR *d = opendir(dir);
+  if (!d) return;
+  struct dirent *e;
+  while ((e = readdir(d))) {
+    int pid;
+    char rest;
+    if (sscanf(e->d_name, "tsflux-launcher-%d%c", &pid, &rest) != 1 || pid <= 0) continue;
+    if (kill(pid, 0) == 0 || errno != ESRCH) continue; /* alive (or not ours to judge) */
+    char sub[PATH_MAX];
+    if (snprintf(sub, sizeof sub, "%s/%s", dir, e->d_name) >= (int)sizeof sub) continue;
+    DIR *t = opendir(sub);
+    if (t) {
+      struct dirent *f;
+      char task[PATH_MAX + 300];
+      while ((f = readdir(t)))
+        if (strncmp(f->d_name, "task-", 5) == 0) {
+          snprintf(task, sizeof task, "%s/%s", sub, f->d_name);
+          cg_write(task, "cgroup.kill", "1");
+          rmdir(task);
+        }
+      closedir(t);
+    }
+    rmdir(sub);
+  }
+  closedir(d);
+}
+
+static void cg_init(void) {
+  if (getenv("TSFLUX_LAUNCHER_NO_CGROUP")) return;
+  char line[PATH_MAX + 64], own[PATH_MAX] = "", mnt[PATH_MAX] = "";
+  FILE *f = fopen("/proc/self/cgroup", "re");
+  if (!f) return;
+  while (fgets(line, sizeof line, f))
+    if (strncmp(line, "0::", 3) == 0) {
+      line[strcspn(line, "\n")] = '\0';
+      if (snprintf(own, sizeof own, "%s", strcmp(line + 3, "/") == 0 ? "" : line + 3) >= (int)sizeof own) own[0] = '\0';
+      break;
+    }
+  fclose(f);
+  if (!(f = fopen("/proc/self/mountinfo", "re"))) return;
+  while (fgets(line, sizeof line, f)) {
+    char *dash = strstr(line, " - cgroup2 ");
+    if (!dash) continue;
+    /* field 5 is the mount point: skip four fields */
+    char *p = line;
+    for (int i = 0; i < 4 && p; i++) p = strchr(p, ' ') ? strchr(p, ' ') + 1 : NULL;
+    if (!p) continue;
+    size_t n = strcspn(p, " ");
+    if (n >= sizeof mnt) continue;
+    memcpy(mnt, p, n);
+    mnt[n] = '\0';
+    break;
+  }
+  fclose(f);
+  if (!mnt[0]) return;
+  char path[PATH_MAX];
+  if (snprintf(path, sizeof path, "%s%s", mnt, own) >= (int)sizeof path) return;
+  cg_remove_stale(path);
+  if (snprintf(path, sizeof path, "%s%s/tsflux-launcher-%d", mnt, own, (int)getpid()) >= (int)sizeof path) return;
+  if (mkdir(path, 0755) < 0) return;
+  char kill_file[PATH_MAX + 16];
+  snprintf(kill_file, sizeof kill_file, "%s/cgroup.kill", path);
+  if (access(kill_file, W_OK) < 0) { /* a kernel before 5.14: no cgroup.kill */
+    rmdir(path);
+    return;
+  }
+  snprintf(cg_base, sizeof cg_base, "%s", path);
+}
+
+/* A task's cgroup: made, and its cgroup.procs opened for the child to join; -1 = none. */
+static int cg_task(uint32_t id, uint64_t seq, char *path, size_t size) {
+  if (!cg_base[0]) return -1;
+  if (snprintf(path, size, "%s/task-%u-%llu", cg_base, id, (unsigned long long)seq) >= (int)size) return -1;
+  if (mkdir(path, 0755) < 0 && errno != EEXIST) return -1;
+  char procs[PATH_MAX + 16];
+  snprintf(procs, sizeof procs, "%s/cgroup.procs", path);
+  int fd = open(procs, O_WRONLY | O_CLOEXEC);
+  if (fd < 0) rmdir(path);
+  return fd;
+}
+
+
+/* Remove the killed task cgroups that are empty now (their processes reaped). */
+static void cg_sweep(void) {
+  size_t j = 0;
+  for (size_t i = 0; i < cg_ndying; i++) {
+    if (rmdir(cg_dying[i]) == 0 || errno == ENOENT) free(cg_dying[i]);
+    else cg_dying[j++] = cg_dying[i];
+  }
+  cg_ndying = j;
+}
+
+/* The task has ended: kill everything left in its cgroup; the directory goes once empty. */
+static void cg_end(char *path) {
+  if (!path) return;
+  cg_write(path, "cgroup.kill", "1");
+  if (cg_ndying == cg_capdying) {
+    cg_capdying = cg_capdying ? 2 * cg_capdying : 64;
+    if (!(cg_dying = realloc(cg_dying, cg_capdying * sizeof *cg_dying))) die("out of memory");
+  }
+  cg_dying[cg_ndying++] = path;
+  cg_sweep();
+}
+
+/* At exit, once everything is reaped: remove every task cgroup and ours. */
+static void cg_cleanup(void) {
+  if (!cg_base[0]) return;
+  cg_sweep();
+  for (size_t b = 0; b < NBUCKETS; b++)
+    for (task_t *t = by_id[b]; t; t = t->id_next)
+      if (t->cg) rmdir(t->cg);
+  rmdir(cg_base);
 }
 
 static task_t **heap;
@@ -392,8 +536,10 @@ static void epoll_set(int op, int fd, uint32_t events, uint64_t tag) {
 /* SIGKILL to the group of every task not yet reaped (its pgid may be reused after that). */
 static void kill_all(void) {
   for (size_t b = 0; b < NBUCKETS; b++)
-    for (task_t *t = by_id[b]; t; t = t->id_next)
+    for (task_t *t = by_id[b]; t; t = t->id_next) {
       if (t->status < 0) kill(-t->pid, SIGKILL);
+      if (t->cg) cg_write(t->cg, "cgroup.kill", "1");
+    }
 }
 
 /* The broker is gone (control pipe EOF, event pipe broken): no task outlives it. */
@@ -453,6 +599,8 @@ static void finish_task(task_t *t) {
   timer_cancel(t);
   close_stdin(t);
   ev_exited(t->id, t->status, t->timed_out);
+  if (t->cg) cg_end(t->cg);
+  t->cg = NULL;
   task_t **pp = &by_id[t->id % NBUCKETS];
   while (*pp != t) pp = &(*pp)->id_next;
   *pp = t->id_next;
@@ -629,6 +777,7 @@ typedef struct {
   int fd[3];            /* what becomes the task's 0, 1, 2 (all >= 3) */
   const rl_plan_t *rl;
   int nrl;
+  int cg_fd;            /* the task's cgroup.procs, or -1: the child moves itself there first */
   volatile int err, stage, rl_failed;
 } child_args_t;
 
@@ -686,6 +835,8 @@ static void exec_search(child_args_t *a) {
 static int child_main(void *arg) {
   child_args_t *a = arg;
   int stage = STAGE_SETUP;
+  /* into its own cgroup before anything else, so that all it starts is there too */
+  if (a->cg_fd >= 0 && write(a->cg_fd, "0", 1) < 0) goto fail;
   if (setsid() < 0) goto fail;
   /* if we die without killing it (SIGKILL), the task goes too: nothing of a job outlives us */
   if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) goto fail;
@@ -924,8 +1075,10 @@ static void launch(char *p, char *end) {
   }
 
   pid_t pid = -1;
+  char cg_path[PATH_MAX];
   child_args_t a = {.argv = argv, .envp = envp, .cwd = cwd, .rl = plans, .nrl = nplan,
-                    .fd = {fd[0], fd[1], fd[2]}};
+                    .fd = {fd[0], fd[1], fd[2]}, .cg_fd = -1};
+  if (!err) a.cg_fd = cg_task(id, seq, cg_path, sizeof cg_path);
   if (!err) {
     for (char **e = envp; *e && !a.path; e++)
       if (strncmp(*e, "PATH=", 5) == 0) a.path = *e + 5;
@@ -948,6 +1101,10 @@ static void launch(char *p, char *end) {
     }
   }
   for (int i = 0; i < nopened; i++) close(opened[i]);
+  if (a.cg_fd >= 0) {
+    close(a.cg_fd);
+    if (err || pid < 0) rmdir(cg_path);
+  }
   if (err) {
     for (int s = 0; s < 2; s++)
       if (cap[s] >= 0) close(cap[s]);
@@ -957,7 +1114,8 @@ static void launch(char *p, char *end) {
   task_t *t = calloc(1, sizeof *t);
   if (!t) die("out of memory");
   *t = (task_t){.id = id, .seq = seq, .pid = pid, .status = -1, .fd = {cap[0], cap[1]}, .in_fd = in_w,
-                .hidx = -1, .grace = isfinite(grace) && grace > 0 ? grace : 0};
+                .hidx = -1, .grace = isfinite(grace) && grace > 0 ? grace : 0,
+                .cg = a.cg_fd >= 0 ? strdup(cg_path) : NULL};
   t->id_next = by_id[id % NBUCKETS];
   by_id[id % NBUCKETS] = t;
   t->pid_next = by_pid[(uint32_t)pid % NBUCKETS];
@@ -1082,13 +1240,18 @@ static void reap(void) {
     t->status = WIFEXITED(st) ? WEXITSTATUS(st) << 8 : WIFSIGNALED(st) ? WTERMSIG(st) : 0;
     timer_cancel(t);
     kill(-pid, SIGKILL); /* the rest of its group does not outlive it */
+    cg_end(t->cg);       /* nor anything else it started */
+    t->cg = NULL;
     for (int s = 0; s < 2; s++)
       if (t->fd[s] >= 0) read_capture(t, s);
     /* A process that left the group may hold the pipes open: stop waiting after 1 s. */
     if (!maybe_finish(t)) timer_set(t, T_CLOSE, now_ms() + 1000);
   }
   /* a task ended, or an escaped process did (its children are ours now): kill what escaped */
-  if (any) sweep(false);
+  if (any) {
+    sweep(false);
+    cg_sweep();
+  }
 }
 
 static void run_timers(void) {
@@ -1167,6 +1330,7 @@ static void setup(void) {
   prctl(PR_SET_PDEATHSIG, SIGTERM); /* the broker died: shut down */
   /* what a task leaves behind becomes our child, not init's (sweep) */
   if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0) fprintf(stderr, "tsflux-launcher: PR_SET_CHILD_SUBREAPER: %s\n", err_text(errno));
+  cg_init(); /* a cgroup per task, where we may make one */
   fcntl(0, F_SETFL, fcntl(0, F_GETFL) | O_NONBLOCK);
   fcntl(1, F_SETFL, fcntl(1, F_GETFL) | O_NONBLOCK);
   if ((devnull_r = open("/dev/null", O_RDONLY | O_CLOEXEC)) < 0 ||
