@@ -21,21 +21,18 @@ export const baseEnv = (): Record<string, string> => {
   return env;
 };
 
-/** Run the CLI with FLUX_URI=uri (unset when undefined); stdin is `input` or none. */
-export function tsflux(
+/** Run `cmd` with no terminal; stdin is `input` or none; resolves with its output and code. */
+export function runProcess(
+  cmd: string,
   args: string[],
-  uri: string | undefined,
-  extraEnv: Record<string, string> = {},
-  input?: string | Buffer,
+  opts: { env: Record<string, string>; cwd?: string; input?: string | Buffer },
 ): Promise<Result> & { child: ReturnType<typeof spawn> } {
-  const env = { ...baseEnv(), ...extraEnv };
-  if (uri !== undefined) env.FLUX_URI = uri;
-  const child = spawn(process.execPath, [tsfluxBin, ...args], {
-    env,
-    cwd: repoRoot,
-    stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+  const child = spawn(cmd, args, {
+    env: opts.env,
+    cwd: opts.cwd ?? repoRoot,
+    stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
   });
-  if (input !== undefined) child.stdin!.end(input);
+  if (opts.input !== undefined) child.stdin!.end(opts.input);
   let stdout = '';
   let stderr = '';
   child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
@@ -45,6 +42,18 @@ export function tsflux(
     child.on('close', (code, signal) => resolve({ rc: code ?? (signal ? 128 : null), stdout, stderr }));
   });
   return Object.assign(p, { child });
+}
+
+/** Run the CLI with FLUX_URI=uri (unset when undefined); stdin is `input` or none. */
+export function tsflux(
+  args: string[],
+  uri: string | undefined,
+  extraEnv: Record<string, string> = {},
+  input?: string | Buffer,
+): Promise<Result> & { child: ReturnType<typeof spawn> } {
+  const env = { ...baseEnv(), ...extraEnv };
+  if (uri !== undefined) env.FLUX_URI = uri;
+  return runProcess(process.execPath, [tsfluxBin, ...args], { env, input });
 }
 
 /** script(1), if installed and able to make a terminal here. */

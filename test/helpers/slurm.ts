@@ -11,7 +11,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { baseEnv, type Result } from './cli.js';
+import { baseEnv, runProcess, type Result } from './cli.js';
 import { repoRoot } from './paths.js';
 
 export const TESTBED_SCRIPT = path.join(repoRoot, 'scripts', 'slurm-testbed.sh');
@@ -92,21 +92,7 @@ export function slurm(
   extra: Record<string, string> = {},
   opts: { cwd?: string; input?: string } = {},
 ): Promise<Result> & { child: ChildProcess } {
-  const child = spawn(cmd, args, {
-    env: slurmEnv(extra),
-    cwd: opts.cwd ?? repoRoot,
-    stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
-  });
-  if (opts.input !== undefined) child.stdin!.end(opts.input);
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  const p = new Promise<Result>((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', (code, signal) => resolve({ rc: code ?? (signal ? 128 : null), stdout, stderr }));
-  });
-  return Object.assign(p, { child });
+  return runProcess(cmd, args, { env: slurmEnv(extra), cwd: opts.cwd, input: opts.input });
 }
 
 /** Pids of live processes whose environment holds `marker` (KEY=VALUE): what a test started. */
