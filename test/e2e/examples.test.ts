@@ -11,20 +11,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { repoRoot, tsfluxBin } from '../helpers/paths.js';
 import { HANG_TIMEOUT, alive, dead, lineOf } from '../helpers/wait.js';
+import { seedWalkthrough } from '../helpers/seed.js';
 
 const exampleDir = path.join(repoRoot, 'examples', 'async-bulk-job-submit');
 
 test('part (a) and part (b) print the seed lines inside a fresh instance', () => {
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'tsflux-example-'));
   try {
-    const script = [
-      'set -e',
-      `mkdir ${work}/jobs`,
-      `tsflux mini run --dry-run -n1 sleep 0 > ${work}/jobs/0.json`,
-      `for i in \`seq 1 24\`; do cp ${work}/jobs/0.json ${work}/jobs/\${i}.json; done`,
-      `./bulksubmit.ts ${work}/jobs/*.json`,
-      './bulksubmit_executor.ts -n20 /bin/sleep 0',
-    ].join('\n');
+    const script = ['set -e', ...seedWalkthrough(work)].join('\n');
     const r = spawnSync(
       process.execPath,
       [tsfluxBin, 'start', `-o,-S,log-filename=${work}/out`, 'bash', '-c', script],
@@ -66,11 +60,7 @@ test(
     try {
       const script = [
         'set -e',
-        `mkdir ${work}/jobs`,
-        `tsflux mini run --dry-run -n1 sleep 0 > ${work}/jobs/0.json`,
-        `for i in \`seq 1 24\`; do cp ${work}/jobs/0.json ${work}/jobs/\${i}.json; done`,
-        `./bulksubmit.ts ${work}/jobs/*.json`,
-        './bulksubmit_executor.ts -n20 /bin/sleep 0',
+        ...seedWalkthrough(work),
         // three jobs that hold their core until told: with one core per broker, all three
         // running means one on each rank, whatever the timing
         `tsflux submit --cc=1-3 sh -c 'while [ ! -e ${work}/go ]; do sleep 0.05; done' > ${work}/held`,

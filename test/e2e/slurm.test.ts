@@ -17,6 +17,7 @@ import { RendezvousClient, RendezvousServer, rendezvousPorts } from '../../src/b
 import { mungeDecode, mungeEncode } from '../../src/broker/boot/munge.js';
 import { HANG_TIMEOUT, until } from '../helpers/wait.js';
 import { repoRoot } from '../helpers/paths.js';
+import { seedWalkthrough } from '../helpers/seed.js';
 import {
   MUNGE_SOCK,
   acquireTestbed,
@@ -144,11 +145,7 @@ describe('srun -N3 tsflux start on the Slurm testbed', { skip, timeout: HANG_TIM
       const input = [
         'set -e',
         `cd ${examples}`,
-        `mkdir ${dir}/jobs`,
-        `tsflux mini run --dry-run -n1 sleep 0 > ${dir}/jobs/0.json`,
-        `for i in \`seq 1 24\`; do cp ${dir}/jobs/0.json ${dir}/jobs/\${i}.json; done`,
-        `./bulksubmit.ts ${dir}/jobs/*.json`,
-        './bulksubmit_executor.ts -n20 /bin/sleep 0',
+        ...seedWalkthrough(dir),
         // three jobs that each take a whole node: one on each node, whatever the timing
         `tsflux submit --cc=1-3 -N1 --exclusive sh -c 'while [ ! -e ${dir}/go ]; do sleep 0.05; done' > ${dir}/held`,
         `until [ "$(tsflux jobs -n -f running -o '{id}' | wc -l)" = 3 ]; do sleep 0.05; done`,
