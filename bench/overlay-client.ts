@@ -29,7 +29,8 @@ for (let r = 0; r < size; r++) {
 
 const q = (xs: number[], p: number): number => xs[Math.min(xs.length - 1, Math.floor(xs.length * p))]!;
 
-interface Row {
+/** One client's figures (bench/overlay.ts reads them from the JSON line). */
+export interface Row {
   rank: number;
   level: number;
   median: number;

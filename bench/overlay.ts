@@ -20,18 +20,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Topology } from '../src/broker/overlay/topology.js';
 import { run as plan1000 } from './overlay-plan.js';
+import type { Row } from './overlay-client.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const tsflux = path.resolve(here, '../../bin/tsflux.js');
-
-interface Row {
-  rank: number;
-  level: number;
-  median: number;
-  p99: number;
-  perSec: number;
-  route: string;
-}
 
 function inInstance(size: number, fanout: number, seq: number, windowed: number, ranks?: string): Row[] {
   const r = spawnSync(

@@ -22,6 +22,7 @@ import { fileURLToPath } from 'node:url';
 import { Flux } from '../src/client/handle.js';
 import * as job from '../src/client/job/index.js';
 import { JobspecV1 } from '../src/job/jobspec.js';
+import { storeMiB } from './store-size.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const tsflux = path.resolve(here, '../..', 'bin', 'tsflux.js');
@@ -68,18 +69,6 @@ async function settledRss(pid: string): Promise<number> {
     last = now;
   }
   return last;
-}
-
-function fileMiB(file: string): number {
-  let bytes = 0;
-  for (const s of ['', '-wal']) {
-    try {
-      bytes += fs.statSync(file + s).size;
-    } catch {
-      /* no such file */
-    }
-  }
-  return bytes / 2 ** 20;
 }
 
 /** Wall seconds of a tsflux command run in this instance. */
@@ -152,7 +141,7 @@ if (mode === 'submit') {
     startRssMiB: startRss,
     peakRssMiB: peak,
     settledRssMiB: settled,
-    storeMiB: fileMiB(store),
+    storeMiB: storeMiB(store),
     endedAt: Date.now(),
   });
 } else if (mode === 'restarted') {

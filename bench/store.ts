@@ -31,6 +31,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { rawSpawnRate } from './spawn.js';
 import { runBulk } from './bulk.js';
 import { Flux } from '../src/client/handle.js';
+import { storeMiB } from './store-size.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '../..');
@@ -307,7 +308,7 @@ export async function run(opts: Partial<StoreOptions> = {}): Promise<Record<stri
       const afterKill = await restart([]);
       const r2 = afterKill.lines[0]!;
       const exit2S = (afterKill.exitedAt - r2.endedAt!) / 1000;
-      const storeMiB = fileMiB(storeFile);
+      const storeAfter = storeMiB(storeFile);
       rmStore(storeFile);
       console.log(`\n(3) a backlog of ${n} held jobs (urgency 0) on a durable store`);
       const rows: string[][] = [
@@ -349,7 +350,7 @@ export async function run(opts: Partial<StoreOptions> = {}): Promise<Record<stri
         );
       }
       rows.push(['clean exit after the second restart', `${f(exit2S, 2)} s`, '']);
-      rows.push(['store on disk after both restarts', `${f(storeMiB)} MiB`, '']);
+      rows.push(['store on disk after both restarts', `${f(storeAfter)} MiB`, '']);
       console.log(table(rows));
       Object.assign(out, {
         backlogPeakRssMiB: bl.peakRssMiB!,
@@ -366,18 +367,6 @@ export async function run(opts: Partial<StoreOptions> = {}): Promise<Record<stri
     fs.rmSync(dir, { recursive: true, force: true });
   }
   return out;
-}
-
-function fileMiB(file: string): number {
-  let bytes = 0;
-  for (const s of ['', '-wal']) {
-    try {
-      bytes += fs.statSync(file + s).size;
-    } catch {
-      /* none */
-    }
-  }
-  return bytes / 2 ** 20;
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
