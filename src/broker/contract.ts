@@ -115,6 +115,7 @@ export interface AgentStart {
 export type AgentEvent =
   | { type: 'started'; rank: number; pid: number }
   | { type: 'failed'; rank: number; message: string }
-  | { type: 'output'; rank: number; stream: 'stdout' | 'stderr'; data: string }
+  /** `output`: the bytes (in this broker), or their base64 (`encoding`, from another broker). */
+  | { type: 'output'; rank: number; stream: 'stdout' | 'stderr'; data: Buffer | string; encoding?: 'base64' }
   /** `lost`: the rank's task launcher died (why), so the task was killed. */
   | { type: 'exited'; rank: number; status: number; lost?: string };

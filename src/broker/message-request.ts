@@ -46,6 +46,29 @@ export abstract class MessageRequest implements Request {
     this.send(withPayloadWriter(response(this.msg, undefined, this.responseCred), payload));
   }
 
+  respondRaw(payload: Buffer): void {
+    if (this.finished || this.noresponse) return;
+    if (!this.streaming) this.finished = true;
+    this.send(response(this.msg, payload, this.responseCred));
+  }
+
+  /**
+   * Pass on a response from another broker as it came, payload bytes and errnum (flux-core's
+   * broker pops the route and forwards it): never decoded here, whatever its payload is.
+   */
+  relay(resp: Message): void {
+    if (this.finished || this.noresponse) return;
+    if (resp.aux1 !== 0 || !this.streaming) this.finished = true;
+    const out = response(this.msg, undefined, this.responseCred);
+    out.aux1 = resp.aux1;
+    if (resp.payload !== undefined) {
+      out.payload = resp.payload;
+      out.payloadNul = resp.payloadNul;
+      out.flags |= MsgFlag.PAYLOAD;
+    }
+    this.send(out);
+  }
+
   error(errnum: number, text?: string): void {
     if (this.finished || this.noresponse) return;
     this.finished = true;

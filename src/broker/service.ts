@@ -65,14 +65,20 @@ export interface Request {
    * came as wire messages have it; others are answered with respond().
    */
   respondWith?(payload: PayloadWriter): void;
+  /**
+   * Answer with success, `payload` as raw bytes (no JSON: flux_msg_set_payload). Only requests
+   * that came as wire messages have it.
+   */
+  respondRaw?(payload: Buffer): void;
   /** Answer with an error; ends a stream. errnum 0 becomes EINVAL. */
   error(errnum: number, text?: string): void;
   /** True once an error (or the single non-streaming response) has been sent. */
   readonly finished: boolean;
   /**
    * Pass on a response that came from another broker as it is (payload bytes and errnum),
-   * where the request itself came over a link (overlay/peer-request.ts). Others get the
-   * response decoded, through respond() or error().
+   * where the request itself came as a wire message (a client's socket or a link:
+   * message-request.ts). Others (in-process) get the response decoded, through respond() or
+   * error().
    */
   relay?(resp: Message): void;
 }

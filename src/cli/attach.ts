@@ -75,7 +75,7 @@ function rankCount(rank: unknown): number {
  * soon as every stream has delivered its eof.
  */
 export class OutputFollower {
-  private readonly watch: job.JobEventWatch;
+  private readonly watch: job.JobOutputWatch;
   private readonly done: Promise<void>;
   private streams = 0;
   private eofs = 0;
@@ -86,7 +86,7 @@ export class OutputFollower {
     id: bigint,
     private readonly opts: { label?: string; quiet?: boolean; stamp?: (ts: number) => string },
   ) {
-    this.watch = job.eventWatch(h, id, { path: 'guest.output', waitcreate: true });
+    this.watch = job.outputWatch(h, id, { waitcreate: true });
     this.done = this.run();
     // eslint-disable-next-line no-restricted-syntax -- awaited and reported by finish(); not wanted after cancel()
     this.done.catch(() => undefined);
@@ -98,8 +98,9 @@ export class OutputFollower {
 
   private async run(): Promise<void> {
     try {
-      for await (const ev of this.watch) {
-        await this.handle(ev);
+      for await (const item of this.watch) {
+        if (item.data !== undefined) await this.output(item.data.stream, String(item.data.rank), item.data.data);
+        else await this.handle(item.event);
         if (this.complete()) this.watch.cancel();
       }
     } catch (e) {
@@ -111,6 +112,14 @@ export class OutputFollower {
     }
   }
 
+  /** Output of a task (`rank`) to our stdout or stderr, after its label (-l). */
+  private async output(streamName: unknown, rank: string, data: string | Buffer): Promise<void> {
+    if (data.length === 0) return;
+    const stream = streamName === 'stdout' ? process.stdout : process.stderr;
+    if (this.opts.label !== undefined) await write(stream, `${this.opts.label}${rank}: `);
+    await write(stream, data);
+  }
+
   private async handle(ev: EventlogEvent): Promise<void> {
     const c = ev.context as Record<string, any>;
     if (ev.name === 'header') {
@@ -119,10 +128,7 @@ export class OutputFollower {
     } else if (ev.name === 'data') {
       if (c.eof) this.eofs += rankCount(c.rank);
       if (typeof c.data !== 'string' || c.data.length === 0) return;
-      const data = c.encoding === 'base64' ? Buffer.from(c.data, 'base64') : c.data;
-      const stream = c.stream === 'stdout' ? process.stdout : process.stderr;
-      if (this.opts.label !== undefined) await write(stream, `${this.opts.label}${c.rank}: `);
-      await write(stream, data);
+      await this.output(c.stream, c.rank, c.encoding === 'base64' ? Buffer.from(c.data, 'base64') : c.data);
     } else if (ev.name === 'redirect') {
       if (!this.opts.quiet) process.stderr.write(`${c.rank}: ${c.stream} redirected${c.path ? ` to ${c.path}` : ''}\n`);
     } else if (ev.name === 'log') {

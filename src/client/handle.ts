@@ -18,10 +18,13 @@ export interface RpcOptions {
   nodeid?: number;
   /** Extra request flags (e.g. MsgFlag.NORESPONSE). */
   flags?: number;
+  /** Responses' payloads as their raw bytes (a Buffer, empty without one), not decoded as JSON. */
+  raw?: boolean;
 }
 
 interface Pending {
   streaming: boolean;
+  raw?: boolean;
   topic: string;
   onResponse: (payload: any) => void;
   onError: (err: FluxError) => void;
@@ -270,7 +273,7 @@ export class Flux {
     }
     let payload: any;
     try {
-      payload = m.payload ? parseJson(m.payload) : undefined;
+      payload = p.raw ? (m.payload ?? Buffer.alloc(0)) : m.payload ? parseJson(m.payload) : undefined;
     } catch (e) {
       this.retire(m.aux2);
       p.onError(new FluxError(Errno.EPROTO, `${p.topic}: response is not valid JSON: ${(e as Error).message}`));
@@ -389,7 +392,7 @@ export class Flux {
         return resolve(undefined as T);
       }
       const tag = this.allocTag();
-      this.pending.set(tag, { streaming: false, topic, onResponse: resolve, onError: reject });
+      this.pending.set(tag, { streaming: false, raw: opts.raw === true, topic, onResponse: resolve, onError: reject });
       this.ref();
       this.send(topic, payload, tag, opts.nodeid, opts.flags);
     });
@@ -409,6 +412,7 @@ export class Flux {
     });
     this.pending.set(tag, {
       streaming: true,
+      raw: opts.raw === true,
       topic,
       onResponse: (p) => stream.push(p),
       onError: (e) => stream.end(e),

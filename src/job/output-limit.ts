@@ -48,13 +48,3 @@ export function outputLimitOf(jobspec: any, ownersJob: boolean): OutputLimit {
   const v: unknown = jobspec?.attributes?.system?.shell?.options?.output?.limit;
   return v === undefined ? defaultOutputLimit(ownersJob) : parseOutputLimit(v);
 }
-
-const encoder = new TextEncoder();
-
-/** The longest start of `text` whose UTF-8 form is at most `bytes` long (whole characters). */
-export function utf8Prefix(text: string, bytes: number): string {
-  if (bytes <= 0) return '';
-  if (text.length * 3 <= bytes) return text;
-  const { read } = encoder.encodeInto(text, new Uint8Array(bytes));
-  return text.slice(0, read);
-}

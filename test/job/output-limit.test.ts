@@ -1,7 +1,7 @@
-/** output.limit: its values, defaults, and cutting output at a UTF-8 character boundary. */
+/** output.limit: its values and defaults. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { defaultOutputLimit, outputLimitOf, parseOutputLimit, utf8Prefix } from '../../src/job/output-limit.js';
+import { defaultOutputLimit, outputLimitOf, parseOutputLimit } from '../../src/job/output-limit.js';
 
 test('parseOutputLimit: more than 0 and at most 1G; the text is kept for messages; defaults 1G / 10M', () => {
   assert.deepEqual(parseOutputLimit('64k'), { bytes: 65536, text: '64k' });
@@ -16,14 +16,4 @@ test('parseOutputLimit: more than 0 and at most 1G; the text is kept for message
   const js = { attributes: { system: { shell: { options: { output: { limit: '2M' } } } } } };
   assert.deepEqual(outputLimitOf(js, true), { bytes: 2 * 1024 ** 2, text: '2M' });
   assert.deepEqual(outputLimitOf({}, false), { bytes: 10 * 1024 ** 2, text: '10M' });
-});
-
-test('utf8Prefix cuts at a character boundary, never inside one', () => {
-  assert.equal(utf8Prefix('abc', 2), 'ab');
-  assert.equal(utf8Prefix('abc', 10), 'abc');
-  assert.equal(utf8Prefix('abc', 0), '');
-  assert.equal(utf8Prefix('aé', 2), 'a'); // é is 2 bytes
-  assert.equal(utf8Prefix('aé', 3), 'aé');
-  assert.equal(utf8Prefix('a😀b', 4), 'a'); // the emoji is 4 bytes, a surrogate pair
-  assert.equal(utf8Prefix('a😀b', 5), 'a😀');
 });

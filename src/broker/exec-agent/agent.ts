@@ -27,7 +27,15 @@ import { Role } from '../../protocol/types.js';
 import { encodeJobId } from '../../job/jobid.js';
 import { Spawner, SpawnerError, type SpawnerOptions } from '../launcher/spawner.js';
 import type { AgentStart } from '../contract.js';
-import { requestJobId, type BrokerContext, type ConnId, type Method, type Request, type Service } from '../service.js';
+import {
+  INTERNAL_CONN,
+  requestJobId,
+  type BrokerContext,
+  type ConnId,
+  type Method,
+  type Request,
+  type Service,
+} from '../service.js';
 
 const SIGKILL = 9;
 
@@ -77,7 +85,7 @@ export class ExecAgent implements Service {
           : { type: 'exited', status: e.waitStatus },
       ),
     );
-    sp.on('output', (e: { key: string; stream: 'stdout' | 'stderr'; data: string }) =>
+    sp.on('output', (e: { key: string; stream: 'stdout' | 'stderr'; data: Buffer }) =>
       this.event(e.key, { type: 'output', stream: e.stream, data: e.data }),
     );
     sp.on('error', (e: Error) => {
@@ -181,7 +189,10 @@ export class ExecAgent implements Service {
     const t = this.byKey.get(key);
     if (t === undefined) return;
     const job = t.job;
-    job.req.respond({ ...e, rank: t.rank });
+    // output as bytes to this broker's job-exec, as base64 over a link (JSON has no bytes)
+    if (e.type === 'output' && job.req.conn !== INTERNAL_CONN && Buffer.isBuffer(e.data)) {
+      job.req.respond({ ...e, data: e.data.toString('base64'), encoding: 'base64', rank: t.rank });
+    } else job.req.respond({ ...e, rank: t.rank });
     if (e.type !== 'exited' && e.type !== 'failed') return;
     this.byKey.delete(key);
     job.left.delete(key);

@@ -23,14 +23,9 @@ import { encodeJobId } from '../../job/jobid.js';
 import { parseIdset } from '../../job/idset.js';
 import { jobShape, taskCount } from '../../job/shape.js';
 import { START_FAILED_STATUS, shellStatus, signaled, taskExitCode, termSig } from '../../job/waitstatus.js';
-import {
-  OUTPUT_LIMIT_MAX,
-  OUTPUT_LIMIT_WARNING,
-  outputLimitOf,
-  utf8Prefix,
-  type OutputLimit,
-} from '../../job/output-limit.js';
+import { OUTPUT_LIMIT_MAX, OUTPUT_LIMIT_WARNING, outputLimitOf, type OutputLimit } from '../../job/output-limit.js';
 import { encodeSize } from '../../job/size.js';
+import { dataRecord, lineRecord, utf8Whole } from '../../job/output-records.js';
 import { authorized, requestJobId, type BrokerContext, type Method, type Request, type Service } from '../service.js';
 import { fromRv1, type Rv1 } from '../../job/rv1.js';
 import type { AgentEvent, AgentStart, ExecStartRequest } from '../contract.js';
@@ -229,8 +224,9 @@ export class JobExec implements Service {
     req.respond({});
   }
 
+  /** An RFC 24 event other than output data (header, eof, log) in guest.output. */
   private output(job: ExecJob, context: Record<string, unknown>, name = 'data'): void {
-    this.ctx.store.append(job.id, 'guest.output', encodeEvent({ timestamp: now(), name, context }));
+    this.ctx.store.appendRecords(job.id, 'guest.output', lineRecord(encodeEvent({ timestamp: now(), name, context })));
   }
 
   private startJob(req: Request): void {
@@ -437,7 +433,12 @@ export class JobExec implements Service {
       case 'exited':
         return this.onExited(job, t, e.status, e.lost);
       case 'output':
-        return this.onOutput(job, t, e.stream, e.data);
+        return this.onOutput(
+          job,
+          t,
+          e.stream,
+          e.encoding === 'base64' && typeof e.data === 'string' ? Buffer.from(e.data, 'base64') : e.data,
+        );
     }
   }
 
@@ -507,37 +508,38 @@ export class JobExec implements Service {
     this.taskDone(job);
   }
 
-  private onOutput(job: ExecJob, t: Task, stream: 'stdout' | 'stderr', data: string): void {
-    if (typeof data !== 'string' || (stream !== 'stdout' && stream !== 'stderr')) return;
+  private onOutput(job: ExecJob, t: Task, stream: 'stdout' | 'stderr', output: string | Buffer): void {
+    if ((typeof output !== 'string' && !Buffer.isBuffer(output)) || (stream !== 'stdout' && stream !== 'stderr'))
+      return;
+    const data = typeof output === 'string' ? Buffer.from(output, 'utf8') : output;
     const limit = job.limit.bytes;
     const before = job.written[stream];
-    if (before > limit) {
-      job.written[stream] += Buffer.byteLength(data); // past the limit: counted, dropped
-      return;
-    }
-    const n = Buffer.byteLength(data);
+    const n = data.length;
     job.written[stream] = before + n;
+    if (before > limit) return; // past the limit: counted, dropped
     if (before + n <= limit) {
       this.outputData(job, stream, t.rank, data);
       return;
     }
-    // this piece crosses the limit: what fits is kept, once, with a warning
-    const head = utf8Prefix(data, limit - before);
-    if (head !== '') this.outputData(job, stream, t.rank, head);
+    // this piece crosses the limit: what fits (whole characters) is kept, once, with a warning
+    const head = data.subarray(0, limit - before);
+    const whole = head.subarray(0, utf8Whole(head));
+    if (whole.length > 0) this.outputData(job, stream, t.rank, whole);
     this.shellLog(job, 'output', `${stream} will be truncated, ${job.limit.text} limit exceeded`, LOG_WARNING);
   }
 
   /**
-   * Output as RFC 24 data events of at most EVENT_DATA_MAX characters each (a surrogate pair
-   * is never split): the native launcher's frames are that small already, the node launcher's
-   * are what it read in one turn.
+   * Output as DATA records (src/job/output-records.ts) of at most EVENT_DATA_MAX bytes each,
+   * cut between UTF-8 characters where it can be: the native launcher's frames are that small
+   * already, the node launcher's are what it read in one turn.
    */
-  private outputData(job: ExecJob, stream: 'stdout' | 'stderr', rank: number, data: string): void {
+  private outputData(job: ExecJob, stream: 'stdout' | 'stderr', rank: number, data: Buffer): void {
+    const ts = now();
     for (let i = 0; i < data.length;) {
       let j = Math.min(data.length, i + EVENT_DATA_MAX);
-      const last = data.charCodeAt(j - 1);
-      if (j < data.length && last >= 0xd800 && last < 0xdc00) j--;
-      this.output(job, { stream, rank: String(rank), data: j - i === data.length ? data : data.slice(i, j) });
+      const whole = j < data.length ? utf8Whole(data.subarray(i, j)) : 0;
+      if (whole > 0) j = i + whole; // (no whole character in it: cut anyway)
+      this.ctx.store.appendRecords(job.id, 'guest.output', dataRecord(ts, stream, rank, data.subarray(i, j)));
       i = j;
     }
   }

@@ -45,6 +45,7 @@ import { INTERNAL_CONN, requestJobId } from '../service.js';
 import type { BrokerContext, ConnId, Method, Request, Service } from '../service.js';
 import type { LogPieces } from '../store/store.js';
 import { EventPayload } from './event-payload.js';
+import { RecordError, records, renderRecord, textRecords } from '../../job/output-records.js';
 import { Real, fromPlain, janssonDumps, jpathSet, parseKeepReals, plain, type JValue } from './jansson.js';
 
 /** eventlog-watch flags (libjob/job.h). */
@@ -145,6 +146,8 @@ class Watch {
     readonly path: string,
     readonly kind: Kind,
     readonly flags: number,
+    /** output-watch: pieces go out as binary records, not as eventlog lines. */
+    readonly raw = false,
   ) {}
 }
 
@@ -171,6 +174,7 @@ export class JobInfoService implements Service {
   constructor() {
     this.methods = {
       'eventlog-watch': { roles: Role.USER, handler: (r) => this.watch(r) },
+      'output-watch': { roles: Role.USER, handler: (r) => this.watch(r, true) },
       'eventlog-watch-cancel': { roles: Role.USER, handler: (r) => this.cancel(r) },
       lookup: { roles: Role.USER, handler: (r) => this.lookup(r) },
       disconnect: { roles: Role.USER, handler: (r) => this.disconnect(r.conn) },
@@ -216,26 +220,31 @@ export class JobInfoService implements Service {
 
   // ---- eventlog-watch ------------------------------------------------------------------------
 
-  private watch(req: Request): void {
+  /** eventlog-watch, or (`raw`) output-watch: guest.output as binary records. */
+  private watch(req: Request, raw = false): void {
     const p = req.payload;
-    if (!p || typeof p !== 'object' || p.id === undefined || typeof p.path !== 'string') {
-      return req.error(Errno.EPROTO, 'invalid payload: id and path are required');
+    const method = raw ? 'output-watch' : 'eventlog-watch';
+    if (!p || typeof p !== 'object' || p.id === undefined || (!raw && typeof p.path !== 'string')) {
+      return req.error(Errno.EPROTO, `invalid payload: ${raw ? 'id is' : 'id and path are'} required`);
     }
-    if (!req.streaming) return req.error(Errno.EPROTO, 'eventlog-watch request rejected without streaming RPC flag');
+    if (!req.streaming) return req.error(Errno.EPROTO, `${method} request rejected without streaming RPC flag`);
+    if (raw && req.respondRaw === undefined) {
+      return req.error(Errno.EPROTO, 'output-watch is answered over a connection only');
+    }
     const flags = p.flags ?? 0;
     if (!Number.isInteger(flags) || (flags & ~WATCH_VALID_FLAGS) !== 0) {
-      return req.error(Errno.EPROTO, 'eventlog-watch request rejected with invalid flag');
+      return req.error(Errno.EPROTO, `${method} request rejected with invalid flag`);
     }
     const id = requestJobId(req);
     if (id === undefined) return;
-    const path: string = p.path;
+    const path: string = raw ? 'guest.output' : p.path;
     if (!KEY_RE.test(path) || path === 'guest') return req.error(Errno.EINVAL, `invalid eventlog path: ${path}`);
     const store = this.ctx.store;
     if (!store.has(id)) return req.error(Errno.ENOENT);
     if (!this.allowed(req, id)) return req.error(Errno.EPERM);
 
     const kind = kindOf(path);
-    const w = new Watch(req, id, path, kind, flags);
+    const w = new Watch(req, id, path, kind, flags, raw);
     if (isGuest(kind)) return this.watchGuest(w);
     const text = store.get(id, path);
     if (text === undefined) {
@@ -310,13 +319,18 @@ export class JobInfoService implements Service {
         const pieces = r.pieces;
         r = undefined;
         for (const p of pieces) {
-          if (this.feed(w, p)) {
+          if (w.raw ? this.feedRecords(w, p) : this.feed(w, p)) {
             this.finish(w, Errno.ENODATA);
             return;
           }
           if (w.done) return;
         }
       }
+    } catch (e) {
+      if (!(e instanceof RecordError)) throw e;
+      this.ctx.log('err', `job-info: ${w.path} of job ${encodeJobId(w.id, 'f58')}: ${e.message}`);
+      this.finish(w, Errno.EIO, `${w.path} of job ${encodeJobId(w.id, 'f58')} is damaged in the store: ${e.message}`);
+      return;
     } finally {
       w.pumping = false;
     }
@@ -329,10 +343,20 @@ export class JobInfoService implements Service {
   }
 
   /**
-   * Send each complete line of `text`; returns true once the line that ends this watch has been
-   * sent (the rest of `text` is dropped).
+   * Send each complete line of `text` (or each record of a piece of records, as its line);
+   * returns true once the line that ends this watch has been sent (the rest is dropped).
    */
-  private feed(w: Watch, text: string): boolean {
+  private feed(w: Watch, text: string | Buffer): boolean {
+    if (typeof text !== 'string') {
+      for (const r of records(text)) {
+        if (w.done) return false;
+        const line = renderRecord(r);
+        if (w.req.respondWith !== undefined) w.req.respondWith(new EventPayload(line));
+        else w.req.respond({ event: line });
+        if (r.line !== undefined && this.terminal(w, line)) return true;
+      }
+      return false;
+    }
     let start = 0;
     const n = text.length;
     while (start < n && !w.done) {
@@ -344,6 +368,23 @@ export class JobInfoService implements Service {
       else w.req.respond({ event: line });
       if (this.terminal(w, line)) return true;
     }
+    return false;
+  }
+
+  /**
+   * output-watch: send a piece as binary records, in one response (text of an older store
+   * becomes LINE records); true once the record that ends the watch has been sent (the rest is
+   * dropped). Only LINE records can end it (eof, RFC 24).
+   */
+  private feedRecords(w: Watch, piece: string | Buffer): boolean {
+    const buf = typeof piece === 'string' ? textRecords(piece) : piece;
+    for (const r of records(buf)) {
+      if (r.line !== undefined && this.terminal(w, r.line)) {
+        w.req.respondRaw!(buf.subarray(0, r.end));
+        return true;
+      }
+    }
+    w.req.respondRaw!(buf);
     return false;
   }
 

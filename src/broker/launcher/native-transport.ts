@@ -6,16 +6,17 @@
  * Frames, both ways: u32 little-endian length of the rest, one op byte, the body (launcher.c
  * has the full layout). A command body is NUL-terminated text fields, so a launch is built as
  * one JS string and written with one `Buffer#write`; events are fixed binary fields read with
- * `readUInt32LE`, and captured output is raw bytes, decoded here with one StringDecoder per
- * task and stream (a multi-byte character is never split). Tasks are named by a numeric id on
+ * `readUInt32LE`, and captured output is raw bytes, passed on as such, but for the start of a
+ * UTF-8 character that the next frame of that task and stream completes (held back until then,
+ * so that text is never cut inside a character). Tasks are named by a numeric id on
  * the wire; the keys stay here. Everything queued in one event-loop turn goes out as one write.
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import { StringDecoder } from 'node:string_decoder';
 import { fileURLToPath } from 'node:url';
 import type { InputSpec, LaunchSpec, OutputSpec } from './protocol.js';
 import { LauncherProcess, type Transport, type TransportHooks } from './transport.js';
+import { WholeChars } from '../../job/output-records.js';
 
 /** Where build-launcher.mjs puts the binary, seen from dist/src/broker/launcher/ (or src/ under tsx). */
 const CANDIDATES = ['../../../native/tsflux-launcher', '../../../dist/native/tsflux-launcher'];
@@ -115,8 +116,8 @@ export class NativeTransport extends LauncherProcess<string | Buffer> implements
   private readonly keys: (string | undefined)[] = [undefined];
   private readonly freeIds: number[] = [];
   private readonly idByKey = new Map<string, number>();
-  /** id → [stdout, stderr] decoders, for tasks that have sent output. */
-  private readonly decoders = new Map<number, [StringDecoder | undefined, StringDecoder | undefined]>();
+  /** id → [stdout, stderr]: where a UTF-8 character cut by a frame waits for its end. */
+  private readonly chars = new Map<number, [WholeChars | undefined, WholeChars | undefined]>();
   /** The tail of the event stream that is not a whole frame yet (but for an output frame's body). */
   private rest: Buffer[] = [];
   private restLen = 0;
@@ -125,7 +126,7 @@ export class NativeTransport extends LauncherProcess<string | Buffer> implements
    * An output frame whose body is still arriving: decoded as it comes (its pieces are never
    * copied together), delivered whole once complete.
    */
-  private partial: { id: number; stream: number; left: number; text: string } | undefined;
+  private partial: { id: number; stream: number; left: number; parts: Buffer[] } | undefined;
 
   constructor(
     o: NativeTransportOptions,
@@ -202,7 +203,7 @@ export class NativeTransport extends LauncherProcess<string | Buffer> implements
         if (buf.length - off < OUTPUT_HEAD || buf[off + 4] !== OUTPUT) break;
         // an output frame's body, to come in more chunks (the launcher's frames are as
         // long as our reads): decode what is here now rather than copy it all together later
-        this.partial = { id: buf.readUInt32LE(off + 5), stream: buf[off + 9]!, left: len - 6, text: '' };
+        this.partial = { id: buf.readUInt32LE(off + 5), stream: buf[off + 9]!, left: len - 6, parts: [] };
         this.outputBody(buf, off + OUTPUT_HEAD);
         return;
       }
@@ -222,26 +223,24 @@ export class NativeTransport extends LauncherProcess<string | Buffer> implements
   private outputBody(buf: Buffer, at: number): number {
     const p = this.partial!;
     const k = Math.min(p.left, buf.length - at);
-    if (k > 0) p.text += this.decoder(p.id, p.stream).write(buf.subarray(at, at + k));
+    if (k > 0) p.parts.push(buf.subarray(at, at + k));
     p.left -= k;
     if (p.left === 0) {
       this.partial = undefined;
-      this.output(p.id, p.stream, p.text);
+      this.output(p.id, p.stream, p.parts.length === 1 ? p.parts[0]! : Buffer.concat(p.parts));
     }
     return at + k;
   }
 
-  private decoder(id: number, stream: number): StringDecoder {
-    const i = stream === 2 ? 1 : 0;
-    let ds = this.decoders.get(id);
-    if (!ds) this.decoders.set(id, (ds = [undefined, undefined]));
-    return (ds[i] ??= new StringDecoder('utf8'));
-  }
-
-  private output(id: number, stream: number, data: string): void {
+  /** Output of task `id`: whole UTF-8 characters (WholeChars). */
+  private output(id: number, stream: number, bytes: Buffer): void {
     const key = this.keys[id];
-    if (key !== undefined && data)
-      this.hooks.event({ type: 'output', key, stream: stream === 2 ? 'stderr' : 'stdout', data });
+    if (key === undefined) return;
+    const i = stream === 2 ? 1 : 0;
+    let chars = this.chars.get(id);
+    if (chars === undefined) this.chars.set(id, (chars = [undefined, undefined]));
+    const data = (chars[i] ??= new WholeChars()).push(bytes);
+    if (data.length > 0) this.hooks.event({ type: 'output', key, stream: i ? 'stderr' : 'stdout', data });
   }
 
   private onFrame(buf: Buffer, a: number, b: number): void {
@@ -272,7 +271,7 @@ export class NativeTransport extends LauncherProcess<string | Buffer> implements
         this.hooks.event({ type: 'started', key, pid: buf.readUInt32LE(a + 5) });
         return;
       case OUTPUT:
-        this.output(id, buf[a + 5]!, this.decoder(id, buf[a + 5]!).write(buf.subarray(a + 6, b)));
+        this.output(id, buf[a + 5]!, buf.subarray(a + 6, b));
         return;
       case EXITED:
         this.release(id, key);
@@ -294,16 +293,16 @@ export class NativeTransport extends LauncherProcess<string | Buffer> implements
     }
   }
 
-  /** The task is done: forget its id, and deliver what its decoders still hold. */
+  /** The task is done: forget its id, and deliver what was held back of its output. */
   private release(id: number, key: string): void {
     this.keys[id] = undefined;
     this.freeIds.push(id);
     this.idByKey.delete(key);
-    const ds = this.decoders.get(id);
-    if (!ds) return;
-    this.decoders.delete(id);
+    const chars = this.chars.get(id);
+    if (!chars) return;
+    this.chars.delete(id);
     for (let i = 0; i < 2; i++) {
-      const data = ds[i]?.end();
+      const data = chars[i]?.end();
       if (data) this.hooks.event({ type: 'output', key, stream: i ? 'stderr' : 'stdout', data });
     }
   }

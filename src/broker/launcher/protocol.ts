@@ -91,8 +91,8 @@ export interface OutputEvent {
   type: 'output';
   key: string;
   stream: 'stdout' | 'stderr';
-  /** UTF-8 text; chunks are coalesced, and a multi-byte character is never split. */
-  data: string;
+  /** The bytes the task wrote (reads are coalesced), never cut inside a UTF-8 character. */
+  data: Buffer;
 }
 export interface ExitedEvent {
   type: 'exited';

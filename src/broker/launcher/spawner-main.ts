@@ -35,6 +35,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import type { Command, HelperEvent, HelperOptions, LaunchSpec, OutputSpec } from './protocol.js';
+import { WholeChars } from '../../job/output-records.js';
 
 const SIGNALS = os.constants.signals as Record<string, number>;
 const ERRNO = os.constants.errno as Record<string, number>;
@@ -264,9 +265,11 @@ interface Task {
   limitTimer: NodeJS.Timeout | undefined;
   graceTimer: NodeJS.Timeout | undefined;
   closeTimer: NodeJS.Timeout | undefined;
-  /** Captured output not yet sent. */
-  out: string;
-  err: string;
+  /** Captured output not yet sent, and where a UTF-8 character cut by a read waits for its end. */
+  out: Buffer[];
+  err: Buffer[];
+  outChars: WholeChars;
+  errChars: WholeChars;
   streams: Readable[];
 }
 
@@ -291,9 +294,15 @@ function scheduleFlush(): void {
   }
 }
 function drainOutput(t: Task): void {
-  if (t.out) post({ type: 'output', key: t.key, stream: 'stdout', data: t.out });
-  if (t.err) post({ type: 'output', key: t.key, stream: 'stderr', data: t.err });
-  t.out = t.err = '';
+  for (const [reads, chars, stream] of [
+    [t.out, t.outChars, 'stdout'],
+    [t.err, t.errChars, 'stderr'],
+  ] as const) {
+    if (reads.length === 0) continue;
+    const data = chars.push(reads.length === 1 ? reads[0]! : Buffer.concat(reads));
+    reads.length = 0;
+    if (data.length > 0) post({ type: 'output', key: t.key, stream, data });
+  }
   dirty.delete(t);
 }
 function flush(done?: () => void): void {
@@ -490,8 +499,10 @@ function launch(spec: LaunchSpec): void {
     limitTimer: undefined,
     graceTimer: undefined,
     closeTimer: undefined,
-    out: '',
-    err: '',
+    out: [],
+    err: [],
+    outChars: new WholeChars(),
+    errChars: new WholeChars(),
     streams: [],
   };
   tasks.set(key, t);
@@ -506,9 +517,8 @@ function launch(spec: LaunchSpec): void {
     [child.stderr, 'err'],
   ] as const) {
     if (!s) continue;
-    s.setEncoding('utf8');
-    s.on('data', (d: string) => {
-      t[which] += d;
+    s.on('data', (d: Buffer) => {
+      t[which].push(d);
       dirty.add(t);
       scheduleFlush();
     });
@@ -581,6 +591,13 @@ function onClose(t: Task, code: number | null, signal: NodeJS.Signals | null): v
   clearTimers(t);
   tasks.delete(t.key);
   drainOutput(t);
+  for (const [chars, stream] of [
+    [t.outChars, 'stdout'],
+    [t.errChars, 'stderr'],
+  ] as const) {
+    const data = chars.end();
+    if (data) post({ type: 'output', key: t.key, stream, data });
+  }
   post({
     type: 'exited',
     key: t.key,

@@ -7,10 +7,9 @@
  * routes, joined by `!`): the client at the far end and every broker on the way. Services key a
  * client's watches by it, and `broker.ping` prints it.
  */
-import { response } from '../../protocol/codec.js';
 import { Errno, FluxError } from '../../protocol/errno.js';
 import { parseJson } from '../../protocol/json.js';
-import { MsgFlag, Role, type Message } from '../../protocol/types.js';
+import { Role, type Message } from '../../protocol/types.js';
 import type { ConnId } from '../service.js';
 import { MessageRequest } from '../message-request.js';
 import type { Link } from './link.js';
@@ -55,19 +54,5 @@ export class PeerRequest extends MessageRequest {
 
   protected send(msg: Message): void {
     this.link.send(msg);
-  }
-
-  /** Pass on a response from further away as it came: payload bytes and errnum. */
-  relay(resp: Message): void {
-    if (this.finished || this.noresponse) return;
-    if (resp.aux1 !== 0 || !this.streaming) this.finished = true;
-    const out = response(this.msg);
-    out.aux1 = resp.aux1;
-    if (resp.payload !== undefined) {
-      out.payload = resp.payload;
-      out.payloadNul = resp.payloadNul;
-      out.flags |= MsgFlag.PAYLOAD;
-    }
-    this.link.send(out);
   }
 }

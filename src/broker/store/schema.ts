@@ -12,7 +12,9 @@
  *           the main eventlog (short: appended in place)
  *   vals    other values of a job, set whole (`R`)
  *   chunks  the other logs, appended in numbered chunks (`guest.exec.eventlog`,
- *           `guest.output`, `guest.input`): a job's output is never one value in memory
+ *           `guest.output`, `guest.input`): a job's output is never one value in memory.
+ *           A chunk's data is text (eventlog lines) or, from schema 3 on, a BLOB of binary
+ *           output records (src/job/output-records.ts: `guest.output`, the bytes as printed)
  */
 export const MIGRATIONS: readonly string[] = [
   `CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
@@ -38,6 +40,9 @@ export const MIGRATIONS: readonly string[] = [
    ) WITHOUT ROWID;`,
   // 2: purging jobs removes the jobspecs no job uses any more
   `CREATE INDEX jobs_jobspec ON jobs (jobspec);`,
+  // 3: `guest.output` chunks hold binary output records (BLOBs), which an older tsflux cannot
+  // read: the version alone says so (text chunks of older stores are still read)
+  `INSERT OR REPLACE INTO meta (key, value) VALUES ('output-records', '1');`,
 ];
 
 /** The schema version this tsflux writes. */

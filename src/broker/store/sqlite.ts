@@ -33,6 +33,7 @@ import type { JobStore, LogPieces, LogRead, NewJobRecord, StoreWatcher, StoredJo
 import { APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION } from './schema.js';
 import { RecentIds } from './recent.js';
 import { Checkpointer } from './checkpoint.js';
+import { recordsText } from '../../job/output-records.js';
 
 export interface SqliteStoreOptions {
   /**
@@ -59,11 +60,19 @@ const fromRow = (v: bigint): bigint => BigInt.asUintN(64, v) ^ SIGN;
 
 interface PendingChunk {
   seq: number;
-  parts: string[];
-  /** Characters in parts. */
+  /** Text appends (append()) or binary records (appendRecords()): one kind per chunk. */
+  parts: string[] | Buffer[];
+  bytes: boolean;
+  /** Characters (text) or bytes in parts. */
   size: number;
   /** A reader has seen this chunk: later appends start a new one. */
   sealed: boolean;
+}
+
+/** A pending chunk's content as one value: text, or the records' bytes. */
+function chunkData(c: PendingChunk): string | Buffer {
+  if (c.parts.length === 1) return c.parts[0]!;
+  return c.bytes ? Buffer.concat(c.parts as Buffer[], c.size) : (c.parts as string[]).join('');
 }
 
 /** What one job has in the batch not yet committed. */
@@ -416,22 +425,35 @@ export class SqliteStore implements JobStore {
     if (key === 'eventlog') {
       (p.eventlog ??= []).push(text);
     } else if (isChunked(key)) {
-      const list = (p.chunks ??= new Map()).get(key);
-      const last = list?.[list.length - 1];
-      if (last && !last.sealed && last.size + text.length <= CHUNK_MAX) {
-        last.parts.push(text);
-        last.size += text.length;
-      } else {
-        const c: PendingChunk = { seq: this.seq++, parts: [text], size: text.length, sealed: false };
-        if (list) list.push(c);
-        else p.chunks.set(key, [c]);
-      }
+      this.appendChunk(p, key, text, text.length, false);
     } else {
       // a log kept as a value (a key outside guest.*): read, then rewrite
       const cur = this.get(id, key);
       (p.vals ??= new Map()).set(key, cur === undefined ? text : cur + text);
     }
     for (const w of this.watchers) w(id, key, text);
+  }
+
+  appendRecords(id: bigint, key: string, records: Buffer): void {
+    if (!isChunked(key)) throw new Error(`store: ${key} cannot hold records`);
+    this.mustExist(id);
+    this.bound(id);
+    this.appendChunk(this.pendingOf(id), key, records, records.length, true);
+    for (const w of this.watchers) w(id, key, '');
+  }
+
+  /** Add an append to the log's last pending chunk if it takes it, else to a new one. */
+  private appendChunk(p: PendingJob, key: string, part: string | Buffer, size: number, bytes: boolean): void {
+    const list = (p.chunks ??= new Map()).get(key);
+    const last = list?.[list.length - 1];
+    if (last && !last.sealed && last.bytes === bytes && last.size + size <= CHUNK_MAX) {
+      (last.parts as (string | Buffer)[]).push(part);
+      last.size += size;
+      return;
+    }
+    const c: PendingChunk = { seq: this.seq++, parts: [part] as string[] | Buffer[], bytes, size, sealed: false };
+    if (list) list.push(c);
+    else p.chunks.set(key, [c]);
   }
 
   put(id: bigint, key: string, value: string): void {
@@ -485,8 +507,7 @@ export class SqliteStore implements JobStore {
       }
       if (p.vals) for (const [k, v] of p.vals) st.putVal.run(row, k, v);
       if (p.chunks)
-        for (const [k, list] of p.chunks)
-          for (const c of list) st.insertChunk.run(row, k, c.seq, c.parts.length === 1 ? c.parts[0] : c.parts.join(''));
+        for (const [k, list] of p.chunks) for (const c of list) st.insertChunk.run(row, k, c.seq, chunkData(c));
     }
     if (created) st.setMeta.run('max-jobid', String(maxId));
   }
@@ -611,7 +632,7 @@ export class SqliteStore implements JobStore {
 
   readLog(id: bigint, key: string, cursor: number, maxBytes: number): LogRead | undefined {
     const r = this.read(id, key, cursor, maxBytes);
-    return r && { text: r.pieces.join(''), cursor: r.cursor };
+    return r && { text: r.pieces.map((p) => (typeof p === 'string' ? p : recordsText(p))).join(''), cursor: r.cursor };
   }
 
   readLogPieces(id: bigint, key: string, cursor: number, maxBytes: number): LogPieces | undefined {
@@ -621,7 +642,7 @@ export class SqliteStore implements JobStore {
   private read(id: bigint, key: string, cursor: number, maxBytes: number): LogPieces | undefined {
     const pending = this.batch.get(id)?.chunks?.get(key);
     const firstPending = pending?.[0]?.seq ?? Infinity;
-    const pieces: string[] = [];
+    const pieces: (string | Buffer)[] = [];
     let size = 0;
     let next = cursor;
     // committed chunks, a page at a time, each row read only if needed (iterate, not all: a page
@@ -631,7 +652,7 @@ export class SqliteStore implements JobStore {
       let stop = false;
       for (const r of this.st.readChunks.iterate(toRow(id), key, next, 16) as IterableIterator<{
         seq: bigint;
-        data: string;
+        data: string | Buffer;
       }>) {
         rows++;
         const seq = Number(r.seq);
@@ -654,9 +675,9 @@ export class SqliteStore implements JobStore {
       for (const c of pending) {
         if (c.seq < next) continue;
         c.sealed = true;
-        const text = c.parts.length === 1 ? c.parts[0]! : c.parts.join('');
-        pieces.push(text);
-        size += text.length;
+        const data = chunkData(c);
+        pieces.push(data);
+        size += data.length;
         next = c.seq + 1;
         if (size >= maxBytes) break;
       }
@@ -668,7 +689,7 @@ export class SqliteStore implements JobStore {
     const row = this.st.logBytes.get(toRow(id), key) as { n: bigint | null };
     let n = row.n === null ? 0 : Number(row.n);
     for (const c of this.batch.get(id)?.chunks?.get(key) ?? [])
-      for (const part of c.parts) n += Buffer.byteLength(part);
+      for (const part of c.parts) n += typeof part === 'string' ? Buffer.byteLength(part) : part.length;
     return n;
   }
 

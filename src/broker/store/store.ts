@@ -43,15 +43,17 @@ export interface LogRead {
 
 /**
  * The same, as the store holds it: one piece per stored chunk, each whole appends (so whole
- * lines), in order; never one string of them all (a string from 128 KiB on is a large object
- * for V8, fresh memory each time).
+ * lines, or whole records), in order; never one string of them all (a string from 128 KiB on is
+ * a large object for V8, fresh memory each time). A piece is text (append()) or binary output
+ * records (appendRecords(), src/job/output-records.ts).
  */
 export interface LogPieces {
-  pieces: string[];
+  pieces: (string | Buffer)[];
   /** Where the next read starts. */
   cursor: number;
 }
 
+/** `appended` is the text appended, '' for records (appendRecords). */
 export type StoreWatcher = (id: bigint, key: string, appended: string) => void;
 
 export interface JobStore {
@@ -64,6 +66,12 @@ export interface JobStore {
   has(id: bigint): boolean;
   /** Append text (one or more complete lines) to a job's log `key`. */
   append(id: bigint, key: string, text: string): void;
+  /**
+   * Append binary output records (src/job/output-records.ts: whole records) to a job's log
+   * `key` (a `guest.*` log: `guest.output`). Read as text (readLog, get), they are the RFC 24
+   * lines they stand for; readLogPieces gives them as they are.
+   */
+  appendRecords(id: bigint, key: string, records: Buffer): void;
   /** Set a job's value `key` (e.g. 'R'). */
   put(id: bigint, key: string, value: string): void;
   /** A whole value or log (a long log is better read with `readLog`). */

@@ -4,6 +4,7 @@ export { SubmitFlags } from '../../job/submit-flags.js';
 export { waitAsync, wait, type JobWaitResult } from './wait.js';
 export { JOBID_ANY } from '../../protocol/json.js';
 export { eventWatch, eventWatchAsync, eventWait, JobEventWatch, WatchFlags, type WatchOptions } from './events.js';
+export { outputWatch, JobOutputWatch, type OutputItem } from './output.js';
 export {
   raise,
   raiseAll,

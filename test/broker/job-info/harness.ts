@@ -14,6 +14,8 @@ export interface ReqOpts {
   noresponse?: boolean;
   userid?: number;
   rolemask?: number;
+  /** It came over a connection: it can be answered with raw bytes (respondRaw). */
+  raw?: boolean;
 }
 
 /** A Request as a socket client would send it, recording every answer. */
@@ -38,7 +40,16 @@ export class TestRequest implements Request {
     this.noresponse = opts.noresponse ?? false;
     this.userid = opts.userid ?? 0;
     this.rolemask = opts.rolemask ?? 5;
+    if (opts.raw) {
+      this.respondRaw = (payload: Buffer) => {
+        if (this.finished || this.noresponse) return;
+        const a = { payload: Buffer.from(payload) };
+        this.answers.push(a);
+        this.onAnswer?.(a);
+      };
+    }
   }
+  respondRaw?: (payload: Buffer) => void;
   respond(payload?: object): void {
     if (this.finished || this.noresponse) return;
     if (!this.streaming) this.finished = true;
@@ -58,6 +69,7 @@ export class TestRequest implements Request {
     return this.answers.map((a) => {
       if ('errnum' in a) return `E${a.errnum}`;
       if (a.payload === undefined) return 'SENTINEL';
+      if (Buffer.isBuffer(a.payload)) return `raw:${a.payload.length}`;
       if (typeof a.payload.event === 'string') return JSON.parse(a.payload.event).name;
       return JSON.stringify(a.payload);
     });

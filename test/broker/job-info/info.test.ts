@@ -7,6 +7,7 @@ import { JobInfoService } from '../../../src/broker/job-info/info.js';
 import { FluxError } from '../../../src/protocol/errno.js';
 import { LOOKUP_MAX } from '../../../src/broker/job-info/info.js';
 import { TestRequest, createJob, eventlogVector, line, turn, vector, type ReqOpts } from './harness.js';
+import { dataRecord, lineRecord, textRecords } from '../../../src/job/output-records.js';
 
 const ENOENT = 2;
 const EPERM = 1;
@@ -14,6 +15,7 @@ const EPROTO = 71;
 const ENODATA = 61;
 const EINVAL = 22;
 const EFBIG = 27;
+const EIO = 5;
 
 async function setup() {
   const store = SqliteStore.open(':memory:', { durable: false });
@@ -157,6 +159,94 @@ describe('job-info.eventlog-watch', () => {
     store.append(1n, 'eventlog', NORMAL.map((n) => line(n)).join(''));
     const w = watch(broker, 1n, 'guest.output');
     assert.deepEqual(w.summary(), ['header', 'data', 'data', 'data', 'data', `E${ENODATA}`]);
+  });
+
+  test('output-watch: guest.output as the stored records, raw, one response a chunk; ends after the eofs', async () => {
+    const { broker, store } = await setup();
+    await createJob(store, 1n);
+    const header = line('header', { version: 1, count: { stdout: 1, stderr: 1 }, options: {} });
+    const bytes = Buffer.from([0x61, 0xff, 0x0a]); // not UTF-8: raw bytes all the same
+    store.appendRecords(1n, 'guest.output', lineRecord(header));
+    store.appendRecords(1n, 'guest.output', dataRecord(1.5, 'stdout', 0, bytes));
+    await turn(); // committed: the next appends are a chunk of their own
+    const w = new TestRequest('job-info.output-watch', { id: 1n, flags: 0 }, { streaming: true, raw: true });
+    broker.dispatch(w);
+    const first = Buffer.concat([lineRecord(header), dataRecord(1.5, 'stdout', 0, bytes)]);
+    assert.deepEqual(w.answers, [{ payload: first }]);
+    const eofs = [
+      lineRecord(line('data', { stream: 'stdout', rank: '0', eof: true })),
+      lineRecord(line('data', { stream: 'stderr', rank: '0', eof: true })),
+    ];
+    // appended while it follows: each as it comes, then the end after the last eof
+    store.appendRecords(1n, 'guest.output', dataRecord(2, 'stderr', 0, Buffer.from('err\n')));
+    for (const e of eofs) store.appendRecords(1n, 'guest.output', e);
+    assert.deepEqual(w.answers.slice(1), [
+      { payload: dataRecord(2, 'stderr', 0, Buffer.from('err\n')) },
+      { payload: eofs[0] },
+      { payload: eofs[1] },
+      { errnum: ENODATA, text: undefined },
+    ]);
+    // a reader of eventlog-watch gets the same log as RFC 24 lines
+    const ev = watch(broker, 1n, 'guest.output');
+    assert.deepEqual(ev.summary(), ['header', 'data', 'data', 'data', 'data', `E${ENODATA}`]);
+    assert.deepEqual(JSON.parse((ev.answers[1] as { payload: { event: string } }).payload.event).context, {
+      stream: 'stdout',
+      rank: '0',
+      data: bytes.toString('base64'),
+      encoding: 'base64',
+    });
+  });
+
+  test('output-watch of a store that kept guest.output as text (schema 2): its lines as LINE records', async () => {
+    const { broker, store } = await setup();
+    await createJob(store, 1n);
+    const text =
+      line('header', { version: 1, count: { stdout: 1, stderr: 1 }, options: {} }) +
+      line('data', { stream: 'stdout', rank: '0', data: 'out\n' }) +
+      line('data', { stream: 'stdout', rank: '0', eof: true }) +
+      line('data', { stream: 'stderr', rank: '0', eof: true });
+    store.append(1n, 'guest.output', text);
+    const w = new TestRequest('job-info.output-watch', { id: 1n, flags: 0 }, { streaming: true, raw: true });
+    broker.dispatch(w);
+    assert.deepEqual(w.answers, [{ payload: textRecords(text) }, { errnum: ENODATA, text: undefined }]);
+  });
+
+  test('output-watch: bad requests, and records damaged in the store (EIO, named); the service carries on', async () => {
+    const { broker, store } = await setup();
+    await createJob(store, 1n);
+    const ask = (payload: object, opts: ReqOpts = {}) => {
+      const r = new TestRequest('job-info.output-watch', payload, { streaming: true, raw: true, ...opts });
+      broker.dispatch(r);
+      return r.lastError;
+    };
+    assert.deepEqual(ask({}), { errnum: EPROTO, text: 'invalid payload: id is required' });
+    assert.deepEqual(ask({ id: 1n }, { streaming: false }), {
+      errnum: EPROTO,
+      text: 'output-watch request rejected without streaming RPC flag',
+    });
+    assert.deepEqual(ask({ id: 1n, flags: 4 }), {
+      errnum: EPROTO,
+      text: 'output-watch request rejected with invalid flag',
+    });
+    assert.deepEqual(ask({ id: 1n }, { raw: false }), {
+      errnum: EPROTO,
+      text: 'output-watch is answered over a connection only',
+    });
+    assert.equal(ask({ id: 99n })?.errnum, ENOENT);
+    assert.equal(ask({ id: 1n }, { userid: 1000, rolemask: 2 })?.errnum, EPERM);
+    store.appendRecords(1n, 'guest.output', Buffer.from([2, 0, 0])); // a DATA record cut short
+    for (const r of [
+      new TestRequest('job-info.output-watch', { id: 1n }, { streaming: true, raw: true }),
+      new TestRequest('job-info.eventlog-watch', { id: 1n, path: 'guest.output' }, { streaming: true }),
+    ]) {
+      broker.dispatch(r);
+      assert.equal(r.lastError?.errnum, EIO);
+      assert.match(
+        r.lastError!.text!,
+        /^guest\.output of job ƒ\w+ is damaged in the store: output record at 0: cut short$/,
+      );
+    }
+    assert.equal(watch(broker, 1n, 'eventlog').answers.length, 1); // still serving
   });
 
   test('guest.output without eofs ends when the job becomes inactive', async () => {

@@ -8,6 +8,7 @@ import { spawn } from 'node:child_process';
 import Database from 'better-sqlite3';
 import { SqliteStore } from '../../../src/broker/store/sqlite.js';
 import { SCHEMA_VERSION } from '../../../src/broker/store/schema.js';
+import { dataRecord, lineRecord, recordsText } from '../../../src/job/output-records.js';
 import { FluxError } from '../../../src/protocol/errno.js';
 import { until } from '../../helpers/wait.js';
 
@@ -194,7 +195,7 @@ describe('SqliteStore', () => {
     s.append(1n, 'guest.output', line('c', 20 * 1024));
     s.append(1n, 'guest.output', line('d', 100 * 1024));
     s.append(1n, 'guest.output', line('é', 10));
-    const sizes = (pieces: string[]) => pieces.map((p) => p.length);
+    const sizes = (pieces: (string | Buffer)[]) => pieces.map((p) => p.length);
     const pending = s.readLogPieces(1n, 'guest.output', 0, 1 << 20)!;
     assert.deepEqual(sizes(pending.pieces), [40 * 1024, 50 * 1024, 100 * 1024, 10]);
     await new Promise((r) => setImmediate(r)); // committed: the same chunks, read back from the database
@@ -208,6 +209,44 @@ describe('SqliteStore', () => {
     assert.equal(first.pieces.join('') + rest.pieces.join(''), all.pieces.join(''));
     assert.deepEqual(s.readLogPieces(1n, 'guest.output', all.cursor, 100)!.pieces, []);
     assert.equal(s.readLog(1n, 'guest.output', 0, 1 << 20)!.text, all.pieces.join(''));
+    await s.close();
+  });
+
+  test('appendRecords: binary output records kept as BLOBs, byte for byte; read as text they are RFC 24 lines', async () => {
+    const s = SqliteStore.open(':memory:', { durable: false });
+    await s.createJobs([rec(1n)]);
+    const header = '{"timestamp":1,"name":"header","context":{"version":1}}\n';
+    const bytes = Buffer.from([0x79, 0x0a, 0xff, 0x00]); // not UTF-8: rendered as base64
+    const big = Buffer.alloc(64 * 1024 - 30, 0x61);
+    s.appendRecords(1n, 'guest.output', lineRecord(header));
+    s.appendRecords(1n, 'guest.output', dataRecord(2, 'stdout', 0, bytes));
+    s.appendRecords(1n, 'guest.output', dataRecord(3, 'stderr', 1, big)); // does not fit: a chunk of its own
+    const want = [
+      Buffer.concat([lineRecord(header), dataRecord(2, 'stdout', 0, bytes)]),
+      dataRecord(3, 'stderr', 1, big),
+    ];
+    const pending = s.readLogPieces(1n, 'guest.output', 0, 1 << 20)!;
+    assert.deepEqual(pending.pieces, want);
+    assert.equal(s.logBytes(1n, 'guest.output'), want[0]!.length + want[1]!.length);
+    await new Promise((r) => setImmediate(r)); // committed: BLOB rows, the same bytes
+    const all = s.readLogPieces(1n, 'guest.output', 0, 1 << 20)!;
+    assert.deepEqual(all.pieces, want);
+    assert.equal(s.logBytes(1n, 'guest.output'), want[0]!.length + want[1]!.length);
+    const text = s.get(1n, 'guest.output')!;
+    assert.equal(text, recordsText(Buffer.concat(want)));
+    const lines = text.split('\n');
+    assert.equal(lines[0] + '\n', header);
+    assert.deepEqual(JSON.parse(lines[1]!).context, {
+      stream: 'stdout',
+      rank: '0',
+      data: bytes.toString('base64'),
+      encoding: 'base64',
+    });
+    assert.equal(JSON.parse(lines[2]!).context.data, big.toString());
+    // a text append after records starts a chunk of its own (one kind per chunk)
+    s.append(1n, 'guest.output', header);
+    assert.deepEqual(s.readLogPieces(1n, 'guest.output', all.cursor, 1 << 20)!.pieces, [header]);
+    assert.throws(() => s.appendRecords(1n, 'R', lineRecord(header)), /R cannot hold records/);
     await s.close();
   });
 
