@@ -32,6 +32,9 @@ const S = JobState;
 const PENDING = VirtualState.PENDING;
 const RUNNING = VirtualState.RUNNING;
 
+/** The context of an event that has none (read only). */
+const NO_CONTEXT: Readonly<Record<string, unknown>> = Object.freeze({});
+
 /** State transition flags (job_state.c). */
 const REVERT = 1;
 const CONDITIONAL = 2;
@@ -210,37 +213,43 @@ export class JobList implements Service {
     }
     const events = e.events;
     if (!Array.isArray(events)) return;
+    // the job is looked up once per entry, not per event (a restart feeds a million entries)
+    let job = this.jobs.get(id);
     for (let i = 0; i < events.length; i++) {
+      const ev = events[i]!;
       try {
-        this.event(id, events[i]!, e.jobspec, e.R);
+        if (ev.name === 'submit') job = this.submitted(id, job, ev, e.jobspec);
+        else if (job !== undefined) job = this.event(job, ev, e.R);
+        // else an event for a job we never saw submitted: ignored (flux logs it)
       } catch (err) {
-        this.ctx.log('err', `job-list: job ${id}: event ${events[i]?.name}: ${(err as Error).message}`);
+        this.ctx.log('err', `job-list: job ${id}: event ${ev?.name}: ${(err as Error).message}`);
       }
     }
   }
 
-  private event(id: bigint, e: EventEntry, jobspec: unknown, R: unknown): void {
+  private submitted(id: bigint, job: ListJob | undefined, e: EventEntry, jobspec: unknown): ListJob {
+    const ctx = (e.context ?? NO_CONTEXT) as Record<string, any>;
+    if (!job) {
+      job = new ListJob(id);
+      this.jobs.set(id, job);
+    }
+    job.userid = ctx.userid;
+    job.urgency = ctx.urgency;
+    job.submitVersion = Number.isInteger(ctx.version) ? ctx.version : -1;
+    job.t_submit = e.timestamp;
+    applyJobspec(job, jobspec ?? this.storedJobspec(id));
+    return job;
+  }
+
+  /** Apply one event (not `submit`) to the job; undefined once the job is gone (invalidate). */
+  private event(job: ListJob, e: EventEntry, R: unknown): ListJob | undefined {
     const name = e.name;
     const ts = e.timestamp;
-    const ctx = (e.context ?? {}) as Record<string, any>;
-    let job = this.jobs.get(id);
-    if (name === 'submit') {
-      if (!job) {
-        job = new ListJob(id);
-        this.jobs.set(id, job);
-      }
-      job.userid = ctx.userid;
-      job.urgency = ctx.urgency;
-      job.submitVersion = Number.isInteger(ctx.version) ? ctx.version : -1;
-      job.t_submit = ts;
-      applyJobspec(job, jobspec ?? this.storedJobspec(id));
-      return;
-    }
-    if (!job) return; // an event for a job we never saw submitted: ignore (flux logs it)
+    const ctx = (e.context ?? NO_CONTEXT) as Record<string, any>;
     switch (name) {
       case 'invalidate':
         this.remove(job);
-        break;
+        return undefined;
       case 'validate':
         this.transition(job, S.DEPEND, ts);
         break;
@@ -263,7 +272,7 @@ export class JobList implements Service {
         // flux-core takes annotations only from `annotations` events; the tsflux manager does
         // not publish those, so the alloc context's annotations are used too.
         if (ctx.annotations && typeof ctx.annotations === 'object') job.annotations = ctx.annotations;
-        if (!(job.eventsMask & S.RUN)) applyR(job, R ?? this.storedR(id));
+        if (!(job.eventsMask & S.RUN)) applyR(job, R ?? this.storedR(job.id));
         this.transition(job, S.RUN, ts);
         break;
       case 'finish':
@@ -322,6 +331,7 @@ export class JobList implements Service {
       default:
         break;
     }
+    return job;
   }
 
   private memo(job: ListJob, ctx: Record<string, unknown>): void {
