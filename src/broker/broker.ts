@@ -72,6 +72,13 @@ class InternalRequest implements Request {
   }
 }
 
+/** The method of `svc` (or its fallback) a request for `topic` goes to. */
+function ownMethod(svc: Service, topic: string): Method | undefined {
+  const dot = topic.indexOf('.');
+  const name = dot < 0 ? '' : topic.slice(dot + 1);
+  return Object.hasOwn(svc.methods, name) ? svc.methods[name] : svc.fallback;
+}
+
 /** Credentials of in-process requests unless the caller names others: the instance owner's. */
 const OWNER_ROLES = Role.OWNER | Role.LOCAL;
 
@@ -115,6 +122,8 @@ export class Broker implements BrokerContext {
    * restarting on many jobs), while the broker and the services already up answer.
    */
   private readonly starting = new Map<string, Request[]>();
+  /** Starting services whose start() has been called: their `whileStarting` methods take requests. */
+  private readonly opening = new Set<string>();
   logger: LogFn = () => {};
 
   readonly store: JobStore;
@@ -176,16 +185,34 @@ export class Broker implements BrokerContext {
     for (const svc of services) if (svc.start) this.starting.set(svc.name, []);
     for (const svc of services) {
       try {
-        await svc.start?.(this);
+        const started = svc.start?.(this);
+        this.opening.add(svc.name);
+        this.admitWhileStarting(svc);
+        await started;
       } catch (e) {
         const err = new FluxError(errnoOf(e, Errno.EINVAL), `${svc.name}: ${(e as Error).message}`);
         this.failStarting(Errno.ENOSYS, `${svc.name} failed to start`);
         throw err;
+      } finally {
+        this.opening.delete(svc.name);
       }
       const waiting = this.starting.get(svc.name) ?? [];
       this.starting.delete(svc.name);
       for (const r of waiting) this.dispatch(r);
     }
+  }
+
+  /** The requests waiting for `svc` that its methods take while it starts (Method.whileStarting). */
+  private admitWhileStarting(svc: Service): void {
+    const waiting = this.starting.get(svc.name);
+    if (!waiting?.length) return;
+    const early = waiting.filter((r) => ownMethod(svc, r.topic)?.whileStarting?.(r) === true);
+    if (early.length === 0) return;
+    this.starting.set(
+      svc.name,
+      waiting.filter((r) => !early.includes(r)),
+    );
+    for (const r of early) this.dispatch(r);
   }
 
   /** Answer the requests waiting for services that will not start now. */
@@ -231,7 +258,7 @@ export class Broker implements BrokerContext {
       return;
     }
     const waiting = this.starting.get(svcName);
-    if (waiting !== undefined) {
+    if (waiting !== undefined && !(this.opening.has(svcName) && m.whileStarting?.(req) === true)) {
       waiting.push(req); // admitted (roles) when it is served
       return;
     }

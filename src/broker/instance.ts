@@ -292,10 +292,12 @@ export class Instance {
     if (leader) {
       broker.register(new Scheduler(size === 1 ? { ranks: [local] } : undefined));
       broker.register(new JobExec({ killTimeout: opts.killTimeout }));
+      // job-list before the job manager: it asks for the journal before a restart reads the
+      // store, and that one pass feeds both (job-manager/journal.ts)
+      broker.register(new JobList());
       broker.register(new JobManager({ purge: opts.purge }));
       broker.register(new JobIngest());
       broker.register(new JobInfoService());
-      broker.register(new JobList());
     }
     broker.register({ name: 'broker', methods: {} }); // broker.ping (every service answers <name>.ping)
     sm.enter('init');

@@ -127,6 +127,13 @@ export function requestJobId(req: Request): bigint | undefined {
 export interface Method {
   readonly roles: Roles;
   readonly handler: Handler;
+  /**
+   * Which requests the method takes while its service is still starting (its start() has been
+   * called and has not finished); every other request waits until the start has ended
+   * (broker.ts). The job manager's journal takes job-list's this way, so that a restart's own
+   * pass over the store feeds job-list (job-manager/journal.ts).
+   */
+  readonly whileStarting?: (req: Request) => boolean;
 }
 
 export interface Service {

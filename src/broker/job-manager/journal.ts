@@ -9,6 +9,14 @@
  * Live events of a job whose backlog entry is already read are held until the sentinel has
  * gone, then sent in order; those of a job not read yet are left out (its backlog entry, read
  * later, has them).
+ *
+ * A consumer that asks before a restart reads the store (job-list: it starts before the job
+ * manager, manager.ts `whileStarting`) is fed instead (`addFed`): its backlog is the restart's
+ * own pass, each job's entry sent as the restart replays it, from the eventlog the restart has
+ * just parsed (the store is read and parsed once, not twice). The restart posts nothing while it
+ * reads, so every job's entry has gone before any of its new events; those the restart then
+ * posts as it settles the jobs go to a fed consumer at once, and its sentinel comes when the
+ * restart is over (`endFeed`): it has then seen what the restart made of every job.
  */
 import { Errno } from '../../protocol/errno.js';
 import type { JournalEntry } from '../contract.js';
@@ -25,6 +33,13 @@ export interface Backlog {
 /** Pages of a backlog sent in one turn of the event loop. */
 const BACKLOG_PAGES = 4;
 
+/** A consumer fed by a restart's pass (feed()) until its end (endFeed()). */
+interface Fed {
+  req: Request;
+  /** Every job (`full`), or only those active when the restart read them. */
+  full: boolean;
+}
+
 interface Streaming {
   req: Request;
   backlog: Backlog;
@@ -36,9 +51,35 @@ export class JournalHub {
   private readonly consumers = new Set<Request>();
   /** Consumers still being sent their backlog. */
   private readonly streaming = new Set<Streaming>();
+  private readonly fed = new Set<Fed>();
 
   get size(): number {
-    return this.consumers.size + this.streaming.size;
+    return this.consumers.size + this.streaming.size + this.fed.size;
+  }
+
+  /** Some consumer waits for the entries of a restart's pass (feed()). */
+  get feeding(): boolean {
+    return this.fed.size > 0;
+  }
+
+  /** A consumer whose backlog is the restart about to read the store (feed(), endFeed()). */
+  addFed(req: Request, full: boolean): void {
+    if (!req.streaming) return req.error(Errno.EPROTO, 'job-manager.events-journal requires the streaming RPC flag');
+    this.fed.add({ req, full });
+  }
+
+  /** One job's entry as the restart read it (`active`: not INACTIVE), to the fed consumers. */
+  feed(entry: JournalEntry, active: boolean): void {
+    for (const f of this.fed) if (f.full || active) f.req.respond(entry);
+  }
+
+  /** The restart is over: each fed consumer gets its sentinel, then live events as any other. */
+  endFeed(): void {
+    for (const f of this.fed) {
+      f.req.respond({ id: -1, events: [] });
+      this.consumers.add(f.req);
+    }
+    this.fed.clear();
   }
 
   add(req: Request, backlog: Backlog | undefined): void {
@@ -77,6 +118,7 @@ export class JournalHub {
 
   publish(entry: JournalEntry): void {
     for (const c of this.consumers) c.respond(entry);
+    for (const f of this.fed) f.req.respond(entry);
     for (const s of this.streaming) if (s.backlog.covers(BigInt(entry.id))) s.held.push(entry);
   }
 
@@ -93,11 +135,18 @@ export class JournalHub {
         s.req.error(Errno.ENODATA);
       }
     }
+    for (const f of this.fed) {
+      if (f.req.conn === conn && f.req.matchtag === matchtag) {
+        this.fed.delete(f);
+        f.req.error(Errno.ENODATA);
+      }
+    }
   }
 
   disconnect(conn: ConnId): void {
     for (const c of this.consumers) if (c.conn === conn) this.consumers.delete(c);
     for (const s of this.streaming) if (s.req.conn === conn) this.streaming.delete(s);
+    for (const f of this.fed) if (f.req.conn === conn) this.fed.delete(f);
   }
 
   endAll(): void {
@@ -105,5 +154,7 @@ export class JournalHub {
     this.consumers.clear();
     for (const s of this.streaming) s.req.error(Errno.ENODATA);
     this.streaming.clear();
+    for (const f of this.fed) f.req.error(Errno.ENODATA);
+    this.fed.clear();
   }
 }

@@ -10,7 +10,15 @@ import { redactJobspec } from '../../job/jobspec.js';
 import { SubmitFlags } from '../../job/submit-flags.js';
 import { encodeEvent, eventTime as now } from '../../job/eventlog.js';
 import { waitErrstr, waitSuccess, type EndEvent } from '../../job/waitstatus.js';
-import { authorized, requestJobId, type BrokerContext, type Method, type Request, type Service } from '../service.js';
+import {
+  INTERNAL_CONN,
+  authorized,
+  requestJobId,
+  type BrokerContext,
+  type Method,
+  type Request,
+  type Service,
+} from '../service.js';
 import type { Rv1 } from '../../job/rv1.js';
 import type { ExecEvent, JournalEntry, ResourceRequest, SubmitJob } from '../contract.js';
 import type { EventEntry } from '../store/store.js';
@@ -20,7 +28,7 @@ import { JournalHub, type Backlog } from './journal.js';
 import { AfterDependencies, type DependPlan } from './dependencies.js';
 import { unsupported } from './unsupported.js';
 import { applyEvent, noteException, stepState, type Job } from './job.js';
-import { parseEventlog, replayJob, type Replayed } from './restart.js';
+import { Pace, parseEventlog, replayJob, type Replayed } from './restart.js';
 import { PURGE_BATCH_MAX, PurgeQueue, UNLIMITED, purgeLimits, type PurgeLimits } from './purge.js';
 import { resourceRequest } from '../resource-request.js';
 
@@ -32,15 +40,6 @@ const REAPED_KEY = 'job-manager.reaped';
 
 /** Redacted jobspecs kept for the journal's backlog (redacted()). */
 const REDACTED_CACHE = 64;
-
-/**
- * Jobs a restart replays, or settles, in one turn of the event loop: a few milliseconds' work,
- * so that the broker answers meanwhile.
- */
-const RESTART_SLICE = 2000;
-
-/** Let the event loop turn (I/O, timers, the store's commits) before going on. */
-const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /** Jobs read from the store at a time for a journal's backlog. */
 const BACKLOG_PAGE = 500;
@@ -77,6 +76,11 @@ export class JobManager implements Service {
   private limits: PurgeLimits = { age: UNLIMITED, num: UNLIMITED };
   private readonly purgeOverride: Partial<PurgeLimits>;
   private purgeTimer: NodeJS.Timeout | undefined;
+  /**
+   * Until the restart begins to read the store, a journal request is fed by that pass
+   * (journal.ts `addFed`) rather than read from the store again once the restart is over.
+   */
+  private feedOpen = true;
   /** jobspec text → its redacted form (redacted()). */
   private readonly redactedOf = new Map<string, unknown>();
   /**
@@ -107,7 +111,12 @@ export class JobManager implements Service {
       raiseall: { roles: Role.USER, handler: (r) => this.raiseAll(r) },
       kill: { roles: Role.USER, handler: (r) => this.kill(r) },
       urgency: { roles: Role.USER, handler: (r) => this.urgencyRpc(r) },
-      'events-journal': { roles: Role.OWNER, handler: (r) => this.journalRpc(r) },
+      'events-journal': {
+        roles: Role.OWNER,
+        handler: (r) => this.journalRpc(r),
+        // job-list's (in-process), before the restart reads the store: that pass feeds it
+        whileStarting: (r) => r.conn === INTERNAL_CONN && this.feedOpen,
+      },
       'events-journal-cancel': {
         roles: Role.OWNER,
         handler: (r) => this.journal.cancel(r.conn, Number(r.payload?.matchtag)),
@@ -130,8 +139,10 @@ export class JobManager implements Service {
       throw e;
     });
     const limits = purgeLimits(conf);
-    // requests for the job-manager wait until the restart is done (broker.ts)
+    // requests for the job-manager wait until the restart is done (broker.ts), but for the
+    // journal's consumers fed by it (its sentinel then, once every job is settled)
     await this.restart();
+    this.journal.endFeed();
     this.setLimits(limits);
   }
 
@@ -195,11 +206,12 @@ export class JobManager implements Service {
   // ---- restart (restart.ts) ----------------------------------------------------------------
 
   /**
-   * Rebuild every stored job, then settle the active ones (restart.ts says how), RESTART_SLICE
-   * jobs at a time: between slices the event loop turns, so the broker answers pings and
-   * attributes and the store commits what the restart wrote so far.
+   * Rebuild every stored job, then settle the active ones (restart.ts says how), a slice at a
+   * time (restart.ts `Pace`): between slices the event loop turns, so the broker answers pings
+   * and attributes and the store commits what the restart wrote so far.
    */
   private async restart(): Promise<void> {
+    this.feedOpen = false;
     const store = this.ctx.store;
     const requests = new Map<string, ResourceRequest>();
     const depending: [Job, Set<string>][] = [];
@@ -208,9 +220,9 @@ export class JobManager implements Service {
     const zombies: Job[] = [];
     const inactive: Job[] = [];
     let lost = 0;
-    let n = 0;
+    const pace = new Pace();
     for (const stored of store.scan()) {
-      if (++n % RESTART_SLICE === 0) await nextTurn();
+      if (pace.due()) await pace.next();
       let r: Replayed;
       try {
         let request = requests.get(stored.jobspecRef);
@@ -227,6 +239,10 @@ export class JobManager implements Service {
       }
       const job = r.job;
       this.jobs.set(job.id, job);
+      if (this.journal.feeding) {
+        const jobspec = this.redacted(store.blob(stored.jobspecRef));
+        this.journal.feed(this.journalEntry(job, r.events, jobspec), job.state !== S.INACTIVE);
+      }
       if (job.state === S.INACTIVE) {
         inactive.push(job);
         // reaped before the restart? (looked up for finished waitable jobs only)
@@ -271,10 +287,9 @@ export class JobManager implements Service {
     const note = 'instance restarted: the job was running and its tasks ended with the previous broker';
     let ts = now();
     const lines = new Map<number, string>();
-    n = 0;
     for (const job of active) {
-      if (++n % RESTART_SLICE === 0) {
-        await nextTurn();
+      if (pace.due()) {
+        await pace.next();
         ts = now();
         lines.clear();
       }
@@ -754,6 +769,7 @@ export class JobManager implements Service {
     // flux-core: the backlog holds every job with full, the active ones without; then the
     // sentinel, then live events.
     const full = req.payload?.full === true;
+    if (this.feedOpen) return this.journal.addFed(req, full); // the restart, about to read the store, feeds it
     this.journal.add(req, full ? this.fullBacklog() : this.activeBacklog());
   }
 
@@ -771,7 +787,9 @@ export class JobManager implements Service {
         const entries: JournalEntry[] = [];
         for (const stored of page) {
           const job = this.jobs.get(stored.id);
-          if (job) entries.push(this.journalEntry(job, stored.eventlog, this.redacted(store.blob(stored.jobspecRef))));
+          if (!job) continue;
+          const jobspec = this.redacted(store.blob(stored.jobspecRef));
+          entries.push(this.journalEntry(job, parseEventlog(stored.eventlog), jobspec));
         }
         return entries;
       },
@@ -792,7 +810,8 @@ export class JobManager implements Service {
         const entries: JournalEntry[] = [];
         for (const end = Math.min(i + BACKLOG_PAGE, jobs.length); i < end; i++) {
           const job = jobs[i]!;
-          entries.push(this.journalEntry(job, store.get(job.id, 'eventlog') ?? '', this.redactedJobspec(job.id)));
+          const events = parseEventlog(store.get(job.id, 'eventlog') ?? '');
+          entries.push(this.journalEntry(job, events, this.redactedJobspec(job.id)));
         }
         return entries;
       },
@@ -800,8 +819,8 @@ export class JobManager implements Service {
     };
   }
 
-  private journalEntry(job: Job, eventlog: string, jobspec: unknown): JournalEntry {
-    const e: JournalEntry = { id: job.id, events: parseEventlog(eventlog), jobspec };
+  private journalEntry(job: Job, events: EventEntry[], jobspec: unknown): JournalEntry {
+    const e: JournalEntry = { id: job.id, events, jobspec };
     if (job.R) e.R = job.R;
     return e;
   }

@@ -14,11 +14,41 @@ import type { EventEntry, StoredJob } from '../store/store.js';
 import { S } from './transitions.js';
 import { noteException, stepState, type Job } from './job.js';
 
+/** Jobs a restart replays, or settles, in one turn of the event loop at most. */
+const SLICE_JOBS = 2000;
+/** A slice ends after this long (ms), however few jobs it did: on a loaded machine too. */
+const SLICE_MS = 10;
+
+/**
+ * A restart's pace: it lets the event loop turn after SLICE_JOBS jobs or SLICE_MS of work,
+ * whichever comes first, so that the broker answers meanwhile (the work of a slice includes
+ * job-list's, fed by the restart: journal.ts).
+ */
+export class Pace {
+  private n = 0;
+  private since = performance.now();
+
+  /** Count one job: is the slice over? (Then await next() before the job.) */
+  due(): boolean {
+    if (++this.n >= SLICE_JOBS) return true;
+    return (this.n & 63) === 0 && performance.now() - this.since >= SLICE_MS;
+  }
+
+  /** Let the event loop turn (I/O, timers, the store's commits), then start a new slice. */
+  async next(): Promise<void> {
+    await new Promise((resolve) => setImmediate(resolve));
+    this.n = 0;
+    this.since = performance.now();
+  }
+}
+
 /** A restored job, with what the manager must settle after every job is back. */
 export interface Replayed {
   job: Job;
   /** Dependencies added and not removed (`dependency-add` descriptions). */
   outstanding: Set<string>;
+  /** The stored eventlog's entries, parsed once: the journal's consumers fed by the restart get them. */
+  events: EventEntry[];
 }
 
 /** Rebuild a job from its stored eventlog; throws if the eventlog is not one tsflux wrote. */
@@ -80,7 +110,7 @@ export function replayJob(stored: StoredJob, request: ResourceRequest, readR: ()
         break;
     }
   }
-  return { job, outstanding };
+  return { job, outstanding, events };
 }
 
 /**

@@ -10,23 +10,40 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Broker } from '../../../src/broker/broker.js';
 import { JobManager } from '../../../src/broker/job-manager/manager.js';
+import { JobList } from '../../../src/broker/job-list/list.js';
 import { SqliteStore } from '../../../src/broker/store/sqlite.js';
 import type { Service } from '../../../src/broker/service.js';
 import type { JournalEntry } from '../../../src/broker/contract.js';
 import { JobspecV1 } from '../../../src/job/jobspec.js';
+import { TestRequest } from '../job-info/harness.js';
 
 const turn = () => new Promise((r) => setImmediate(r));
 
-/** A store holding `n` held jobs (urgency 0, in SCHED), ids 1..n, as a broker left them. */
-async function storeOfHeldJobs(n: number): Promise<SqliteStore> {
+/**
+ * A store holding `n` held jobs (urgency 0, in SCHED), ids 1..n, as a broker left them, and
+ * `finished` jobs that ran and completed after them.
+ */
+async function storeOfHeldJobs(n: number, finished = 0): Promise<SqliteStore> {
   const store = SqliteStore.open(':memory:', { durable: false });
   const jobspec = JobspecV1.fromCommand(['true']).dumps();
   const eventlog =
     '{"timestamp":1.0,"name":"submit","context":{"userid":1000,"urgency":0,"flags":0,"version":1}}\n' +
     '{"timestamp":1.5,"name":"validate"}\n{"timestamp":1.5,"name":"depend"}\n' +
     '{"timestamp":1.5,"name":"priority","context":{"priority":0}}\n';
-  const jobs = Array.from({ length: n }, (_, i) => ({ id: BigInt(i + 1), userid: 1000, jobspec, eventlog }));
-  for (let i = 0; i < n; i += 1000) await store.createJobs(jobs.slice(i, i + 1000));
+  const done =
+    '{"timestamp":2.0,"name":"submit","context":{"userid":1000,"urgency":16,"flags":0,"version":1}}\n' +
+    '{"timestamp":2.5,"name":"validate"}\n{"timestamp":2.5,"name":"depend"}\n' +
+    '{"timestamp":2.5,"name":"priority","context":{"priority":16}}\n{"timestamp":3.0,"name":"alloc"}\n' +
+    '{"timestamp":3.5,"name":"start"}\n{"timestamp":4.0,"name":"finish","context":{"status":0}}\n' +
+    '{"timestamp":4.5,"name":"release","context":{"ranks":"all","final":true}}\n' +
+    '{"timestamp":4.5,"name":"free"}\n{"timestamp":5.0,"name":"clean"}\n';
+  const jobs = Array.from({ length: n + finished }, (_, i) => ({
+    id: BigInt(i + 1),
+    userid: 1000,
+    jobspec,
+    eventlog: i < n ? eventlog : done,
+  }));
+  for (let i = 0; i < jobs.length; i += 1000) await store.createJobs(jobs.slice(i, i + 1000));
   return store;
 }
 
@@ -50,6 +67,37 @@ test('requests for a service still starting wait for it; the broker answers mean
   up();
   await Promise.all([hello, started]);
   assert.deepEqual(order, ['broker.ping', 'slow.hello world', 'started']);
+  await broker.stop();
+});
+
+test('a method that takes requests while its service starts gets them; the others wait', async () => {
+  const broker = new Broker({ hostname: 'vm' });
+  let up!: () => void;
+  const slow: Service = {
+    name: 'slow',
+    methods: {
+      early: {
+        roles: 'internal',
+        handler: (r) => r.respond({ early: r.payload.n }),
+        whileStarting: (r) => r.payload.n !== 2,
+      },
+      late: { roles: 'internal', handler: (r) => r.respond({}) },
+    },
+    start: () => new Promise<void>((resolve) => (up = resolve)),
+  };
+  const order: string[] = [];
+  const ask = (topic: string, n = 0) => broker.rpc(topic, { n }).then(() => order.push(`${topic} ${n}`));
+  // a service started first asks before `slow` has begun to start: its request waits for that
+  const first: Service = { name: 'first', methods: {}, start: () => void ask('slow.early', 1) };
+  broker.register(first);
+  broker.register(slow);
+  const started = broker.start().then(() => order.push('started'));
+  const asked = [ask('slow.late'), ask('slow.early', 2), ask('slow.early', 3)];
+  await turn();
+  assert.deepEqual(order, ['slow.early 1', 'slow.early 3']);
+  up();
+  await Promise.all([...asked, started]);
+  assert.deepEqual(order, ['slow.early 1', 'slow.early 3', 'slow.late 0', 'slow.early 2', 'started']);
   await broker.stop();
 });
 
@@ -106,6 +154,80 @@ test("the journal's backlog is sent a page at a time, losing and repeating no ev
   // the last job: read after its urgency changed, its backlog entry has the new events, once
   assert.deepEqual(at(BigInt(n)).length, 1);
   assert.deepEqual(names(BigInt(n)).slice(-4), ['flux-restart', 'priority', 'urgency', 'priority']);
+  await broker.stop();
+  await broker.store.close();
+});
+
+test("job-list, asking before a restart, is fed by the restart's own pass: each job once, settled, then its sentinel", async () => {
+  const n = 5000; // three slices of the restart
+  const finished = 10;
+  const broker = new Broker({ hostname: 'vm', store: await storeOfHeldJobs(n, finished) });
+  // an in-process consumer that asks for the journal when it starts, as job-list does
+  const got: JournalEntry[] = [];
+  const consumer: Service = {
+    name: 'consumer',
+    methods: {},
+    start: (ctx) => {
+      void ctx.rpc('job-manager.events-journal', { full: true }, { streaming: true, onResponse: (e) => got.push(e) });
+    },
+  };
+  // both start before the job manager (as in an instance: instance.ts)
+  broker.register(consumer);
+  broker.register(new JobList());
+  broker.register(new JobManager());
+  broker.register({ name: 'broker', methods: {} });
+  const order: string[] = [];
+  const started = broker.start().then(() => order.push('started'));
+  await turn();
+  await turn();
+  // job-list's requests wait for its backlog, which is the whole restart
+  const stats = broker.rpc('job-list.job-stats', {}).then((s: { job_states: Record<string, number> }) => {
+    order.push('job-list.job-stats');
+    return s;
+  });
+  await broker.rpc('broker.ping').then(() => order.push('broker.ping'));
+  assert.deepEqual(order, ['broker.ping']);
+  const st = await stats;
+  assert.equal(st.job_states.sched, n);
+  assert.equal(st.job_states.inactive, finished);
+  assert.equal(st.job_states.total, n + finished);
+  await started;
+
+  // every job once, in id order, as the store held it (read and parsed once, by the restart)
+  const backlog = got.slice(0, n + finished);
+  assert.deepEqual(
+    backlog.map((e) => e.id),
+    Array.from({ length: n + finished }, (_, i) => BigInt(i + 1)),
+  );
+  assert.deepEqual(
+    backlog[0]!.events.map((e) => e.name),
+    ['submit', 'validate', 'depend', 'priority'],
+  );
+  assert.equal(backlog[n]!.events.at(-1)!.name, 'clean');
+  // then what the restart made of each held job, then the sentinel, once the restart is over
+  const settled = got.slice(n + finished, -1);
+  assert.equal(settled.length, n);
+  for (const e of settled)
+    assert.deepEqual(
+      e.events.map((x) => x.name),
+      ['flux-restart', 'priority'],
+    );
+  assert.deepEqual(got.at(-1), { id: -1, events: [] });
+
+  // a job-list that reads the backlog from the store once the job manager is up sees the same
+  const second = new JobList();
+  second.start(broker);
+  const all = { max_entries: 0, attrs: ['all'] };
+  const again = new TestRequest('job-list.list', all);
+  second.methods.list!.handler(again);
+  while (again.answers.length === 0) await turn();
+  const fed = (await broker.rpc('job-list.list', all)) as { jobs: unknown[] };
+  assert.equal(fed.jobs.length, n + finished);
+  assert.deepEqual(again.answers, [{ payload: fed }]);
+  const stats2 = new TestRequest('job-list.job-stats', {});
+  second.methods['job-stats']!.handler(stats2);
+  assert.deepEqual(stats2.answers, [{ payload: await broker.rpc('job-list.job-stats', {}) }]);
+  second.stop();
   await broker.stop();
   await broker.store.close();
 });
