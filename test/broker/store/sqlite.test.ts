@@ -276,6 +276,18 @@ describe('SqliteStore', () => {
     assert.equal(rawCount(file, 'SELECT count(*) AS n FROM jobs'), 2000);
   });
 
+  test("the store's connection: WAL and a page cache of 2 MiB (not better-sqlite3's 16 MiB)", async () => {
+    for (const durable of [true, false]) {
+      const s = SqliteStore.open(tmpFile(), { durable });
+      await s.createJobs([rec(1n)]);
+      const got = s.settings();
+      assert.equal(got.journalMode, 'wal');
+      assert.equal(got.cacheKiB, 2000);
+      assert.equal(got.mmapSize, 0); // mapped pages would count in the broker's resident memory
+      await s.close();
+    }
+  });
+
   test('a scratch store removes its files at close', async () => {
     const file = tmpFile();
     const s = SqliteStore.open(file, { durable: false });
