@@ -123,10 +123,10 @@ export class NativeTransport extends LauncherProcess<string | Buffer> implements
   private restLen = 0;
   private need = 4;
   /**
-   * An output frame whose body is still arriving: decoded as it comes (its pieces are never
-   * copied together), delivered whole once complete.
+   * An output frame whose body is still arriving: each read's part of it is passed on as it
+   * comes (never copied together with the rest).
    */
-  private partial: { id: number; stream: number; left: number; parts: Buffer[] } | undefined;
+  private partial: { id: number; stream: number; left: number } | undefined;
 
   constructor(
     o: NativeTransportOptions,
@@ -203,7 +203,7 @@ export class NativeTransport extends LauncherProcess<string | Buffer> implements
         if (buf.length - off < OUTPUT_HEAD || buf[off + 4] !== OUTPUT) break;
         // an output frame's body, to come in more chunks (the launcher's frames are as
         // long as our reads): decode what is here now rather than copy it all together later
-        this.partial = { id: buf.readUInt32LE(off + 5), stream: buf[off + 9]!, left: len - 6, parts: [] };
+        this.partial = { id: buf.readUInt32LE(off + 5), stream: buf[off + 9]!, left: len - 6 };
         this.outputBody(buf, off + OUTPUT_HEAD);
         return;
       }
@@ -223,12 +223,10 @@ export class NativeTransport extends LauncherProcess<string | Buffer> implements
   private outputBody(buf: Buffer, at: number): number {
     const p = this.partial!;
     const k = Math.min(p.left, buf.length - at);
-    if (k > 0) p.parts.push(buf.subarray(at, at + k));
+    // each read's part goes on as it is, not joined to the rest (a copy of every frame)
+    if (k > 0) this.output(p.id, p.stream, buf.subarray(at, at + k));
     p.left -= k;
-    if (p.left === 0) {
-      this.partial = undefined;
-      this.output(p.id, p.stream, p.parts.length === 1 ? p.parts[0]! : Buffer.concat(p.parts));
-    }
+    if (p.left === 0) this.partial = undefined;
     return at + k;
   }
 
