@@ -52,7 +52,7 @@ function inNamespace(script: string, env: Record<string, string>) {
 describe('the store on a full or read-only file system', { skip, timeout: HANG_TIMEOUT }, () => {
   test('a full disk refuses new jobs with ENOSPC, loses no acknowledged one, and recovers when space returns', async () => {
     const dir = tmp();
-    const D = path.join(dir, 'small'); // a 320 KiB tmpfs inside the namespace
+    const D = path.join(dir, 'small'); // a 1,280 KiB tmpfs inside the namespace (80 pages of a new store)
     const OUT = path.join(dir, 'out');
     const R = path.join(dir, 'run');
     fs.mkdirSync(D);
@@ -61,8 +61,8 @@ describe('the store on a full or read-only file system', { skip, timeout: HANG_T
     // copied out of the tmpfs. The filler file is removed when the test creates OUT/free.
     const script = `
       set -e
-      mount -t tmpfs -o size=320k tmpfs "$D"
-      head -c 96k /dev/zero > "$D/filler"
+      mount -t tmpfs -o size=1280k tmpfs "$D"
+      head -c 384k /dev/zero > "$D/filler"
       ( while [ ! -e "$OUT/free" ]; do sleep 0.05; done; rm "$D/filler" ) &
       "$NODE" "$TSFLUX" start --cores=1 --gpus=0 --store "$D/s.db" --rundir "$R" sh -c 'exec tail --pid=$PPID -f /dev/null' || true
       cp "$D"/s.db* "$OUT"/

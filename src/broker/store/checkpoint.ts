@@ -14,7 +14,10 @@
 import { Worker } from 'node:worker_threads';
 import type { CheckpointResult } from './checkpoint-worker.js';
 
-/** Frames (pages) in the log past which commits wait for a whole checkpoint: 32 MiB of 4 KiB pages. */
+/**
+ * Frames (pages) in the log past which commits wait for a whole checkpoint: 128 MiB of a new
+ * store's 16 KiB pages (32 MiB in a store made with 4 KiB pages).
+ */
 const LONG_LOG = 8192;
 /** A checkpoint that failed (a full disk) is tried again after this long. */
 const RETRY_MS = 1000;

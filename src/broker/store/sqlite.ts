@@ -124,6 +124,14 @@ const WAL_SIZE_LIMIT = 64 * 1024 * 1024;
  * and submits and restarts are as fast with 2 MiB.
  */
 const PAGE_CACHE_KIB = 2000;
+/**
+ * The page size of a new store. A job's output is rows of 64 KiB: in pages of 16 KiB SQLite
+ * writes them about twice as fast as in its default 4 KiB, and reads them 1.2-1.8 times as fast
+ * from the page cache and 1.3-1.45 times from the disk (bench/sqlite-pages.ts), for 3 % more
+ * file; submits and runs of small jobs are as fast. Pages of 64 KiB take 14 % more file and
+ * make every small commit write 64 KiB a page.
+ */
+const NEW_PAGE_SIZE = 16384;
 
 function sqliteCode(e: unknown): string {
   return typeof (e as { code?: unknown })?.code === 'string' ? (e as { code: string }).code : '';
@@ -274,6 +282,9 @@ export class SqliteStore implements JobStore {
       }
       // one instance at a time: a second one fails here, before it writes anything
       if (file !== ':memory:') lock = SqliteStore.lock(file);
+      // a new store's page size (SQLite's default is 4096); it is fixed once the first table is
+      // made or WAL is on, so an existing store keeps the one it has
+      if (tables === 0) d.pragma(`page_size = ${NEW_PAGE_SIZE}`);
       d.pragma('journal_mode = WAL');
       // durable: NORMAL plus our own sync of the WAL after each commit (syncWal) is FULL
       d.pragma(`synchronous = ${durable ? 'NORMAL' : 'OFF'}`);

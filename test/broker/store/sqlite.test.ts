@@ -7,7 +7,7 @@ import path from 'node:path';
 import { spawn } from 'node:child_process';
 import Database from 'better-sqlite3';
 import { SqliteStore } from '../../../src/broker/store/sqlite.js';
-import { SCHEMA_VERSION } from '../../../src/broker/store/schema.js';
+import { APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION } from '../../../src/broker/store/schema.js';
 import { dataRecord, lineRecord, recordsText } from '../../../src/job/output-records.js';
 import { FluxError } from '../../../src/protocol/errno.js';
 import { until } from '../../helpers/wait.js';
@@ -286,6 +286,39 @@ describe('SqliteStore', () => {
       assert.equal(got.mmapSize, 0); // mapped pages would count in the broker's resident memory
       await s.close();
     }
+  });
+
+  test('a new store has pages of 16 KiB; a store made with pages of 4 KiB keeps them, through migrations', async () => {
+    const fresh = tmpFile();
+    const s = SqliteStore.open(fresh, { durable: true });
+    await s.createJobs([rec(1n)]);
+    assert.equal(s.settings().pageSize, 16384);
+    await s.close();
+    const again = SqliteStore.open(fresh, { durable: true });
+    assert.equal(again.settings().pageSize, 16384);
+    await again.close();
+    assert.equal(rawCount(fresh, 'SELECT page_size AS n FROM pragma_page_size'), 16384);
+
+    // a store as an older tsflux made it: SQLite's default page size, schema version 1
+    const old = tmpFile();
+    const d = new Database(old);
+    d.pragma('page_size = 4096');
+    d.pragma('journal_mode = WAL');
+    d.exec(MIGRATIONS[0]!);
+    d.pragma(`application_id = ${APPLICATION_ID}`);
+    d.pragma('user_version = 1');
+    d.close();
+    const t = SqliteStore.open(old, { durable: true });
+    await t.createJobs([rec(7n)]);
+    t.append(7n, 'guest.exec.eventlog', '{"timestamp":1.0,"name":"init"}\n');
+    assert.equal(t.settings().pageSize, 4096);
+    await t.close();
+    const u = SqliteStore.open(old, { durable: true });
+    assert.equal(u.settings().pageSize, 4096);
+    assert.deepEqual([...u.ids()], [7n]);
+    assert.match(u.get(7n, 'guest.exec.eventlog')!, /init/);
+    await u.close();
+    assert.equal(rawCount(old, 'SELECT user_version AS n FROM pragma_user_version'), SCHEMA_VERSION);
   });
 
   test('a scratch store removes its files at close', async () => {
