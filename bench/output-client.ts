@@ -5,7 +5,8 @@
  * prints MIB MiB with nobody attached; `attached`: as much with one `tsflux job attach` copying
  * it to /dev/null and another stalled (its stdout a pipe nobody reads); `replay`: attach copies
  * the output of job ID (inactive, of an earlier instance on the store) to /dev/null. KIND is `yes`
- * (`yes | head -c`: a newline every 2 bytes, the most JSON escaping) or `base64` (`head -c N
+ * (`yes | head -c`: a newline every 2 bytes, the most JSON escaping
+ * for Flux's readers) or `base64` (`head -c N
  * /dev/zero | base64`: lines of 76). Prints one JSON line, with the time it took.
  */
 import { spawn, type ChildProcess } from 'node:child_process';

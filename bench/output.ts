@@ -5,7 +5,8 @@
  * `tsflux job attach` replays the inactive job's output (an instance restarted on the store);
  * how fast that replay is; and, in the same run, how fast the machine reads the store file
  * (`cat`, from the page cache as the replay does, and `dd iflag=direct`, from the disk).
- * Once for `yes` output (a newline every 2 bytes: the most JSON escaping) and once for base64
+ * Once for `yes` output (a newline every 2 bytes: the most JSON escaping for Flux's readers;
+ * tsflux's attach copies the bytes) and once for base64
  * lines. Prints a table; asserts nothing.
  * Usage: node dist/bench/output.js [MIB] [yes|base64 ...]
  */
