@@ -3,8 +3,9 @@
  * SQLite alone (better-sqlite3 as the store opens it: WAL, synchronous=NORMAL, each commit's WAL
  * synced with fdatasync as a durable store does), in a fresh database per case:
  *
- * (1) large rows, a job's output: MIB MiB (default 1024) written as 64 KiB BLOB rows into the
- *     store's `chunks` shape (WITHOUT ROWID, keyed (id, key, seq), src/broker/store/schema.ts),
+ * (1) large rows, a job's output: MIB MiB (default 1024) written as BLOB rows of 64 KiB, and of
+ *     1 byte to 64 KiB spread evenly (as the store's chunks are: one a turn, cut at 64 KiB), into
+ *     the store's `chunks` shape (WITHOUT ROWID, keyed (id, key, seq), src/broker/store/schema.ts),
  *     16 rows a commit, checkpointed; then read back in order by cursor, 16 rows a query (as a
  *     replay does), with `mmap_size` 0 and 1 GiB, from the page cache (warm) and, where `dd
  *     iflag=nocache` can drop the file from the page cache, from the disk (cold). Also the same
@@ -68,28 +69,46 @@ function walSyncer(file: string): () => void {
   };
 }
 
-/** Write `mib` MiB of 64 KiB rows of job 1's `guest.output`; MiB/s and the file's MiB. */
-function writeChunks(file: string, page: number, mib: number, schema: string): { rate: number; size: number } {
+/**
+ * The size of row `s`: 64 KiB, or (`mixed`) spread evenly over 1 byte to 64 KiB, as the store's
+ * chunks are (one a turn of the event loop, cut at 64 KiB).
+ */
+const rowSize = (s: number, mixed: boolean): number => (mixed ? 1 + ((s * 40503) % CHUNK) : CHUNK);
+
+/** Write `mib` MiB of rows of job 1's `guest.output`; MiB/s, the file's MiB, the bytes written. */
+function writeChunks(
+  file: string,
+  page: number,
+  mib: number,
+  schema: string,
+  mixed: boolean,
+): { rate: number; size: number; bytes: number } {
   const db = create(file, page, schema);
   const sync = walSyncer(file);
   const ins = db.prepare('INSERT INTO chunks (id, key, seq, data) VALUES (?, ?, ?, ?)');
   const buf = Buffer.alloc(CHUNK);
   for (let i = 0; i < CHUNK; i++) buf[i] = i % 2 ? 10 : 121; // `yes` output
-  const rows = (mib * 2 ** 20) / CHUNK;
-  const commit = db.transaction((from: number) => {
-    for (let s = from; s < Math.min(rows, from + PER_COMMIT); s++) ins.run(1, 'guest.output', s, buf);
+  const total = mib * 2 ** 20;
+  let bytes = 0;
+  let seq = 0;
+  const commit = db.transaction(() => {
+    for (let k = 0; k < PER_COMMIT && bytes < total; k++) {
+      const n = Math.min(rowSize(seq, mixed), total - bytes);
+      ins.run(1, 'guest.output', seq++, buf.subarray(0, n));
+      bytes += n;
+    }
   });
   const t0 = performance.now();
-  for (let s = 0; s < rows; s += PER_COMMIT) {
-    commit(s);
+  for (let c = 0; bytes < total; c++) {
+    commit();
     sync();
     // the store's checkpointer keeps the log short (src/broker/store/checkpoint.ts)
-    if ((s / PER_COMMIT) % 64 === 63) db.pragma('wal_checkpoint(PASSIVE)');
+    if (c % 64 === 63) db.pragma('wal_checkpoint(PASSIVE)');
   }
   db.pragma('wal_checkpoint(TRUNCATE)');
   const rate = mib / ((performance.now() - t0) / 1000);
   db.close();
-  return { rate, size: fs.statSync(file).size / 2 ** 20 };
+  return { rate, size: fs.statSync(file).size / 2 ** 20, bytes };
 }
 
 /** Drop `file` from the page cache (GNU dd); false where that is not possible. */
@@ -99,7 +118,7 @@ function dropCache(file: string): boolean {
 }
 
 /** Read job 1's `guest.output` back by cursor, 16 rows a query, in a new connection: MiB/s. */
-function readChunks(file: string, mmap: number, mib: number): number {
+function readChunks(file: string, mmap: number, mib: number, written: number): number {
   const db = new Database(file, { readonly: true });
   db.pragma(`mmap_size = ${mmap}`);
   const st = db.prepare('SELECT seq, data FROM chunks WHERE id = ? AND key = ? AND seq >= ? ORDER BY seq LIMIT ?');
@@ -117,7 +136,7 @@ function readChunks(file: string, mmap: number, mib: number): number {
   }
   const sec = (performance.now() - t0) / 1000;
   db.close();
-  if (bytes !== mib * 2 ** 20) throw new Error(`read ${bytes} bytes, wrote ${mib * 2 ** 20}`);
+  if (bytes !== written) throw new Error(`read ${bytes} bytes, wrote ${written}`);
   return mib / sec;
 }
 
@@ -153,32 +172,26 @@ export function run(o: Opts): void {
   const f = (x: number) => (Number.isNaN(x) ? '-' : x.toFixed(0));
   try {
     const big: string[][] = [
-      [
-        `${o.mib} MiB in 64 KiB rows`,
-        'write MiB/s',
-        'file MiB',
-        'read MiB/s',
-        'mmap read',
-        'cold read',
-        'cold mmap read',
-      ],
+      [`${o.mib} MiB of output`, 'write MiB/s', 'file MiB', 'read MiB/s', 'mmap read', 'cold read', 'cold mmap read'],
     ];
-    for (const [shape, schema] of [
-      ['WITHOUT ROWID', CHUNKS],
-      ['rowid = seq', CHUNKS_ROWID],
+    for (const [shape, schema, mixed] of [
+      ['WITHOUT ROWID, 64 KiB rows', CHUNKS, false],
+      ['WITHOUT ROWID, rows of 0-64 KiB', CHUNKS, true],
+      ['rowid = seq, 64 KiB rows', CHUNKS_ROWID, false],
+      ['rowid = seq, rows of 0-64 KiB', CHUNKS_ROWID, true],
     ] as const) {
       for (const page of o.pages) {
         const w: number[] = [];
         const rd: number[][] = [[], [], [], []];
         let size = 0;
         for (let r = 0; r < o.reps; r++) {
-          const x = writeChunks(file, page, o.mib, schema);
+          const x = writeChunks(file, page, o.mib, schema, mixed);
           w.push(x.rate);
           size = x.size;
-          rd[0]!.push(readChunks(file, 0, o.mib));
-          rd[1]!.push(readChunks(file, 2 ** 30, o.mib));
-          rd[2]!.push(dropCache(file) ? readChunks(file, 0, o.mib) : NaN);
-          rd[3]!.push(dropCache(file) ? readChunks(file, 2 ** 30, o.mib) : NaN);
+          rd[0]!.push(readChunks(file, 0, o.mib, x.bytes));
+          rd[1]!.push(readChunks(file, 2 ** 30, o.mib, x.bytes));
+          rd[2]!.push(dropCache(file) ? readChunks(file, 0, o.mib, x.bytes) : NaN);
+          rd[3]!.push(dropCache(file) ? readChunks(file, 2 ** 30, o.mib, x.bytes) : NaN);
         }
         big.push([`${shape}, page ${page}`, f(median(w)), f(size), ...rd.map((xs) => f(median(xs)))]);
       }
