@@ -10,7 +10,7 @@
 import { Errno, FluxError } from '../../protocol/errno.js';
 import { jobIdToWire } from '../../protocol/json.js';
 import { EventlogEvent, parseEvent } from '../../job/eventlog.js';
-import { RecordError, records, type DataRecord } from '../../job/output-records.js';
+import { records, type DataRecord } from '../../job/output-records.js';
 import type { Flux, RpcStream } from '../handle.js';
 import { eventWatch, WatchFlags, type JobEventWatch } from './events.js';
 
@@ -67,8 +67,8 @@ export class JobOutputWatch implements AsyncIterableIterator<OutputItem> {
         this.items.push(r.data ? { data: r.data } : { event: new EventlogEvent(parseEvent(r.line)) });
       }
     } catch (e) {
+      // a record cut short or of an unknown kind (RecordError), or a LINE that is no event
       this.cancel();
-      if (e instanceof RecordError) throw new FluxError(Errno.EPROTO, `job-info.output-watch: ${e.message}`);
       throw new FluxError(Errno.EPROTO, `job-info.output-watch: ${(e as Error).message}`);
     }
   }
