@@ -5,13 +5,13 @@
  * job (test/vectors/cli-job-attach-output.json, re-tagged to the requests' matchtags). attach
  * then follows guest.output by eventlog-watch and prints what flux's attach printed.
  */
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { encodeMessage, errorResponse } from '../../src/protocol/codec.js';
+import { encodeMessage, errorResponse, response } from '../../src/protocol/codec.js';
 import { Errno } from '../../src/protocol/errno.js';
 import { parseJson } from '../../src/protocol/json.js';
 import { StreamDecoder } from '../../src/protocol/stream.js';
@@ -31,7 +31,14 @@ function key(topic: string, payload: unknown): string {
   return typeof p?.path === 'string' ? `${topic} ${p.path}` : topic;
 }
 
-test('job attach of a Flux instance job: output-watch is ENOSYS, guest.output is followed by eventlog-watch', async (t) => {
+/**
+ * A server on a real socket answering as the vector's flux-core did; `outputWatch` answers
+ * job-info.output-watch (default: ENOSYS, as flux-core).
+ */
+async function replayServer(
+  t: TestContext,
+  outputWatch?: (req: Message) => Message,
+): Promise<{ uri: string; topics: string[]; cap: { stdout: string; stderr: string; rc: number } }> {
   const cap = readVector<{ messages: VMsg[]; stdout: string; stderr: string; rc: number }>(
     'cli-job-attach-output.json',
   );
@@ -60,6 +67,10 @@ test('job attach of a Flux instance job: output-watch is ENOSYS, guest.output is
         if (req.type !== MsgType.REQUEST) continue;
         topics.push(req.topic!);
         if (req.aux2 === 0) continue; // NORESPONSE (a cancel)
+        if (req.topic === 'job-info.output-watch' && outputWatch !== undefined) {
+          sock.write(encodeMessage(outputWatch(req)));
+          continue;
+        }
         const payload = req.payload ? parseJson(req.payload) : undefined;
         const answers = byKey.get(key(req.topic!, payload));
         if (answers === undefined) {
@@ -76,11 +87,23 @@ test('job attach of a Flux instance job: output-watch is ENOSYS, guest.output is
   });
   await new Promise<void>((r) => server.listen(sockPath, r));
   t.after(() => server.close());
+  return { uri: `local://${sockPath}`, topics, cap };
+}
 
-  const r = await tsflux(['job', 'attach', 'ƒ2Bafn6B'], `local://${sockPath}`);
+test('job attach of a Flux instance job: output-watch is ENOSYS, guest.output is followed by eventlog-watch', async (t) => {
+  const { uri, topics, cap } = await replayServer(t);
+  const r = await tsflux(['job', 'attach', 'ƒ2Bafn6B'], uri);
   assert.equal(r.stdout, cap.stdout);
   assert.equal(r.stderr, cap.stderr);
   assert.equal(r.rc, cap.rc);
   assert.ok(topics.includes('job-info.output-watch'), topics.join(' '));
   assert.ok(topics.indexOf('job-info.output-watch') < topics.lastIndexOf('job-info.eventlog-watch'));
+});
+
+test('job attach given output-watch bytes that are not whole records: EPROTO, named, and it exits 1', async (t) => {
+  // a DATA record cut short after its head
+  const { uri } = await replayServer(t, (req) => response(req, Buffer.from([2, 0, 0, 0])));
+  const r = await tsflux(['job', 'attach', 'ƒ2Bafn6B'], uri);
+  assert.equal(r.rc, 1);
+  assert.match(r.stderr, /job-info\.output-watch: output record at 0: cut short/);
 });
