@@ -6,9 +6,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { tsfluxBin } from '../helpers/paths.js';
+import { tempDir } from '../helpers/temp.js';
 
 interface Result {
   rc: number | null;
@@ -35,7 +35,7 @@ function tsflux(args: string[], cwd: string, input?: string): Promise<Result> {
 }
 
 function workdir(files: Record<string, string>): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsflux-cliconf-'));
+  const dir = tempDir('tsflux-cliconf-');
   for (const [name, text] of Object.entries(files)) {
     fs.mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
     fs.writeFileSync(path.join(dir, name), text);

@@ -6,7 +6,6 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { withInstance } from '../helpers/instance.js';
 import { tsflux } from '../helpers/cli.js';
@@ -14,12 +13,13 @@ import { HANG_TIMEOUT, until } from '../helpers/wait.js';
 import * as job from '../../src/client/job/index.js';
 import type { Flux } from '../../src/client/handle.js';
 import { FluxError } from '../../src/protocol/errno.js';
+import { tempDir } from '../helpers/temp.js';
 
 const ENOENT = 2;
 const EINVAL = 22;
 
 function tmp(): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), 'tsflux-purge-'));
+  return tempDir('tsflux-purge-');
 }
 
 async function runTrue(h: Flux, n: number): Promise<bigint[]> {

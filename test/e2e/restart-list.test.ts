@@ -8,7 +8,6 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { tsflux } from '../helpers/cli.js';
 import { startBroker, killBroker, type BrokerProcess } from '../helpers/broker-process.js';
@@ -17,6 +16,7 @@ import { Flux } from '../../src/client/handle.js';
 import * as job from '../../src/client/job/index.js';
 import { JobResult, JobState } from '../../src/job/states.js';
 import { parseJobId } from '../../src/job/jobid.js';
+import { tempDir } from '../helpers/temp.js';
 
 /** More held jobs than a restart replays in one turn of the event loop (2,000). */
 const HELD = 2500;
@@ -69,7 +69,7 @@ function sameHeld(before: Listed, after: Listed): void {
 
 describe('job-list after a restart on a durable store', { timeout: HANG_TIMEOUT }, () => {
   test('every job is listed once, with its state, times and result, after kill -9 and a clean exit', async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsflux-restart-list-'));
+    const dir = tempDir('tsflux-restart-list-');
     const store = path.join(dir, 'state.db');
     const run = path.join(dir, 'run');
     let b: BrokerProcess = await startBroker(run, ['--store', store]);

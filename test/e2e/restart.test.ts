@@ -5,7 +5,6 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { tsflux } from '../helpers/cli.js';
 import { startBroker, killBroker } from '../helpers/broker-process.js';
@@ -18,11 +17,12 @@ import { SqliteStore } from '../../src/broker/store/sqlite.js';
 import { withInstance } from '../helpers/instance.js';
 import { encodeEvent } from '../../src/job/eventlog.js';
 import { SubmitFlags } from '../../src/job/submit-flags.js';
+import { tempDir } from '../helpers/temp.js';
 
 const ECHILD = 10;
 
 function tmp(): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), 'tsflux-restart-'));
+  return tempDir('tsflux-restart-');
 }
 
 async function ok(args: string[], uri: string): Promise<string> {

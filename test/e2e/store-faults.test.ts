@@ -7,7 +7,6 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { baseEnv } from '../helpers/cli.js';
 import { repoRoot, tsfluxBin } from '../helpers/paths.js';
@@ -16,6 +15,7 @@ import { withInstance } from '../helpers/instance.js';
 import { Flux } from '../../src/client/handle.js';
 import * as job from '../../src/client/job/index.js';
 import { FluxError } from '../../src/protocol/errno.js';
+import { tempDir } from '../helpers/temp.js';
 
 const ENOSPC = 28;
 
@@ -30,7 +30,7 @@ const unshareFlags = ((): string[] | string => {
 const skip = typeof unshareFlags === 'string' ? unshareFlags : false;
 
 function tmp(): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), 'tsflux-faults-'));
+  return tempDir('tsflux-faults-');
 }
 
 /** A script in its own mount namespace; resolves with its exit code and output. */

@@ -6,15 +6,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { withInstance } from '../../helpers/instance.js';
 import { Instance } from '../../../src/broker/instance.js';
 import { FluxError } from '../../../src/protocol/errno.js';
 import { Role } from '../../../src/protocol/types.js';
+import { tempDir } from '../../helpers/temp.js';
 
 function confDir(files: Record<string, string>): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsflux-conf-'));
+  const dir = tempDir('tsflux-conf-');
   for (const [name, text] of Object.entries(files)) fs.writeFileSync(path.join(dir, name), text);
   return dir;
 }
@@ -97,7 +97,7 @@ test('an instance with a bad configuration does not start, and says why', async 
     Instance.start({ configPath: bad, cores: '1', gpus: '0' }),
     errno(22, `Config file error: ${path.join(bad, 'x.toml')}:2: illegal character in key`),
   );
-  const rundir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsflux-conf-run-'));
+  const rundir = tempDir('tsflux-conf-run-');
   const refused = confDir({ 'i.toml': '[ingest.validator]\nargs = ["--require-version=any"]\n' });
   await assert.rejects(
     Instance.start({ configPath: refused, cores: '1', gpus: '0', rundir }),

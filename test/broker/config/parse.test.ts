@@ -2,14 +2,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { configLookup, parseConfigPath } from '../../../src/broker/config/parse.js';
 import { loadConfig } from '../../../src/broker/config/config.js';
 import { FluxError } from '../../../src/protocol/errno.js';
+import { tempDir } from '../../helpers/temp.js';
 
 function tmpdir(files: Record<string, string>): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsflux-conf-'));
+  const dir = tempDir('tsflux-conf-');
   for (const [name, text] of Object.entries(files)) fs.writeFileSync(path.join(dir, name), text);
   return dir;
 }

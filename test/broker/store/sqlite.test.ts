@@ -2,7 +2,6 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
 import Database from 'better-sqlite3';
@@ -11,13 +10,14 @@ import { APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION } from '../../../src/broker/
 import { dataRecord, lineRecord, recordsText } from '../../../src/job/output-records.js';
 import { FluxError } from '../../../src/protocol/errno.js';
 import { until } from '../../helpers/wait.js';
+import { tempDir } from '../../helpers/temp.js';
 
 const EBUSY = 16;
 const EINVAL = 22;
 const EPROTO = 71;
 
 function tmpFile(name = 'store.db'): string {
-  return path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'tsflux-store-')), name);
+  return path.join(tempDir('tsflux-store-'), name);
 }
 
 const rec = (id: bigint, jobspec = '{"version":1}') => ({
