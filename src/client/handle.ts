@@ -18,7 +18,11 @@ export interface RpcOptions {
   nodeid?: number;
   /** Extra request flags (e.g. MsgFlag.NORESPONSE). */
   flags?: number;
-  /** Responses' payloads as their raw bytes (a Buffer, empty without one), not decoded as JSON. */
+  /**
+   * Responses' payloads as their raw bytes (a Buffer, empty without one), not decoded as JSON.
+   * A raw stream is bulk data: while its reader is STREAM_HIGH responses behind, the handle
+   * stops reading its socket, and the server holds the rest.
+   */
   raw?: boolean;
 }
 
@@ -60,9 +64,21 @@ export function uriToPath(uri: string): string {
   return m[2]!.replace(/[ \t]+$/, '');
 }
 
+/**
+ * Responses a stream with flow control (`RpcOptions.raw`) holds unread before its handle stops
+ * reading the socket, and the number it is back to when reading resumes: then the server's own
+ * flow control holds the rest (a `tsflux job attach` whose stdout does not take more output
+ * leaves it in the broker's bounded queue, not in its own memory).
+ */
+const STREAM_HIGH = 32;
+const STREAM_LOW = 8;
+
 /** A stream of responses from a streaming RPC: an async iterator with `cancel()`. */
 export class RpcStream<T = any> implements AsyncIterableIterator<T> {
   private readonly queue: T[] = [];
+  /** Told when its unread responses pass STREAM_HIGH (true) and are back to STREAM_LOW (false). */
+  flow: ((over: boolean) => void) | undefined;
+  private over = false;
   private waiter: { resolve: (r: IteratorResult<T>) => void; reject: (e: Error) => void } | undefined;
   private done = false;
   private error: FluxError | undefined;
@@ -80,12 +96,26 @@ export class RpcStream<T = any> implements AsyncIterableIterator<T> {
       const w = this.waiter;
       this.waiter = undefined;
       w.resolve({ value: payload, done: false });
-    } else this.queue.push(payload);
+    } else {
+      this.queue.push(payload);
+      if (!this.over && this.flow !== undefined && this.queue.length >= STREAM_HIGH) {
+        this.over = true;
+        this.flow(true);
+      }
+    }
+  }
+
+  /** Not over STREAM_HIGH any more (read down to STREAM_LOW, or ended). */
+  private under(): void {
+    if (!this.over) return;
+    this.over = false;
+    this.flow?.(false);
   }
 
   /** @internal */ end(err?: FluxError): void {
     if (this.done) return;
     this.done = true;
+    this.under(); // what is left is read without the socket
     if (err && err.errno !== Errno.ENODATA) this.error = err;
     if (this.waiter) {
       const w = this.waiter;
@@ -100,7 +130,11 @@ export class RpcStream<T = any> implements AsyncIterableIterator<T> {
   }
 
   next(): Promise<IteratorResult<T>> {
-    if (this.queue.length > 0) return Promise.resolve({ value: this.queue.shift()!, done: false });
+    if (this.queue.length > 0) {
+      const value = this.queue.shift()!;
+      if (this.queue.length <= STREAM_LOW) this.under();
+      return Promise.resolve({ value, done: false });
+    }
     if (this.done) {
       if (this.error) {
         const e = this.error;
@@ -114,6 +148,9 @@ export class RpcStream<T = any> implements AsyncIterableIterator<T> {
 
   /** Ask the server to end the stream (the service's `-cancel` method); iteration then ends. */
   cancel(): void {
+    // its reader is giving up: the socket is read again, and stays so (the end must come in)
+    this.under();
+    this.flow = undefined;
     if (!this.done) this.canceler(this);
   }
 
@@ -180,6 +217,15 @@ export class Flux {
     if (this.connectError) return Promise.reject(this.connectError);
     this.ref();
     return new Promise((resolve, reject) => this.readyWaiters.push({ resolve, reject }));
+  }
+
+  /** Streams over STREAM_HIGH: while there is one, the socket is not read. */
+  private readersBehind = 0;
+
+  private pauseReading(over: boolean): void {
+    this.readersBehind += over ? 1 : -1;
+    if (this.readersBehind === 1 && over) this.sock?.pause();
+    else if (this.readersBehind === 0 && !over) this.sock?.resume();
   }
 
   private connect(): void {
@@ -410,6 +456,8 @@ export class Flux {
       if (this.closed || !this.pending.has(s.matchtag)) return;
       this.send(cancelTopic, { matchtag: s.matchtag }, 0, opts.nodeid, MsgFlag.NORESPONSE);
     });
+    // a raw stream (bulk data) holds the socket's reading while its reader is behind
+    if (opts.raw === true) stream.flow = (over) => this.pauseReading(over);
     this.pending.set(tag, {
       streaming: true,
       raw: opts.raw === true,
