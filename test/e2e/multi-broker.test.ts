@@ -2,7 +2,7 @@
  * An instance of several brokers on this machine (`tsflux start --test-size=N`): real
  * processes bootstrapped through PMI, joined by TLS-PSK links over unix sockets.
  */
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import dns from 'node:dns/promises';
 import net from 'node:net';
@@ -15,20 +15,13 @@ import { MsgType } from '../../src/protocol/types.js';
 import { connectLink } from '../../src/broker/overlay/tls.js';
 import { tsflux } from '../helpers/cli.js';
 import { RawClient } from '../helpers/raw-client.js';
-import { brokerPid, startTestInstance, type TestInstance } from '../helpers/test-instance.js';
+import { brokerPid, sharedTestInstance, startTestInstance } from '../helpers/test-instance.js';
 import { HANG_TIMEOUT, dead, until } from '../helpers/wait.js';
 
 const EHOSTUNREACH = 113;
 
 describe('one instance of 3 brokers', { timeout: HANG_TIMEOUT }, () => {
-  let t: TestInstance;
-  before(async () => {
-    t = await startTestInstance(3);
-  });
-  after(async () => {
-    t.end();
-    assert.equal(await t.exited, 0);
-  });
+  const t = sharedTestInstance(3);
 
   test('every rank serves its own attributes', async () => {
     const uuids: string[] = [];

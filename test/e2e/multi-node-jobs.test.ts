@@ -4,12 +4,12 @@
  * running its share of the tasks with that rank's own launcher, output and exit status back to
  * rank 0, clients on any rank, and the loss of a rank while jobs run on it.
  */
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Flux } from '../../src/client/handle.js';
 import { tsflux } from '../helpers/cli.js';
 import { tsfluxBin } from '../helpers/paths.js';
-import { startTestInstance, type TestInstance } from '../helpers/test-instance.js';
+import { sharedTestInstance, startTestInstance, type TestInstance } from '../helpers/test-instance.js';
 import { HANG_TIMEOUT, alive, dead, lineOf, until } from '../helpers/wait.js';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -30,15 +30,20 @@ function uriRank(t: TestInstance, uri: string): number {
   return Number(m[1]);
 }
 
+/**
+ * A waitable job of one task on each of the 3 ranks, each task a `sleep 300` that wrote its pid
+ * to `dir`/pid.RANK: its id and the tasks' pids once all three have started.
+ */
+async function sleeperOnEachRank(t: TestInstance, dir: string): Promise<{ id: string; pids: number[] }> {
+  const script = `echo $$ > ${dir}/pid.$FLUX_TASK_RANK; exec sleep 300`;
+  const s = await tsflux(['submit', '--flags=waitable', '-N3', '-n3', 'sh', '-c', script], t.uri(0));
+  assert.equal(s.rc, 0, s.stderr);
+  const pids = await Promise.all([0, 1, 2].map((r) => lineOf(`${dir}/pid.${r}`)));
+  return { id: s.stdout.trim(), pids: pids.map(Number) };
+}
+
 describe('jobs across an instance of 3 brokers (2 cores each)', { timeout: HANG_TIMEOUT }, () => {
-  let t: TestInstance;
-  before(async () => {
-    t = await startTestInstance(3);
-  });
-  after(async () => {
-    t.end();
-    assert.equal(await t.exited, 0);
-  });
+  const t = sharedTestInstance(3);
 
   test('rank 0 holds every rank: size 3, resource list of 3 nodes and 6 cores, all online', async () => {
     const host = os.hostname();
@@ -178,22 +183,9 @@ describe('jobs across an instance of 3 brokers (2 cores each)', { timeout: HANG_
   test('cancel and the time limit reach the tasks on every rank', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsflux-mn-'));
     try {
-      const s = await tsflux(
-        [
-          'submit',
-          '--flags=waitable',
-          '-N3',
-          '-n3',
-          'sh',
-          '-c',
-          `echo $$ > ${dir}/pid.$FLUX_TASK_RANK; exec sleep 300`,
-        ],
-        t.uri(0),
-      );
-      const id = s.stdout.trim();
-      const pids = await Promise.all([0, 1, 2].map((r) => lineOf(`${dir}/pid.${r}`)));
+      const { id, pids } = await sleeperOnEachRank(t, dir);
       assert.equal((await tsflux(['cancel', id], t.uri(1))).rc, 0);
-      for (const p of pids) await dead(Number(p));
+      for (const p of pids) await dead(p);
       const w = await tsflux(['job', 'wait', id], t.uri(0));
       assert.notEqual(w.rc, 0);
       const ev = await tsflux(['job', 'eventlog', id], t.uri(0));
@@ -238,20 +230,7 @@ test(
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsflux-mn-'));
     try {
       const host = os.hostname();
-      const s = await tsflux(
-        [
-          'submit',
-          '--flags=waitable',
-          '-N3',
-          '-n3',
-          'sh',
-          '-c',
-          `echo $$ > ${dir}/pid.$FLUX_TASK_RANK; exec sleep 300`,
-        ],
-        t.uri(0),
-      );
-      const id = s.stdout.trim();
-      const pids = (await Promise.all([0, 1, 2].map((r) => lineOf(`${dir}/pid.${r}`)))).map(Number);
+      const { id, pids } = await sleeperOnEachRank(t, dir);
       const h = await Flux.open(t.uri(2));
       const pid2 = Number(await h.attrGet('broker.pid'));
       h.close();

@@ -43,6 +43,15 @@ function marker(): { key: string; env: Record<string, string> } {
   return { key: `TSFLUX_TEST_STEP=${id}`, env: { TSFLUX_TEST_STEP: id } };
 }
 
+/**
+ * The seed's line, `srun --pty --mpi=none -N3 tsflux start -o,-S,log-filename=out`, run in `dir`
+ * with `input` typed at the initial program (an interactive shell).
+ */
+function seedLine(m: { env: Record<string, string> }, dir: string, input: string): ReturnType<typeof slurm> {
+  const argv = ['--pty', '--mpi=none', '-N3', 'tsflux', 'start', '-o,-S,log-filename=out'];
+  return slurm('srun', argv, m.env, { cwd: dir, input });
+}
+
 describe('srun -N3 tsflux start on the Slurm testbed', { skip, timeout: HANG_TIMEOUT, concurrency: false }, () => {
   let tb: Testbed | undefined;
   before(async () => {
@@ -116,15 +125,7 @@ describe('srun -N3 tsflux start on the Slurm testbed', { skip, timeout: HANG_TIM
     try {
       const input =
         'tsflux getattr size; tsflux getattr broker.boot-method; tsflux getattr hostlist; tsflux ping --count=1 2 | tail -1; env | grep -c "^SLURM_"; exit 3\n';
-      const r = await slurm(
-        'srun',
-        ['--pty', '--mpi=none', '-N3', 'tsflux', 'start', '-o,-S,log-filename=out'],
-        m.env,
-        {
-          cwd: dir,
-          input,
-        },
-      );
+      const r = await seedLine(m, dir, input);
       assert.equal(r.rc, 3, r.stderr);
       const lines = r.stdout.trim().split('\n');
       assert.deepEqual(lines.slice(0, 3), ['3', 'slurm', 'n[1-3]']);
@@ -155,15 +156,7 @@ describe('srun -N3 tsflux start on the Slurm testbed', { skip, timeout: HANG_TIM
         'exit',
         '',
       ].join('\n');
-      const r = await slurm(
-        'srun',
-        ['--pty', '--mpi=none', '-N3', 'tsflux', 'start', '-o,-S,log-filename=out'],
-        m.env,
-        {
-          cwd: dir,
-          input,
-        },
-      );
+      const r = await seedLine(m, dir, input);
       assert.equal(r.rc, 0, r.stderr);
       const lines = r.stdout.trim().split('\n');
       assert.match(lines[1]!, /^bulksubmit: submitted 25 jobs in/);

@@ -3,6 +3,8 @@
  * program prints `ready <pid>` (once every broker is up: rank 0 runs it only then) and becomes
  * `cat` reading the test's pipe: ending that pipe ends the instance cleanly.
  */
+import { after, before } from 'node:test';
+import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -70,6 +72,28 @@ export async function startTestInstance(size: number, args: string[] = []): Prom
     exited,
     end: () => child.stdin!.end(),
   };
+}
+
+/**
+ * Inside a describe: one instance of `size` brokers that all its tests share, started before the
+ * first and ended after the last, which must then exit 0. The tests use it as a TestInstance.
+ */
+export function sharedTestInstance(size: number, args: string[] = []): TestInstance {
+  let t: TestInstance | undefined;
+  before(async () => {
+    t = await startTestInstance(size, args);
+  });
+  after(async () => {
+    if (t === undefined) return;
+    t.end();
+    assert.equal(await t.exited, 0, t.stderr());
+  });
+  return new Proxy({} as TestInstance, {
+    get(_, key) {
+      if (t === undefined) throw new Error(`the shared instance of ${size} brokers has not started`);
+      return Reflect.get(t, key) as unknown;
+    },
+  });
 }
 
 /** The pid of a rank's broker, from its broker.pid attribute. */
