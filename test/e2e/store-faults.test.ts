@@ -58,12 +58,14 @@ describe('the store on a full or read-only file system', { skip, timeout: HANG_T
     fs.mkdirSync(D);
     fs.mkdirSync(OUT);
     // The broker's initial program ends when the broker dies (tail --pid); the store is then
-    // copied out of the tmpfs. The filler file is removed when the test creates OUT/free.
+    // copied out of the tmpfs. The filler file is removed when the test creates OUT/free; its
+    // watcher also ends with this script (so a broker that fails at start fails the test rather
+    // than leaving a loop that holds the test's pipes open).
     const script = `
       set -e
       mount -t tmpfs -o size=1280k tmpfs "$D"
       head -c 384k /dev/zero > "$D/filler"
-      ( while [ ! -e "$OUT/free" ]; do sleep 0.05; done; rm "$D/filler" ) &
+      ( while [ ! -e "$OUT/free" ] && kill -0 $$ 2>/dev/null; do sleep 0.05; done; rm -f "$D/filler" ) >/dev/null 2>&1 &
       "$NODE" "$TSFLUX" start --cores=1 --gpus=0 --store "$D/s.db" --rundir "$R" sh -c 'exec tail --pid=$PPID -f /dev/null' || true
       cp "$D"/s.db* "$OUT"/
       echo copied`;
