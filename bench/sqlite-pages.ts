@@ -5,12 +5,13 @@
  *
  * (1) large rows, a job's output: MIB MiB (default 1024) written as BLOB rows of 64 KiB, and of
  *     1 byte to 64 KiB spread evenly (as the store's chunks are: one a turn, cut at 64 KiB), into
- *     the store's `chunks` shape (WITHOUT ROWID, keyed (id, key, seq), src/broker/store/schema.ts),
+ *     the `chunks` shape of store schemas 1-3 (WITHOUT ROWID, keyed (id, key, seq)),
  *     16 rows a commit, checkpointed; then read back in order by cursor, 16 rows a query (as a
  *     replay does), with `mmap_size` 0 and 1 GiB, from the page cache (warm) and, where `dd
  *     iflag=nocache` can drop the file from the page cache, from the disk (cold). Also the same
  *     rows in a rowid table keyed by `seq` with an index on (id, key, seq), the shape SQLite's
- *     documentation advises for rows larger than about a twentieth of a page.
+ *     documentation advises for rows larger than about a twentieth of a page, and the store's
+ *     from schema 4 on (src/broker/store/schema.ts).
  * (2) small rows, the submit path: ROWS rows of 2.5 KB (default 100,000) in a `jobs`-shaped
  *     table, in commits of 1,000 (a bulk submit's group commit) and of 1 (one submit a turn).
  *

@@ -245,6 +245,21 @@ export class SqliteStore implements JobStore {
     };
   }
 
+  /**
+   * How SQLite runs the statements on chunks (EXPLAIN QUERY PLAN, one line per statement), for
+   * tests and diagnostics: each finds a log's chunks by the index `chunks_log` (schema.ts).
+   */
+  queryPlans(): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const name of ['readChunks', 'hasLog', 'maxSeqAll', 'logBytes', 'deleteChunks'] as const) {
+      const sql = this.st[name].source;
+      const args = Array.from(sql.matchAll(/\?/g), () => 0);
+      const rows = this.db.prepare('EXPLAIN QUERY PLAN ' + sql).all(...args) as { detail: string }[];
+      out[name] = rows.map((r) => r.detail).join('; ');
+    }
+    return out;
+  }
+
   private static openDb(file: string, durable: boolean): { db: Database.Database; lock?: Database.Database } {
     let db: Database.Database | undefined;
     let lock: Database.Database | undefined;
@@ -366,7 +381,7 @@ export class SqliteStore implements JobStore {
       getVal: p('SELECT value FROM vals WHERE id = ? AND key = ?'),
       insertChunk: p('INSERT INTO chunks (id, key, seq, data) VALUES (?, ?, ?, ?)'),
       readChunks: p('SELECT seq, data FROM chunks WHERE id = ? AND key = ? AND seq >= ? ORDER BY seq LIMIT ?'),
-      maxSeq: p('SELECT max(seq) AS m FROM chunks WHERE id = ? AND key = ?'),
+      hasLog: p('SELECT 1 FROM chunks WHERE id = ? AND key = ? LIMIT 1'),
       maxSeqAll: p('SELECT max(seq) AS m FROM chunks'),
       logBytes: p('SELECT sum(octet_length(data)) AS n FROM chunks WHERE id = ? AND key = ?'),
       idsAfter: p('SELECT id FROM jobs WHERE id > ? ORDER BY id LIMIT ?'),
@@ -727,7 +742,7 @@ export class SqliteStore implements JobStore {
   }
 
   private hasCommittedLog(id: bigint, key: string): boolean {
-    return (this.st.maxSeq.get(toRow(id), key) as { m: bigint | null }).m !== null;
+    return this.st.hasLog.get(toRow(id), key) !== undefined;
   }
 
   *ids(): Iterable<bigint> {

@@ -11,6 +11,7 @@ import { dataRecord, lineRecord, recordsText } from '../../../src/job/output-rec
 import { FluxError } from '../../../src/protocol/errno.js';
 import { until } from '../../helpers/wait.js';
 import { tempDir } from '../../helpers/temp.js';
+import { toSchema3 } from '../../helpers/old-store.js';
 
 const EBUSY = 16;
 const EINVAL = 22;
@@ -319,6 +320,71 @@ describe('SqliteStore', () => {
     assert.match(u.get(7n, 'guest.exec.eventlog')!, /init/);
     await u.close();
     assert.equal(rawCount(old, 'SELECT user_version AS n FROM pragma_user_version'), SCHEMA_VERSION);
+  });
+
+  test('a store of schema 3 (chunks WITHOUT ROWID) is migrated: its chunks are rows numbered by seq, read back the same', async () => {
+    const file = tmpFile();
+    const s = SqliteStore.open(file, { durable: true });
+    await s.createJobs([rec(1n), rec(2n)]);
+    const header = '{"timestamp":1,"name":"header","context":{"version":1}}\n';
+    // chunks of two jobs interleaved, one per commit: text (eventlogs; output as schema 2 wrote
+    // it) and BLOBs of output records, small and over a page (16 KiB)
+    s.append(1n, 'guest.exec.eventlog', '{"timestamp":1.0,"name":"init"}\n');
+    s.appendRecords(1n, 'guest.output', lineRecord(header));
+    s.append(2n, 'guest.output', 'text output\n');
+    await new Promise((r) => setImmediate(r));
+    for (let i = 0; i < 6; i++) {
+      s.appendRecords(1n, 'guest.output', dataRecord(i, 'stdout', 0, Buffer.alloc(i * 9000 + 1, 0xf0 + i)));
+      s.append(2n, 'guest.output', `line ${i} ${'é'.repeat(i * 3000)}\n`);
+      await new Promise((r) => setImmediate(r));
+    }
+    const read = (t: SqliteStore, id: bigint, key: string) => t.readLogPieces(id, key, 0, 1 << 30)!;
+    const before = [read(s, 1n, 'guest.output'), read(s, 2n, 'guest.output'), read(s, 1n, 'guest.exec.eventlog')];
+    await s.close();
+    toSchema3(file);
+    const sqlOf = (name: string) => {
+      const d = new Database(file, { readonly: true });
+      try {
+        return (d.prepare('SELECT sql FROM sqlite_schema WHERE name = ?').get(name) as { sql: string } | undefined)
+          ?.sql;
+      } finally {
+        d.close();
+      }
+    };
+    assert.match(sqlOf('chunks')!, /WITHOUT ROWID/);
+    assert.equal(rawCount(file, 'SELECT user_version AS n FROM pragma_user_version'), 3);
+
+    const t = SqliteStore.open(file, { durable: true });
+    assert.equal(rawCount(file, 'SELECT user_version AS n FROM pragma_user_version'), SCHEMA_VERSION);
+    assert.equal(SCHEMA_VERSION, 4);
+    assert.doesNotMatch(sqlOf('chunks')!, /WITHOUT ROWID/);
+    assert.match(sqlOf('chunks')!, /seq INTEGER PRIMARY KEY/);
+    assert.match(sqlOf('chunks_log')!, /ON chunks \(id, key, seq\)/);
+    assert.equal(sqlOf('chunks4'), undefined);
+    const after = [read(t, 1n, 'guest.output'), read(t, 2n, 'guest.output'), read(t, 1n, 'guest.exec.eventlog')];
+    assert.deepEqual(after, before); // text stays text, BLOBs stay BLOBs, byte for byte
+    assert.ok(Buffer.isBuffer(after[0]!.pieces[1]) && typeof after[1]!.pieces[0] === 'string');
+    // new chunks come after every old one, and a reader's cursor goes on from where it was
+    t.appendRecords(1n, 'guest.output', lineRecord('{"timestamp":2,"name":"eof"}\n'));
+    await new Promise((r) => setImmediate(r));
+    const more = t.readLogPieces(1n, 'guest.output', before[0]!.cursor, 1 << 20)!;
+    assert.deepEqual(more.pieces, [lineRecord('{"timestamp":2,"name":"eof"}\n')]);
+    assert.equal(t.logBytes(2n, 'guest.output'), Buffer.byteLength(before[1]!.pieces.join('')));
+    await t.removeJobs([2n]);
+    assert.equal(t.readLogPieces(2n, 'guest.output', 0, 100), undefined);
+    await t.close();
+    assert.equal(rawCount(file, 'SELECT count(*) AS n FROM chunks WHERE id NOT IN (SELECT id FROM jobs)'), 0);
+  });
+
+  test("every statement on chunks finds a log's rows by the index (id, key, seq), in order, without sorting", async () => {
+    const s = SqliteStore.open(':memory:', { durable: false });
+    const plans = s.queryPlans();
+    assert.match(plans.readChunks!, /^SEARCH chunks USING INDEX chunks_log \(id=\? AND key=\? AND seq>\?\)$/);
+    assert.match(plans.hasLog!, /^SEARCH chunks USING COVERING INDEX chunks_log \(id=\? AND key=\?\)$/);
+    assert.match(plans.logBytes!, /^SEARCH chunks USING INDEX chunks_log \(id=\? AND key=\?\)$/);
+    assert.match(plans.deleteChunks!, /^SEARCH chunks USING INDEX chunks_log \(id=\?\)$/);
+    assert.equal(plans.maxSeqAll, 'SEARCH chunks'); // the last rowid
+    await s.close();
   });
 
   test('a scratch store removes its files at close', async () => {
