@@ -8,17 +8,23 @@
  *
  * The log starts again from its beginning at the first commit after a checkpoint that copied
  * all of it. A checkpoint running while commits go on never does; so once the log holds
- * LONG_LOG frames, the store holds its commits (they stay in memory, readable; acknowledgements
- * wait) until a checkpoint has run with none in between, and the next commit restarts the log.
+ * LONG_LOG bytes of pages, the store holds its commits (they stay in memory, readable;
+ * acknowledgements wait) until a checkpoint has run with none in between, and the next commit
+ * restarts the log.
  */
 import { Worker } from 'node:worker_threads';
 import type { CheckpointResult } from './checkpoint-worker.js';
 
 /**
- * Frames (pages) in the log past which commits wait for a whole checkpoint: 128 MiB of a new
- * store's 16 KiB pages (32 MiB in a store made with 4 KiB pages).
+ * Bytes of pages in the log (its frames times the page size) past which commits wait for a
+ * whole checkpoint, whatever the store's page size.
  */
-const LONG_LOG = 8192;
+export const LONG_LOG = 128 * 1024 * 1024;
+
+/** A log of `frames` frames of `pageSize` bytes is long: commits wait for a whole checkpoint. */
+export function longLog(frames: number, pageSize: number): boolean {
+  return frames * pageSize >= LONG_LOG;
+}
 /** A checkpoint that failed (a full disk) is tried again after this long. */
 const RETRY_MS = 1000;
 
@@ -41,6 +47,8 @@ export class Checkpointer {
   constructor(
     file: string,
     durable: boolean,
+    /** The store's page size: a frame of the log holds one page. */
+    private readonly pageSize: number,
     private readonly events: {
       release: () => void;
       lost: () => void;
@@ -97,7 +105,7 @@ export class Checkpointer {
     this.failed = false;
     const whole = r.checkpointed === r.log;
     if (this.holding && whole) this.unhold();
-    else if (!this.holding && !whole && r.log >= LONG_LOG) this.holding = true;
+    else if (!this.holding && !whole && longLog(r.log, this.pageSize)) this.holding = true;
     this.start();
   }
 

@@ -195,7 +195,7 @@ export class SqliteStore implements JobStore {
     this.seq = seq === null ? 0 : Number(seq) + 1;
     if (opts.durable) this.openWal();
     if (file !== ':memory:') {
-      this.checkpointer = new Checkpointer(file, opts.durable, {
+      this.checkpointer = new Checkpointer(file, opts.durable, this.settings().pageSize, {
         release: () => {
           if (this.batch.size > 0 || this.waiters.length > 0) this.schedule(0);
         },

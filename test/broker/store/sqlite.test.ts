@@ -12,6 +12,7 @@ import { FluxError } from '../../../src/protocol/errno.js';
 import { until } from '../../helpers/wait.js';
 import { tempDir } from '../../helpers/temp.js';
 import { toSchema3 } from '../../helpers/old-store.js';
+import { LONG_LOG, longLog } from '../../../src/broker/store/checkpoint.js';
 
 const EBUSY = 16;
 const EINVAL = 22;
@@ -385,6 +386,15 @@ describe('SqliteStore', () => {
     assert.match(plans.deleteChunks!, /^SEARCH chunks USING INDEX chunks_log \(id=\?\)$/);
     assert.equal(plans.maxSeqAll, 'SEARCH chunks'); // the last rowid
     await s.close();
+  });
+
+  test('the write-ahead log is long at 128 MiB of pages, whatever the page size', () => {
+    assert.equal(LONG_LOG, 128 * 1024 * 1024);
+    assert.equal(longLog(8191, 16384), false);
+    assert.equal(longLog(8192, 16384), true);
+    assert.equal(longLog(8192, 4096), false); // 32 MiB
+    assert.equal(longLog(32768, 4096), true);
+    assert.equal(longLog(2048, 65536), true);
   });
 
   test('a scratch store removes its files at close', async () => {
