@@ -69,25 +69,6 @@ function writePrefix(buf: Buffer, off: number, n: number): number {
  * OutQueue's chunk so that the bytes land in reused memory).
  */
 export function encodeMessage(msg: Message, alloc: (n: number) => Buffer = allocBuffer): Buffer {
-  return encode(msg, alloc, true);
-}
-
-/**
- * A message whose payload is a Buffer, encoded without copying the payload: its bytes are
- * written by reference between `head` and `tail` (head + payload + tail is the message, as
- * encodeMessage gives it), so that a large payload is not copied before it is written.
- */
-export function encodeAroundPayload(
-  msg: Message & { payload: Buffer },
-  alloc: (n: number) => Buffer = allocBuffer,
-): { head: Buffer; tail: Buffer } {
-  const buf = encode(msg, alloc, false);
-  const split = buf.length - PROTO_SIZE - 1 - (msg.payloadNul !== false ? 1 : 0);
-  return { head: buf.subarray(0, split), tail: buf.subarray(split) };
-}
-
-/** encodeMessage, or with `copy` false the same bytes but for those of a Buffer payload. */
-function encode(msg: Message, alloc: (n: number) => Buffer, copy: boolean): Buffer {
   const { topic, payload, route } = msg;
   let flags = msg.flags & ~DERIVED_FLAGS & 0xff;
   let size = PROTO_SIZE + 1;
@@ -128,8 +109,7 @@ function encode(msg: Message, alloc: (n: number) => Buffer, copy: boolean): Buff
     size += frameSize(payloadLen);
   }
 
-  const omit = copy || payload === undefined || text !== undefined || writer !== undefined ? 0 : payload.length;
-  const buf = alloc(HEADER_SIZE + size - omit);
+  const buf = alloc(HEADER_SIZE + size);
   buf[0] = 0x12;
   buf[1] = 0x00;
   buf[2] = 0xee;
@@ -157,7 +137,7 @@ function encode(msg: Message, alloc: (n: number) => Buffer, copy: boolean): Buff
     buf[off++] = 0;
   } else if (payload !== undefined) {
     off = writePrefix(buf, off, payloadLen);
-    if (omit === 0) off += payload.copy(buf, off);
+    off += payload.copy(buf, off);
     if (nul) buf[off++] = 0;
   }
   buf[off] = PROTO_SIZE;

@@ -23,7 +23,7 @@
  *   out.onWritten = fn;   // called each time a write completes (the queue got shorter)
  */
 import type { Socket } from 'node:net';
-import { encodeAroundPayload, encodeMessage } from './codec.js';
+import { encodeMessage } from './codec.js';
 import type { Message } from './types.js';
 
 const CHUNK_SIZE = 256 * 1024;
@@ -31,11 +31,6 @@ const CHUNK_SIZE = 256 * 1024;
 const MAX_INFLIGHT = 2;
 /** Idle chunks kept for reuse. */
 const POOL_MAX = 3;
-/**
- * A Buffer payload this long or longer is written by reference (writev), not copied into a
- * chunk: a job's stored output replayed to `attach` comes as 16-64 KiB raw payloads.
- */
-const BY_REFERENCE = 16 * 1024;
 /** Bytes of a message's frames besides topic and payload (header, proto frame, prefixes). */
 const MSG_OVERHEAD = 40;
 
@@ -110,8 +105,6 @@ export class OutQueue {
    * (one longer than a chunk gets a buffer of its own), and both are written.
    */
   private writeOne(sock: Socket): void {
-    const first = this.q[this.head]!;
-    if (byReference(first)) return this.writeByReference(sock, first);
     let c = this.cur;
     if (c === undefined || this.used === CHUNK_SIZE) c = this.nextChunk();
     const start = this.used;
@@ -131,8 +124,18 @@ export class OutQueue {
       }
       return extra;
     };
-    while (this.head < this.q.length && extra === undefined && !byReference(this.q[this.head]!)) {
-      encodeMessage(this.shift(), alloc);
+    while (this.head < this.q.length && extra === undefined) {
+      const msg = this.q[this.head]!;
+      this.q[this.head++] = undefined;
+      this.queuedBytes -= sizeOf(msg);
+      encodeMessage(msg, alloc);
+    }
+    if (this.head === this.q.length) {
+      this.q = [];
+      this.head = 0;
+    } else if (this.head > 4096 && this.head * 2 > this.q.length) {
+      this.q = this.q.slice(this.head);
+      this.head = 0;
     }
     const region = this.used > start ? c.buf.subarray(start, this.used) : undefined;
     // Writes complete in order: the last one's callback releases everything written here.
@@ -170,40 +173,6 @@ export class OutQueue {
     }
   }
 
-  /** The next queued message, taken off the queue. */
-  private shift(): Message {
-    const msg = this.q[this.head]!;
-    this.q[this.head++] = undefined;
-    this.queuedBytes -= sizeOf(msg);
-    if (this.head === this.q.length) {
-      this.q = [];
-      this.head = 0;
-    } else if (this.head > 4096 && this.head * 2 > this.q.length) {
-      this.q = this.q.slice(this.head);
-      this.head = 0;
-    }
-    return msg;
-  }
-
-  /** Write `msg` (the next queued) as its frames around its payload, which is not copied. */
-  private writeByReference(sock: Socket, msg: Message & { payload: Buffer }): void {
-    this.shift();
-    const { head, tail } = encodeAroundPayload(msg);
-    const n = head.length + msg.payload.length + tail.length;
-    this.inflight++;
-    this.writingBytes += n;
-    sock.cork();
-    sock.write(head);
-    sock.write(msg.payload);
-    sock.write(tail, () => {
-      this.inflight--;
-      this.writingBytes -= n;
-      if (!sock.destroyed) this.pump(sock);
-      this.onWritten?.();
-    });
-    sock.uncork();
-  }
-
   /** An idle chunk from the pool, or a new one. */
   private takeChunk(): Chunk {
     const c = this.pool.pop() ?? { buf: Buffer.allocUnsafeSlow(CHUNK_SIZE), writes: 0, retired: false };
@@ -233,14 +202,4 @@ export class OutQueue {
   private recycle(c: Chunk): void {
     if (c.retired && c.writes === 0 && this.pool.length < POOL_MAX && !this.pool.includes(c)) this.pool.push(c);
   }
-}
-
-/** A message written by reference: a Buffer payload of BY_REFERENCE bytes or more. */
-function byReference(msg: Message): msg is Message & { payload: Buffer } {
-  return (
-    msg.payload !== undefined &&
-    msg.payload.length >= BY_REFERENCE &&
-    msg.payloadText === undefined &&
-    msg.payloadWriter === undefined
-  );
 }
