@@ -1,7 +1,7 @@
 /**
  * Transport to the native launcher (native/launcher.c, built into dist/native/tsflux-launcher
- * by scripts/build-launcher.mjs): commands on its stdin, events on its stdout, its stderr
- * inherited.
+ * by scripts/build-launcher.mjs): commands on its stdin, events on its stdout (a FIFO whose read
+ * end is ours, read into one reused buffer: eventFifo), its stderr inherited.
  *
  * Frames, both ways: u32 little-endian length of the rest, one op byte, the body (launcher.c
  * has the full layout). A command body is NUL-terminated text fields, so a launch is built as
@@ -11,11 +11,15 @@
  * so that text is never cut inside a character). Tasks are named by a numeric id on
  * the wire; the keys stay here. Everything queued in one event-loop turn goes out as one write.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { FrameReader, OUTPUT } from './event-frames.js';
 import type { InputSpec, LaunchSpec, OutputSpec } from './protocol.js';
-import { LauncherProcess, type Transport, type TransportHooks } from './transport.js';
+import { LauncherProcess, SpawnerError, type Transport, type TransportHooks } from './transport.js';
 import { WholeChars } from '../../job/output-records.js';
 
 /** Where build-launcher.mjs puts the binary, seen from dist/src/broker/launcher/ (or src/ under tsx). */
@@ -46,12 +50,9 @@ export interface NativeTransportOptions {
 // Event op bytes.
 const READY = 0x52; // R
 const STARTED = 0x53; // S
-const OUTPUT = 0x4f; // O
 const EXITED = 0x58; // X
 const FAILED = 0x46; // F
 const STATS = 0x54; // T
-/** An output frame's bytes before its output: u32 length, op, u32 id, stream (1 stdout, 2 stderr). */
-const OUTPUT_HEAD = 10;
 
 const inputField = (i: InputSpec | undefined): string =>
   i === 'pipe' ? 'p' : i && i !== 'null' && typeof i === 'object' ? 'r' + i.file : '';
@@ -109,6 +110,36 @@ export function encodeLaunch(id: number, s: LaunchSpec): string {
   return parts.join('\0');
 }
 
+/** Bytes of one read of the event stream (a pipe's capacity: a read never returns more). */
+const READ_SIZE = 64 * 1024;
+
+/**
+ * The launcher's event stream: a FIFO (made in a directory of our own, then unlinked) whose
+ * read end is ours, so that it can be read into one reused buffer (net.Socket's `onread`),
+ * which the pipe of `stdio: 'pipe'` cannot: there libuv gives every read a fresh 64 KiB buffer,
+ * freed only when V8 collects it, and a job printing fast made the broker's resident memory
+ * grow by tens of MiB (bench/output.ts).
+ */
+function eventFifo(): { read: number; write: number } {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsflux-launcher-'));
+  const file = path.join(dir, 'events');
+  try {
+    const r = spawnSync('mkfifo', ['-m', '0600', file], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
+    if (r.status !== 0) {
+      throw new SpawnerError('EIO', `mkfifo ${file}: ${r.error?.message ?? (r.stderr.trim() || `status ${r.status}`)}`);
+    }
+    const read = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+    try {
+      return { read, write: fs.openSync(file, fs.constants.O_WRONLY) };
+    } catch (e) {
+      fs.closeSync(read);
+      throw e;
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 /** Command frames (bodies) are text, or bytes for stdin. */
 export class NativeTransport extends LauncherProcess<string | Buffer> implements Transport {
   readonly kind = 'native' as const;
@@ -118,26 +149,42 @@ export class NativeTransport extends LauncherProcess<string | Buffer> implements
   private readonly idByKey = new Map<string, number>();
   /** id → [stdout, stderr]: where a UTF-8 character cut by a frame waits for its end. */
   private readonly chars = new Map<number, [WholeChars | undefined, WholeChars | undefined]>();
-  /** The tail of the event stream that is not a whole frame yet (but for an output frame's body). */
-  private rest: Buffer[] = [];
-  private restLen = 0;
-  private need = 4;
-  /**
-   * An output frame whose body is still arriving: each read's part of it is passed on as it
-   * comes (never copied together with the rest).
-   */
-  private partial: { id: number; stream: number; left: number } | undefined;
+  private readonly events: net.Socket;
+  private readonly frames = new FrameReader({
+    frame: (buf, a, b) => this.onFrame(buf, a, b),
+    output: (id, stream, bytes) => this.output(id, stream, bytes),
+  });
 
   constructor(
     o: NativeTransportOptions,
     private readonly hooks: TransportHooks,
   ) {
     const args = [`--kill-grace=${o.killGraceSec}`, `--batch=${o.batch}`, ...(o.args ?? [])];
-    super(spawn(o.path, args, { stdio: ['pipe', 'pipe', 'inherit'] }), hooks);
+    const fifo = eventFifo();
+    let child;
+    try {
+      child = spawn(o.path, args, { stdio: ['pipe', fifo.write, 'inherit'] });
+    } finally {
+      fs.closeSync(fifo.write); // the launcher has it: its end (and its death) is the end of the stream
+    }
+    super(child, hooks);
     this.child.stdin!.on('error', () => {
       /* EPIPE: the launcher died; 'close' settles everything */
     });
-    this.child.stdout!.on('data', (chunk: Buffer) => this.onData(chunk));
+    // every read into one buffer, reused (FrameReader copies what it keeps of one)
+    const onread = {
+      buffer: Buffer.allocUnsafeSlow(READ_SIZE),
+      callback: (n: number, buf: Buffer): void => this.frames.push(buf.subarray(0, n)),
+    };
+    // (@types/node has `onread` on net.connect's options only; the constructor takes it too)
+    const events = new net.Socket({
+      fd: fifo.read,
+      readable: true,
+      writable: false,
+      onread,
+    } as net.SocketConstructorOpts);
+    this.closesAfter(events);
+    this.events = events;
   }
 
   launch(spec: LaunchSpec): void {
@@ -164,6 +211,19 @@ export class NativeTransport extends LauncherProcess<string | Buffer> implements
   stats(id: number): void {
     this.outbox.push(`S${id}\0`);
   }
+  /** Shutting down: the events are read to their end, whatever holdOutput said. */
+  override shutdown(): void {
+    this.events.resume();
+    super.shutdown();
+  }
+  override destroy(): void {
+    this.events.resume();
+    super.destroy();
+  }
+  holdOutput(held: boolean): void {
+    if (held) this.events.pause();
+    else this.events.resume();
+  }
   protected shutdownCommand(): string {
     return 'Q';
   }
@@ -181,53 +241,6 @@ export class NativeTransport extends LauncherProcess<string | Buffer> implements
       off += 4 + n;
     }
     this.child.stdin!.write(off === cap ? buf : buf.subarray(0, off));
-  }
-
-  private onData(chunk: Buffer): void {
-    let buf = chunk;
-    let off = 0;
-    if (this.partial !== undefined) {
-      off = this.outputBody(buf, 0);
-      if (off === buf.length) return;
-    } else if (this.restLen > 0) {
-      this.rest.push(chunk);
-      this.restLen += chunk.length;
-      if (this.restLen < this.need) return;
-      buf = Buffer.concat(this.rest, this.restLen);
-      this.rest = [];
-      this.restLen = 0;
-    }
-    while (buf.length - off >= 4) {
-      const len = buf.readUInt32LE(off);
-      if (buf.length - off - 4 < len) {
-        if (buf.length - off < OUTPUT_HEAD || buf[off + 4] !== OUTPUT) break;
-        // an output frame's body, to come in more chunks (the launcher's frames are as
-        // long as our reads): decode what is here now rather than copy it all together later
-        this.partial = { id: buf.readUInt32LE(off + 5), stream: buf[off + 9]!, left: len - 6 };
-        this.outputBody(buf, off + OUTPUT_HEAD);
-        return;
-      }
-      this.onFrame(buf, off + 4, off + 4 + len);
-      off += 4 + len;
-    }
-    if (off < buf.length) {
-      const left = buf.subarray(off);
-      this.rest = [left];
-      this.restLen = left.length;
-      // a frame's head is enough to start on an output frame's body
-      this.need = Math.min(left.length >= 4 ? 4 + left.readUInt32LE(0) : 4, OUTPUT_HEAD);
-    }
-  }
-
-  /** Take the bytes of the partial output frame's body that buf has from `at`; returns where they end. */
-  private outputBody(buf: Buffer, at: number): number {
-    const p = this.partial!;
-    const k = Math.min(p.left, buf.length - at);
-    // each read's part goes on as it is, not joined to the rest (a copy of every frame)
-    if (k > 0) this.output(p.id, p.stream, buf.subarray(at, at + k));
-    p.left -= k;
-    if (p.left === 0) this.partial = undefined;
-    return at + k;
   }
 
   /** Output of task `id`: whole UTF-8 characters (WholeChars). */

@@ -77,4 +77,7 @@ export class NodeTransport extends LauncherProcess<Command> implements Transport
   stats(id: number): void {
     this.outbox.push({ op: 'stats', id });
   }
+  holdOutput(held: boolean): void {
+    this.outbox.push({ op: 'hold-output', held });
+  }
 }

@@ -80,6 +80,8 @@ export type Command =
   /** Remove a directory and whatever is in it (a job's FLUX_JOB_TMPDIR once its tasks are done). */
   | { op: 'rmdir'; dir: string }
   | { op: 'stats'; id: number }
+  /** Stop (held) or resume reading the tasks' output (Spawner.holdOutput). */
+  | { op: 'hold-output'; held: boolean }
   | { op: 'shutdown' };
 
 export interface StartedEvent {
@@ -91,7 +93,11 @@ export interface OutputEvent {
   type: 'output';
   key: string;
   stream: 'stdout' | 'stderr';
-  /** The bytes the task wrote (reads are coalesced), never cut inside a UTF-8 character. */
+  /**
+   * The bytes the task wrote (reads are coalesced), never cut inside a UTF-8 character. From
+   * the native launcher a view of the buffer its events are read into, overwritten by the next
+   * read: valid until the listener returns, copy what you keep.
+   */
   data: Buffer;
 }
 export interface ExitedEvent {

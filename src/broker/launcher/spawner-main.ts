@@ -280,6 +280,8 @@ let flushScheduled = false;
 /** Batches handed to the channel and not yet written; capture pauses when this grows. */
 let sendsInFlight = 0;
 let capturePaused = false;
+/** The broker asked to hold output (hold-output): capture stays paused, whatever the sends. */
+let outputHeld = false;
 const PAUSE_AT = 32;
 const RESUME_AT = 4;
 
@@ -318,7 +320,7 @@ function flush(done?: () => void): void {
   sendsInFlight++;
   process.send!(batch, undefined, undefined, () => {
     sendsInFlight--;
-    if (capturePaused && sendsInFlight <= RESUME_AT) setCapturePaused(false);
+    if (capturePaused && !outputHeld && sendsInFlight <= RESUME_AT) setCapturePaused(false);
     done?.();
   });
   if (!capturePaused && sendsInFlight >= PAUSE_AT) setCapturePaused(true);
@@ -651,6 +653,10 @@ function handle(c: Command): void {
       });
       return;
     }
+    case 'hold-output':
+      outputHeld = c.held === true;
+      if (outputHeld !== capturePaused && (outputHeld || sendsInFlight <= RESUME_AT)) setCapturePaused(outputHeld);
+      return;
     case 'shutdown':
       return shutdown();
   }
@@ -677,6 +683,8 @@ function shutdown(): void {
   if (shuttingDown) return;
   shuttingDown = true;
   queue.length = qhead = 0;
+  outputHeld = false; // what the tasks wrote goes out before their exits
+  if (capturePaused) setCapturePaused(false);
   for (const t of tasks.values()) {
     clearTimers(t);
     signalGroup(t, SIGKILL);

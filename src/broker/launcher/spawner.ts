@@ -122,6 +122,8 @@ export class Spawner extends EventEmitter<SpawnerEvents> {
   private readonly outstanding = new Map<string, number>();
   private readonly statsWaiters = new Map<number, { resolve: (s: SpawnerStats) => void; reject: (e: Error) => void }>();
   private nextStatsId = 1;
+  /** holdOutput(true) is in force. */
+  private outputHeld = false;
 
   /** Start a launcher and resolve once it is ready. */
   static async start(opts: SpawnerOptions = {}): Promise<Spawner> {
@@ -200,6 +202,19 @@ export class Spawner extends EventEmitter<SpawnerEvents> {
    * the background; a failure is an `error` event (job-exec logs it), as the launcher reports
    * its own.
    */
+  /**
+   * Hold (true) or pass on again (false) the tasks' output: flow control for a consumer that
+   * cannot take it as fast as it comes (the exec agent, while the store's commits are held). The
+   * native launcher's event stream is not read meanwhile (its events wait in the launcher, which
+   * stops reading its capture pipes once 4 MiB of them wait, so the tasks block on their
+   * writes); the node helper stops reading its tasks' output. Kept across a launcher restart.
+   */
+  holdOutput(held: boolean): void {
+    if (held === this.outputHeld) return;
+    this.outputHeld = held;
+    this.transport?.holdOutput(held);
+  }
+
   rmdir(dir: string): void {
     if (this.transport && !this.stopping) this.transport.rmdir(dir);
     else
@@ -323,6 +338,7 @@ export class Spawner extends EventEmitter<SpawnerEvents> {
         return;
       }
       this.transport = t;
+      if (this.outputHeld) t.holdOutput(true);
       this.stopping = false;
       timer = setTimeout(() => {
         if (ready || this.transport !== t) return;

@@ -6,6 +6,7 @@
  * comes back into protocol.ts events.
  */
 import type { ChildProcess } from 'node:child_process';
+import type { Socket } from 'node:net';
 import type { LaunchSpec, StatsEvent, TaskEvent } from './protocol.js';
 import { Errno, FluxError, errnoNumber } from '../../protocol/errno.js';
 
@@ -44,6 +45,8 @@ export interface Transport {
   stdin(key: string, data: Uint8Array | undefined, eof: boolean): void;
   rmdir(dir: string): void;
   stats(id: number): void;
+  /** Spawner.holdOutput. */
+  holdOutput(held: boolean): void;
   /** Queue `shutdown` and send everything now. */
   shutdown(): void;
   /** SIGKILL the launcher process. */
@@ -100,16 +103,39 @@ export class Outbox<T> {
  */
 export abstract class LauncherProcess<T> {
   protected readonly outbox = new Outbox<T>((batch) => this.write(batch));
+  /** 'close' of the process, and of each stream closesAfter() added, still to come. */
+  private open = 1;
+  private status: [number | null, NodeJS.Signals | null] = [null, null];
+  private readonly onClosed: TransportHooks['closed'];
 
   constructor(
     protected readonly child: ChildProcess,
     hooks: TransportHooks,
   ) {
+    this.onClosed = hooks.closed;
     child.on('error', (e) => hooks.error(e));
     child.on('close', (code, signal) => {
-      this.outbox.close();
-      hooks.closed(code, signal);
+      this.status = [code, signal];
+      this.closed();
     });
+  }
+
+  /**
+   * The process's events also come through `stream`, not one of its stdio pipes (whose end
+   * 'close' waits for): `closed` waits for its 'close' too.
+   */
+  protected closesAfter(stream: Socket): void {
+    this.open++;
+    stream.on('error', () => {
+      /* the launcher is gone: 'close' follows */
+    });
+    stream.on('close', () => this.closed());
+  }
+
+  private closed(): void {
+    if (--this.open > 0) return;
+    this.outbox.close();
+    this.onClosed(...this.status);
   }
 
   /** Send one event-loop turn's commands to the launcher. */

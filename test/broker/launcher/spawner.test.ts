@@ -13,7 +13,7 @@ import {
   type FailedEvent,
   type LaunchSpec,
 } from '../../../src/broker/launcher/spawner.js';
-import { HANG_TIMEOUT, alive, dead, lineOf } from '../../helpers/wait.js';
+import { HANG_TIMEOUT, alive, dead, lineOf, until } from '../../helpers/wait.js';
 
 const SPAWNER_JS = fileURLToPath(new URL('../../../src/broker/launcher/spawner.js', import.meta.url));
 
@@ -607,6 +607,43 @@ for (const launcher of LAUNCHERS) {
       // A truncated character at the end is flushed (as U+FFFD) before `exited`.
       const cut = await c.run({ key: key(), argv: ['sh', '-c', "printf 'ok\\342\\202'"], stdout: 'capture' });
       assert.equal(cut.stdout, 'ok\ufffd');
+    });
+
+    test('holdOutput: the output waits (the task blocks writing it), then arrives whole, before exited', async () => {
+      const k = key();
+      let bytes = 0;
+      const count = (e: { key: string; data: Buffer }): void => {
+        if (e.key === k) bytes += e.data.length;
+      };
+      sp.on('output', count);
+      try {
+        const { pid, done } = await c.start({
+          key: k,
+          argv: ['sh', '-c', 'read go; exec head -c 20000000 /dev/zero'],
+          stdin: 'pipe',
+          stdout: 'capture',
+        });
+        sp.holdOutput(true);
+        sp.writeStdin(k, Buffer.from('go\n'));
+        let exited = false;
+        void done.then(() => (exited = true));
+        // head fills the pipe (native: the launcher stops reading it once 4 MiB of events wait)
+        await until(() => {
+          assert.ok(!exited, 'the task ended while its output was held');
+          return /pipe_write|sock/.test(fs.readFileSync(`/proc/${pid}/wchan`, 'utf8'));
+        }, 'the task blocked writing');
+        assert.ok(bytes < 20_000_000);
+        // native: nothing at all is read meanwhile; the node helper may pass on what it read before it heard
+        if (launcher === 'native') assert.equal(bytes, 0);
+        sp.holdOutput(false);
+        const o = await done;
+        assert.equal(o.exited?.waitStatus, 0);
+        assert.equal(o.stdout.length, 20_000_000);
+        assert.equal(bytes, 20_000_000);
+      } finally {
+        sp.off('output', count);
+        sp.holdOutput(false);
+      }
     });
 
     test('a grandchild that leaves the group and holds the pipe open: exited after the close grace (native: and killed)', async () => {
