@@ -44,9 +44,16 @@ export function lineRecord(line: string): Buffer {
   return b;
 }
 
-/** A DATA record holding a copy of `data`. */
-export function dataRecord(timestamp: number, stream: OutputStream, rank: number, data: Buffer): Buffer {
-  const b = Buffer.allocUnsafe(DATA_HEAD + data.length);
+/** Bytes of a DATA record holding `n` bytes of output. */
+export const dataRecordSize = (n: number): number => DATA_HEAD + n;
+
+/**
+ * A DATA record holding a copy of `data`: in a new buffer, or at the start of `into` if it has
+ * room (a view of it; for a caller that hands the record to something that copies it at once).
+ */
+export function dataRecord(timestamp: number, stream: OutputStream, rank: number, data: Buffer, into?: Buffer): Buffer {
+  const size = DATA_HEAD + data.length;
+  const b = into !== undefined && into.length >= size ? into.subarray(0, size) : Buffer.allocUnsafe(size);
   b[0] = DATA;
   b.writeDoubleLE(timestamp, 1);
   b[9] = stream === 'stdout' ? 1 : 2;

@@ -38,6 +38,11 @@ import {
 } from '../service.js';
 
 const SIGKILL = 9;
+/**
+ * Bytes of output the store may hold uncommitted before this rank's launcher output waits for a
+ * commit (outputFlow): a turn of a job printing fast is ~2 MiB, so only a held commit reaches it.
+ */
+const OUTPUT_BACKLOG_MAX = 4 * 1024 * 1024;
 
 interface AgentJob {
   id: bigint;
@@ -60,6 +65,8 @@ export class ExecAgent implements Service {
   private stopped = false;
   /** Why no task launcher is running, when the last one died and none could be started. */
   private launcherDown: string | undefined;
+  /** The launcher's output is held until the store's next commit (outputFlow). */
+  private outputHeld = false;
 
   constructor(private readonly opts: { launcher?: SpawnerOptions } = {}) {
     this.methods = {
@@ -85,9 +92,10 @@ export class ExecAgent implements Service {
           : { type: 'exited', status: e.waitStatus },
       ),
     );
-    sp.on('output', (e: { key: string; stream: 'stdout' | 'stderr'; data: Buffer }) =>
-      this.event(e.key, { type: 'output', stream: e.stream, data: e.data }),
-    );
+    sp.on('output', (e: { key: string; stream: 'stdout' | 'stderr'; data: Buffer }) => {
+      this.event(e.key, { type: 'output', stream: e.stream, data: e.data });
+      this.outputFlow(sp);
+    });
     sp.on('error', (e: Error) => {
       if (!(e instanceof SpawnerError && e.code === 'ESPAWNER'))
         ctx.log('err', `exec-agent: task launcher: ${e.message}`);
@@ -98,6 +106,23 @@ export class ExecAgent implements Service {
         `exec-agent: ${e.reason}: its tasks were killed and their jobs raised an exception; starting a new one`,
       );
       this.restartLauncher();
+    });
+  }
+
+  /**
+   * Output flow control: the output of this rank's tasks goes to the store (through job-exec,
+   * at once), which keeps what it has not committed in memory; while its commits are held for
+   * a checkpoint (store/sqlite.ts), a job printing fast would pile up there (a 0.35 s hold:
+   * ~100 MiB). Past OUTPUT_BACKLOG_MAX the launcher's output waits until the next commit.
+   */
+  private outputFlow(sp: Spawner): void {
+    const store = this.ctx.store;
+    if (this.outputHeld || store.backlog < OUTPUT_BACKLOG_MAX) return;
+    this.outputHeld = true;
+    sp.holdOutput(true);
+    store.whenCommitted(() => {
+      this.outputHeld = false;
+      sp.holdOutput(false);
     });
   }
 

@@ -25,7 +25,7 @@ import { jobShape, taskCount } from '../../job/shape.js';
 import { START_FAILED_STATUS, shellStatus, signaled, taskExitCode, termSig } from '../../job/waitstatus.js';
 import { OUTPUT_LIMIT_MAX, OUTPUT_LIMIT_WARNING, outputLimitOf, type OutputLimit } from '../../job/output-limit.js';
 import { encodeSize } from '../../job/size.js';
-import { dataRecord, lineRecord, utf8Whole } from '../../job/output-records.js';
+import { dataRecord, dataRecordSize, lineRecord, utf8Whole } from '../../job/output-records.js';
 import { authorized, requestJobId, type BrokerContext, type Method, type Request, type Service } from '../service.js';
 import { fromRv1, type Rv1 } from '../../job/rv1.js';
 import type { AgentEvent, AgentStart, ExecStartRequest } from '../contract.js';
@@ -54,6 +54,12 @@ const SIGALRM = 14;
  * (docs/architecture.md "store").
  */
 const EVENT_DATA_MAX = 64 * 1024;
+/**
+ * Where output records are made, reused: the store copies each one (appendRecords), so output
+ * costs no fresh memory here (a fresh 64 KiB per record was freed only when V8 collected it, in
+ * batches: bench/output.ts).
+ */
+const recordScratch = Buffer.allocUnsafeSlow(dataRecordSize(EVENT_DATA_MAX));
 
 interface Task {
   rank: number;
@@ -539,7 +545,8 @@ export class JobExec implements Service {
       let j = Math.min(data.length, i + EVENT_DATA_MAX);
       const whole = j < data.length ? utf8Whole(data.subarray(i, j)) : 0;
       if (whole > 0) j = i + whole; // (no whole character in it: cut anyway)
-      this.ctx.store.appendRecords(job.id, 'guest.output', dataRecord(ts, stream, rank, data.subarray(i, j)));
+      const rec = dataRecord(ts, stream, rank, data.subarray(i, j), recordScratch);
+      this.ctx.store.appendRecords(job.id, 'guest.output', rec);
       i = j;
     }
   }

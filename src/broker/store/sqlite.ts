@@ -60,19 +60,23 @@ const fromRow = (v: bigint): bigint => BigInt.asUintN(64, v) ^ SIGN;
 
 interface PendingChunk {
   seq: number;
-  /** Text appends (append()) or binary records (appendRecords()): one kind per chunk. */
-  parts: string[] | Buffer[];
-  bytes: boolean;
-  /** Characters (text) or bytes in parts. */
+  /** Text appends (append()); empty for records. */
+  parts: string[];
+  /**
+   * Binary records (appendRecords()): copied into this buffer, `size` bytes of it (one from
+   * the pool, or one of its own for a larger first append). One kind per chunk.
+   */
+  buf: Buffer | undefined;
+  /** Characters (text) or bytes in the chunk. */
   size: number;
-  /** A reader has seen this chunk: later appends start a new one. */
+  /** A reader has seen this chunk: later appends start a new one, and its buffer is the reader's. */
   sealed: boolean;
 }
 
 /** A pending chunk's content as one value: text, or the records' bytes. */
 function chunkData(c: PendingChunk): string | Buffer {
-  if (c.parts.length === 1) return c.parts[0]!;
-  return c.bytes ? Buffer.concat(c.parts as Buffer[], c.size) : (c.parts as string[]).join('');
+  if (c.buf !== undefined) return c.buf.subarray(0, c.size);
+  return c.parts.length === 1 ? c.parts[0]! : c.parts.join('');
 }
 
 /** What one job has in the batch not yet committed. */
@@ -98,6 +102,15 @@ const RETRY_MS = 1000;
  * own, fresh from the system (a replay of 1 GiB made 8,000 of them).
  */
 const CHUNK_MAX = 64 * 1024;
+/**
+ * Records are copied into buffers of this size, reused once their chunk is committed: a job
+ * printing fast fills one per 64 KiB (job-exec's records are at most 64 KiB + their head),
+ * and fresh ones would be freed only when V8 collects them, in batches, after tens of MiB
+ * (bench/output.ts: the broker's resident memory grew by that much while a job printed 1 GiB).
+ */
+const CHUNK_BUF = CHUNK_MAX + 1024;
+/** Chunk buffers kept for reuse, at most (a batch of one event-loop turn rarely has more). */
+const CHUNK_POOL = 64;
 const BLOB_CACHE = 64;
 const KNOWN_CACHE = 8192;
 /**
@@ -167,6 +180,11 @@ export class SqliteStore implements JobStore {
    * that order, and no per-log counter has to be looked up.
    */
   private seq = 0;
+  /** Bytes appended to chunked logs since the last commit (store.ts `backlog`). */
+  private pendingBytes = 0;
+  private committedCbs: (() => void)[] = [];
+  /** Record buffers of committed chunks, for new chunks (CHUNK_BUF). */
+  private readonly chunkPool: Buffer[] = [];
   /** Jobs known to exist, recently used (a write's existence check without a query). */
   private readonly known = new RecentIds(KNOWN_CACHE);
   private readonly blobs = new Map<string, string>();
@@ -473,7 +491,7 @@ export class SqliteStore implements JobStore {
     if (key === 'eventlog') {
       (p.eventlog ??= []).push(text);
     } else if (isChunked(key)) {
-      this.appendChunk(p, key, text, text.length, false);
+      this.appendChunk(p, key, text);
     } else {
       // a log kept as a value (a key outside guest.*): read, then rewrite
       const cur = this.get(id, key);
@@ -486,20 +504,37 @@ export class SqliteStore implements JobStore {
     if (!isChunked(key)) throw new Error(`store: ${key} cannot hold records`);
     this.mustExist(id);
     this.bound(id);
-    this.appendChunk(this.pendingOf(id), key, records, records.length, true);
+    const p = this.pendingOf(id);
+    const list = (p.chunks ??= new Map()).get(key);
+    const last = list?.[list.length - 1];
+    const n = records.length;
+    this.pendingBytes += n;
+    if (last?.buf !== undefined && !last.sealed && last.size + n <= CHUNK_MAX) {
+      records.copy(last.buf, last.size);
+      last.size += n;
+    } else {
+      const buf =
+        n <= CHUNK_BUF ? (this.chunkPool.pop() ?? Buffer.allocUnsafeSlow(CHUNK_BUF)) : Buffer.allocUnsafeSlow(n);
+      records.copy(buf);
+      const c: PendingChunk = { seq: this.seq++, parts: [], buf, size: n, sealed: false };
+      if (list) list.push(c);
+      else p.chunks.set(key, [c]);
+    }
     for (const w of this.watchers) w(id, key, '');
   }
 
-  /** Add an append to the log's last pending chunk if it takes it, else to a new one. */
-  private appendChunk(p: PendingJob, key: string, part: string | Buffer, size: number, bytes: boolean): void {
+  /** Add a text append to the log's last pending chunk if it takes it, else to a new one. */
+  private appendChunk(p: PendingJob, key: string, text: string): void {
+    const size = text.length;
+    this.pendingBytes += size;
     const list = (p.chunks ??= new Map()).get(key);
     const last = list?.[list.length - 1];
-    if (last && !last.sealed && last.bytes === bytes && last.size + size <= CHUNK_MAX) {
-      (last.parts as (string | Buffer)[]).push(part);
+    if (last && !last.sealed && last.buf === undefined && last.size + size <= CHUNK_MAX) {
+      last.parts.push(text);
       last.size += size;
       return;
     }
-    const c: PendingChunk = { seq: this.seq++, parts: [part] as string[] | Buffer[], bytes, size, sealed: false };
+    const c: PendingChunk = { seq: this.seq++, parts: [text], buf: undefined, size, sealed: false };
     if (list) list.push(c);
     else p.chunks.set(key, [c]);
   }
@@ -580,6 +615,13 @@ export class SqliteStore implements JobStore {
     this.batch = new Map();
     this.waiters = [];
     this.checkpointer?.committed();
+    this.reuseChunkBuffers(batch);
+    this.pendingBytes = 0;
+    if (this.committedCbs.length > 0) {
+      const cbs = this.committedCbs;
+      this.committedCbs = [];
+      for (const cb of cbs) cb();
+    }
     for (const [, p] of batch) if (p.created) this.cacheBlob(p.created.ref, p.created.jobspec);
     if (this.failure) this.opts.log?.('info', `store ${this.file}: commits succeed again`);
     this.failure = undefined;
@@ -618,6 +660,30 @@ export class SqliteStore implements JobStore {
       if (!this.closed) this.syncWal();
       else fs.closeSync(fd); // close() left it to us
     });
+  }
+
+  /**
+   * The record buffers of a committed batch's chunks back to the pool (SQLite has copied them),
+   * but for those a reader was given (sealed): those are the reader's now.
+   */
+  private reuseChunkBuffers(batch: Map<bigint, PendingJob>): void {
+    for (const [, p] of batch) {
+      if (p.chunks === undefined) continue;
+      for (const [, list] of p.chunks) {
+        for (const c of list) {
+          if (this.chunkPool.length >= CHUNK_POOL) return;
+          if (c.buf?.length === CHUNK_BUF && !c.sealed) this.chunkPool.push(c.buf);
+        }
+      }
+    }
+  }
+
+  get backlog(): number {
+    return this.pendingBytes;
+  }
+
+  whenCommitted(cb: () => void): void {
+    if (!this.closed) this.committedCbs.push(cb);
   }
 
   private commitFailed(e: unknown): void {
@@ -737,7 +803,7 @@ export class SqliteStore implements JobStore {
     const row = this.st.logBytes.get(toRow(id), key) as { n: bigint | null };
     let n = row.n === null ? 0 : Number(row.n);
     for (const c of this.batch.get(id)?.chunks?.get(key) ?? [])
-      for (const part of c.parts) n += typeof part === 'string' ? Buffer.byteLength(part) : part.length;
+      n += c.buf !== undefined ? c.size : Buffer.byteLength(c.parts.join(''));
     return n;
   }
 

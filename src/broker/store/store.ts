@@ -69,7 +69,8 @@ export interface JobStore {
   /**
    * Append binary output records (src/job/output-records.ts: whole records) to a job's log
    * `key` (a `guest.*` log: `guest.output`). Read as text (readLog, get), they are the RFC 24
-   * lines they stand for; readLogPieces gives them as they are.
+   * lines they stand for; readLogPieces gives them as they are. The store copies `records`
+   * before it returns (the caller may reuse that memory).
    */
   appendRecords(id: bigint, key: string, records: Buffer): void;
   /** Set a job's value `key` (e.g. 'R'). */
@@ -95,6 +96,14 @@ export interface JobStore {
   blob(ref: string): string | undefined;
   /** The highest job id ever created in this store (0n if none). */
   maxJobId(): bigint;
+  /**
+   * Bytes of log appends (output above all) held in memory, not committed yet: a commit takes
+   * them at the end of the event loop's turn, or later while the store holds its commits for a
+   * checkpoint (sqlite.ts). A writer of output that outruns the disk waits (whenCommitted).
+   */
+  readonly backlog: number;
+  /** `cb` once, after the next commit (the backlog is then 0); never if the store closes first. */
+  whenCommitted(cb: () => void): void;
   /** Called after every append or put. Returns unwatch. */
   watch(cb: StoreWatcher): () => void;
   close(): Promise<void>;

@@ -252,6 +252,39 @@ describe('SqliteStore', () => {
     await s.close();
   });
 
+  test('appendRecords copies: the caller may reuse its buffer; a piece read before the commit is never overwritten', async () => {
+    const s = SqliteStore.open(':memory:', { durable: false });
+    await s.createJobs([rec(1n), rec(2n)]);
+    const scratch = Buffer.alloc(70 * 1024);
+    const data = (c: number): Buffer => Buffer.alloc(60 * 1024, c);
+    // job 1: two records made in the same scratch memory, one after the other
+    s.appendRecords(1n, 'guest.output', dataRecord(1, 'stdout', 0, data(0x61), scratch));
+    s.appendRecords(1n, 'guest.output', dataRecord(2, 'stdout', 0, data(0x62), scratch));
+    assert.equal(s.backlog, 2 * dataRecord(1, 'stdout', 0, data(0x61)).length);
+    // a reader takes the pending chunks (as job-info's watch does)
+    const seen = s.readLogPieces(1n, 'guest.output', 0, 1 << 20)!;
+    const want = [dataRecord(1, 'stdout', 0, data(0x61)), dataRecord(2, 'stdout', 0, data(0x62))];
+    assert.deepEqual(seen.pieces, want);
+    let commits = 0;
+    s.whenCommitted(() => commits++);
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual([commits, s.backlog], [1, 0]);
+    // more output, many commits: chunk memory is reused, but never what the reader holds
+    for (let i = 0; i < 100; i++) {
+      s.appendRecords(2n, 'guest.output', dataRecord(i, 'stderr', 1, data(0x30 + (i % 10)), scratch));
+      if (i % 10 === 9) await new Promise((r) => setImmediate(r));
+    }
+    assert.deepEqual(seen.pieces, want);
+    assert.deepEqual(s.readLogPieces(1n, 'guest.output', 0, 1 << 20)!.pieces, want);
+    const job2 = s.readLogPieces(2n, 'guest.output', 0, 1 << 30)!.pieces;
+    assert.deepEqual(
+      job2,
+      Array.from({ length: 100 }, (_, i) => dataRecord(i, 'stderr', 1, data(0x30 + (i % 10)))),
+    );
+    assert.equal(commits, 1, 'whenCommitted: once');
+    await s.close();
+  });
+
   test('removeJobs leaves nothing of a job', async () => {
     const s = SqliteStore.open(':memory:', { durable: false });
     await s.createJobs([rec(1n), rec(2n)]);
