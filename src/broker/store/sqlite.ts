@@ -141,9 +141,11 @@ const PAGE_CACHE_KIB = 2000;
  * The page size of a new store. A job's output is rows of up to 64 KiB: in pages of 16 KiB
  * SQLite writes them 1.3-2.5 times and reads them 1.2-1.9 times as fast from the page cache as
  * in its default 4 KiB (bench/sqlite-pages.ts; from the disk as fast), and `tsflux job attach`
- * replaying 1 GiB takes 0.86 of the time and CPU, for 14 % more file (a row's last overflow page
- * is half empty on average); submits and runs of small jobs are as fast. Pages of 64 KiB take
- * more file still and make every small commit write 64 KiB a page.
+ * replaying 1 GiB takes 0.86 of the time and CPU (measured on the chunks table of schemas 1-3),
+ * for 14 % more file: rows of 0-64 KiB leave pages partly empty (schema 4: the leaf pages that
+ * hold each row's first 2-16 KiB, about 1.1 rows a page; schemas 1-3: the last of each row's
+ * overflow pages); submits and runs of small jobs are as fast. Pages of 64 KiB take more file
+ * still and make every small commit write 64 KiB a page.
  */
 const NEW_PAGE_SIZE = 16384;
 
